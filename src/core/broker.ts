@@ -1,0 +1,45 @@
+/** A message to produce: key (partitioning), value (the JSON envelope) and headers. */
+export interface BrokerMessage {
+  key: string;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+/** Where a message goes: the task topic, or its dead-letter topic `<topic>.dlq`. */
+export type Destination = 'tasks' | 'dead-letter';
+
+/** One message handed to a worker. The worker settles each delivery exactly once. */
+export interface Delivery {
+  readonly key: string | null;
+  readonly value: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly partition: number;
+  readonly offset: number;
+  /**
+   * Marks the delivery done: the broker may make it durable (commit past it) once every
+   * earlier delivery of its partition is settled too. Calling it twice does nothing.
+   * A delivery never settled is handed out again after its subscription closes.
+   */
+  settle(): void;
+}
+
+/** A worker's membership of the consumer group: deliveries pulled one at a time. */
+export interface Subscription extends AsyncIterable<Delivery> {
+  /** The partitions this member owns now. */
+  assignment(): readonly number[];
+  /** Stops fetching, makes settled deliveries durable, and leaves the group at once. */
+  close(): Promise<void>;
+}
+
+/**
+ * The task log. Implementations: Kafka consumer groups (`kafka/`) and in-process memory
+ * (`memory/`). Topics are created on first use with the configured partition count.
+ */
+export interface Broker {
+  /** Resolves once the broker acknowledged every message (acks=all for Kafka). */
+  produce(destination: Destination, messages: readonly BrokerMessage[]): Promise<void>;
+  /** Joins the consumer group as `memberId`. */
+  subscribe(memberId: string): Promise<Subscription>;
+  /** Releases connections; open subscriptions should be closed first. */
+  close(): Promise<void>;
+}

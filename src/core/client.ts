@@ -1,0 +1,200 @@
+import type { Broker } from './broker.ts';
+import { DEFAULTS } from './defaults.ts';
+import type { TaskDefinition } from './define-task.ts';
+import { encodeEnvelope, type TaskEnvelope } from './envelope.ts';
+import { YadtqError } from './errors.ts';
+import { ulid } from './ids.ts';
+import { dedupKeyOf, type JsonValue, toJson } from './json.ts';
+import type { Store } from './store.ts';
+import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
+
+/** Options of {@link TaskClient}. */
+export interface TaskClientOptions {
+  broker: Broker;
+  store: Store;
+  /** Default time limit of a task run, in ms. Default `DEFAULTS.timeoutMs`. */
+  timeoutMs?: number;
+  /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1 MiB). */
+  maxPayloadBytes?: number;
+}
+
+/** Per-submit options. */
+export interface SubmitOptions {
+  /** Time limit of the run, in ms (overrides the definition's). */
+  timeoutMs?: number;
+  /** Explicit dedup key (instead of name + canonical args). */
+  dedupKey?: string;
+  /** Share an identical in-flight task. Default: the definition's, else true. */
+  dedup?: boolean;
+  /** May be answered from the result cache. Default true. */
+  cache?: boolean;
+  /** Kafka key: tasks with the same key keep their order. Default: the task id. */
+  partitionKey?: string;
+}
+
+/** A submitted task. `R` is the result type when submitted through a definition. */
+export interface TaskHandle<R = unknown> {
+  id: string;
+  status: TaskStatus;
+  /** True when an identical in-flight task was returned instead of a new one. */
+  deduplicated: boolean;
+  /** True when the result cache answered at once. */
+  cached: boolean;
+  /** Type-only marker of the result type. */
+  readonly __result?: R;
+}
+
+type TaskRef<A, R> = TaskDefinition<A, R> | string;
+
+/** Submits tasks and follows them: status, wait, result. */
+export class TaskClient {
+  #broker: Broker;
+  #store: Store;
+  #timeoutMs: number;
+  #maxPayloadBytes: number;
+
+  constructor(options: TaskClientOptions) {
+    if (!options?.broker || !options.store)
+      throw new YadtqError('INVALID_OPTION', 'TaskClient needs a broker and a store');
+    this.#broker = options.broker;
+    this.#store = options.store;
+    this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
+    this.#maxPayloadBytes = positive(
+      'maxPayloadBytes',
+      options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
+    );
+  }
+
+  /** Submits one task; resolves once it is durably queued (or answered by dedup or cache). */
+  async submit<A, R>(
+    task: TaskRef<A, R>,
+    args: A,
+    options: SubmitOptions = {},
+  ): Promise<TaskHandle<R>> {
+    const [handle] = await this.submitMany(task, [args], options);
+    return handle!;
+  }
+
+  /** Submits many tasks of one kind, produced to the broker in one batch. */
+  async submitMany<A, R>(
+    task: TaskRef<A, R>,
+    argsList: readonly A[],
+    options: SubmitOptions = {},
+  ): Promise<TaskHandle<R>[]> {
+    const name = typeof task === 'string' ? task : task.name;
+    if (typeof name !== 'string' || name.length === 0)
+      throw new YadtqError('INVALID_ARGS', 'task name must be a non-empty string');
+    const definition = typeof task === 'string' ? undefined : task.options;
+    const timeoutMs = positive(
+      'timeoutMs',
+      options.timeoutMs ?? definition?.timeoutMs ?? this.#timeoutMs,
+    );
+    const dedup = options.dedup ?? definition?.dedup ?? true;
+    const useCache = options.cache ?? true;
+    const now = Date.now();
+    const prepared = argsList.map((args) => {
+      const text = toJson(args, `args of task "${name}"`);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > this.#maxPayloadBytes) {
+        throw new YadtqError(
+          'PAYLOAD_TOO_LARGE',
+          `args of task "${name}" are ${bytes} bytes; the limit is ${this.#maxPayloadBytes}`,
+        );
+      }
+      const json = JSON.parse(text) as JsonValue;
+      const envelope: TaskEnvelope = {
+        v: 1,
+        id: ulid(now),
+        name,
+        args: json,
+        attempt: 1,
+        maxAttempts: DEFAULTS.maxAttempts,
+        timeoutMs,
+        dedupKey: options.dedupKey ?? dedupKeyOf(name, json),
+        submittedAt: now,
+      };
+      return envelope;
+    });
+
+    const handles: TaskHandle<R>[] = [];
+    const toProduce: TaskEnvelope[] = [];
+    // Issued together so a Redis store pipelines them; each create stays atomic on its own.
+    const outcomes = await Promise.all(
+      prepared.map((envelope) =>
+        this.#store.create(recordFromEnvelope(envelope), { dedup, useCache }),
+      ),
+    );
+    for (const [index, envelope] of prepared.entries()) {
+      const outcome = outcomes[index]!;
+      if (outcome.kind === 'duplicate') {
+        handles.push({ id: outcome.id, status: 'queued', deduplicated: true, cached: false });
+      } else if (outcome.kind === 'cached') {
+        handles.push({ id: envelope.id, status: 'success', deduplicated: false, cached: true });
+      } else {
+        handles.push({ id: envelope.id, status: 'queued', deduplicated: false, cached: false });
+        toProduce.push(envelope);
+      }
+    }
+    if (toProduce.length > 0) {
+      try {
+        await this.#broker.produce(
+          'tasks',
+          toProduce.map((envelope) => ({
+            key: options.partitionKey ?? envelope.id,
+            value: encodeEnvelope(envelope),
+          })),
+        );
+      } catch (error) {
+        // Not queued: remove the records so dedup does not point at tasks that will never run.
+        await Promise.allSettled(toProduce.map((envelope) => this.#store.discard(envelope.id)));
+        throw error;
+      }
+    }
+    return handles;
+  }
+
+  /** The task's record, or null when unknown or expired. */
+  status(id: string): Promise<TaskRecord | null> {
+    return this.#store.get(id);
+  }
+
+  /** Waits until the task is terminal and returns its record. @throws YadtqError WAIT_TIMEOUT */
+  wait(task: string | TaskHandle, options: { timeoutMs?: number } = {}): Promise<TaskRecord> {
+    const id = typeof task === 'string' ? task : task.id;
+    return this.#store.waitFor(id, options.timeoutMs ?? DEFAULTS.timeoutMs * 2);
+  }
+
+  /** Waits and returns the result. @throws YadtqError TASK_FAILED (cause: the stored error), TASK_CANCELLED */
+  async result<R>(task: TaskHandle<R> | string, options: { timeoutMs?: number } = {}): Promise<R> {
+    const record = await this.wait(task, options);
+    if (record.status === 'success') return record.result as R;
+    if (record.status === 'cancelled')
+      throw new YadtqError('TASK_CANCELLED', `task ${record.id} was cancelled`);
+    const error = record.error;
+    throw new YadtqError(
+      'TASK_FAILED',
+      `task ${record.id} (${record.name}) failed: ${error?.message ?? 'unknown error'}`,
+      {
+        cause: error,
+      },
+    );
+  }
+
+  /** Submits and returns the result: `await client.run(add, [1, 2])`. */
+  async run<A, R>(
+    task: TaskRef<A, R>,
+    args: A,
+    options: SubmitOptions & { waitMs?: number } = {},
+  ): Promise<R> {
+    const handle = await this.submit(task, args, options);
+    return this.result(handle, {
+      timeoutMs: options.waitMs ?? (options.timeoutMs ?? this.#timeoutMs) * 2,
+    });
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isInteger(value) && value > 0))
+    throw new YadtqError('INVALID_OPTION', `${name} must be a whole number > 0, got ${value}`);
+  return value;
+}

@@ -1,0 +1,33 @@
+/**
+ * Every default in one place (the seed's values where it gives them). Each is
+ * overridable by option, CLI flag and environment variable (see `config.ts`).
+ */
+export const DEFAULTS = {
+  /** Kafka bootstrap servers. */
+  kafkaBrokers: ['localhost:9092'],
+  topic: 'yadtq_tasks',
+  partitions: 4,
+  groupId: 'yadtq_worker_group',
+  redisUrl: 'redis://localhost:6379',
+  prefix: 'yadtq:',
+  /** Per-task timeout when the definition and the submit name none. */
+  timeoutMs: 30_000,
+  /** Attempts per task (retries come with the scheduler). */
+  maxAttempts: 1,
+  /** How long a terminal record is kept. */
+  retentionMs: 24 * 60 * 60 * 1000,
+  /** How long a queued or processing record (and its dedup key) is kept at most. */
+  pendingTtlMs: 7 * 24 * 60 * 60 * 1000,
+  /** Result cache TTL for task definitions that enable caching without naming one. */
+  cacheTtlMs: 60 * 60 * 1000,
+  /** Largest serialised args a submit accepts. */
+  maxPayloadBytes: 1024 * 1024,
+  /** Tasks one worker runs at once (across all its partitions). */
+  concurrency: 16,
+  heartbeatIntervalMs: 1000,
+  heartbeatTtlMs: 5000,
+  /** How often settled offsets are committed. */
+  commitIntervalMs: 200,
+  /** Bound on connecting to Kafka or Redis before failing with a clear error. */
+  connectTimeoutMs: 10_000,
+} as const;

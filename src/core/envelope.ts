@@ -1,0 +1,76 @@
+import { YadtqError } from './errors.ts';
+import type { JsonValue } from './json.ts';
+
+/** The task message on the Kafka topic, version 1 (see DESIGN.md, "Wire format"). */
+export interface TaskEnvelope {
+  v: 1;
+  id: string;
+  name: string;
+  args: JsonValue;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  dedupKey: string | null;
+  submittedAt: number;
+}
+
+/** Serialises an envelope with its fields in the documented order. */
+export function encodeEnvelope(envelope: TaskEnvelope): string {
+  const { v, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt } = envelope;
+  return JSON.stringify({
+    v,
+    id,
+    name,
+    args,
+    attempt,
+    maxAttempts,
+    timeoutMs,
+    dedupKey,
+    submittedAt,
+  });
+}
+
+/**
+ * Parses and validates a message value.
+ * @throws YadtqError INVALID_MESSAGE naming the first thing that is wrong.
+ */
+export function decodeEnvelope(text: string): TaskEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalid(`not JSON (${(error as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalid('not a JSON object');
+  const m = value as Record<string, unknown>;
+  if (m.v !== 1) throw invalid(`unsupported version ${JSON.stringify(m.v)} (expected 1)`);
+  if (typeof m.id !== 'string' || m.id.length === 0 || m.id.length > 200)
+    throw invalid('"id" must be a non-empty string');
+  if (typeof m.name !== 'string' || m.name.length === 0)
+    throw invalid('"name" must be a non-empty string');
+  if (!('args' in m)) throw invalid('"args" is missing');
+  for (const field of ['attempt', 'maxAttempts', 'timeoutMs', 'submittedAt'] as const) {
+    const n = m[field];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw invalid(`"${field}" must be a whole number ≥ 0`);
+  }
+  if ((m.attempt as number) < 1) throw invalid('"attempt" must be ≥ 1');
+  if (m.dedupKey !== null && typeof m.dedupKey !== 'string')
+    throw invalid('"dedupKey" must be a string or null');
+  return {
+    v: 1,
+    id: m.id,
+    name: m.name,
+    args: m.args as JsonValue,
+    attempt: m.attempt as number,
+    maxAttempts: m.maxAttempts as number,
+    timeoutMs: m.timeoutMs as number,
+    dedupKey: m.dedupKey as string | null,
+    submittedAt: m.submittedAt as number,
+  };
+}
+
+function invalid(why: string): YadtqError {
+  return new YadtqError('INVALID_MESSAGE', `invalid task message: ${why}`);
+}

@@ -1,0 +1,78 @@
+import type { TaskEnvelope } from './envelope.ts';
+import type { JsonValue } from './json.ts';
+import type { RefusalReason } from './state-machine.ts';
+import type { TaskOutcome, TaskRecord } from './task-record.ts';
+
+/** What {@link Store.create} did with a new task. */
+export type CreateOutcome =
+  | { kind: 'created' }
+  /** An identical task is queued or processing: this is its id; nothing was written. */
+  | { kind: 'duplicate'; id: string }
+  /** The cache held the answer: the record was written already `success`, `cached: true`. */
+  | { kind: 'cached'; record: TaskRecord };
+
+/** What {@link Store.claim} did. */
+export type ClaimOutcome =
+  | {
+      ok: true;
+      record: TaskRecord;
+      /** Present when the result cache already holds this task's answer. */
+      cachedResult?: JsonValue;
+    }
+  | { ok: false; reason: RefusalReason };
+
+/** A worker's self-description, refreshed by its heartbeat. */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  lastHeartbeat: number;
+  concurrency: number;
+  processed: number;
+  failed: number;
+  inFlight: number;
+  partitions: number[];
+  /** Filled in when listed: whether the heartbeat key is still alive. */
+  alive?: boolean;
+}
+
+/**
+ * Task state, results, dedup keys, the result cache and heartbeats. Every method that
+ * changes a task is one atomic step. Implementations: Redis (`redis/`) and memory.
+ */
+export interface Store {
+  /** Atomically: answer from the cache, or return the in-flight duplicate, or write `record`. */
+  create(
+    record: TaskRecord,
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome>;
+  /** Removes a record that was never produced (and its dedup key). */
+  discard(id: string): Promise<void>;
+  /** Claims the attempt in `envelope` for `workerId` (creating the record if missing). */
+  claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome>;
+  /** Writes the outcome if `workerId` still holds the claim; false when fenced off. */
+  finish(
+    id: string,
+    step: {
+      workerId: string;
+      attempt: number;
+      now: number;
+      outcome: TaskOutcome;
+      cacheTtlMs: number;
+    },
+  ): Promise<boolean>;
+  /** The record, or null when unknown or expired. */
+  get(id: string): Promise<TaskRecord | null>;
+  /** Resolves with the record once it is terminal. @throws YadtqError WAIT_TIMEOUT, TASK_NOT_FOUND */
+  waitFor(id: string, timeoutMs: number): Promise<TaskRecord>;
+  /** Claims a worker id. @throws YadtqError WORKER_ID_IN_USE while its heartbeat is alive. */
+  registerWorker(info: WorkerInfo, ttlMs: number): Promise<void>;
+  /** Refreshes the heartbeat key and the worker's published counters. */
+  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
+  /** Deletes the heartbeat key at a clean shutdown (the worker stays listed as not alive). */
+  deregisterWorker(id: string): Promise<void>;
+  /** Every known worker, alive or not, newest heartbeat first. */
+  workers(): Promise<WorkerInfo[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+import type { JsonValue } from './json.ts';
+
+/** Where a task is in its life. `success`, `failed` and `cancelled` are terminal. */
+export type TaskStatus = 'queued' | 'processing' | 'retrying' | 'success' | 'failed' | 'cancelled';
+
+/** The statuses a task never leaves. */
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['success', 'failed', 'cancelled'];
+
+/** True when `status` is terminal. */
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** What a failed task keeps of its error. */
+export interface TaskErrorInfo {
+  message: string;
+  name?: string;
+  code?: string;
+  stack?: string;
+}
+
+/** The stored state of one task (`<prefix>task:<id>`). */
+export interface TaskRecord {
+  id: string;
+  name: string;
+  args: JsonValue;
+  status: TaskStatus;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  /** The worker holding the claim, or that last held it. */
+  worker: string | null;
+  submittedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+  result: JsonValue | null;
+  error: TaskErrorInfo | null;
+  dedupKey: string | null;
+  /** True when the result came from the result cache instead of a run. */
+  cached: boolean;
+  /** False when the submitter asked for a fresh run, never an answer from the cache. */
+  useCache: boolean;
+}
+
+/** The outcome a worker reports for the attempt it holds. */
+export type TaskOutcome =
+  | { status: 'success'; result: JsonValue; cached?: boolean }
+  | { status: 'failed'; error: TaskErrorInfo };
+
+/** The `queued` record a claim writes when the envelope's task has no record yet. */
+export function recordFromEnvelope(envelope: {
+  id: string;
+  name: string;
+  args: JsonValue;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  dedupKey: string | null;
+  submittedAt: number;
+}): TaskRecord {
+  return {
+    id: envelope.id,
+    name: envelope.name,
+    args: envelope.args,
+    status: 'queued',
+    attempt: envelope.attempt,
+    maxAttempts: envelope.maxAttempts,
+    timeoutMs: envelope.timeoutMs,
+    worker: null,
+    submittedAt: envelope.submittedAt,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    result: null,
+    error: null,
+    dedupKey: envelope.dedupKey,
+    cached: false,
+    useCache: true,
+  };
+}
