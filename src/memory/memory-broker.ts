@@ -1,0 +1,206 @@
+import type { Broker, BrokerMessage, Delivery, Destination, Subscription } from '../core/broker.ts';
+import { DEFAULTS } from '../core/defaults.ts';
+import { YadtqError } from '../core/errors.ts';
+import { OffsetTracker } from '../core/offset-tracker.ts';
+
+/** Options of {@link MemoryBroker}. */
+export interface MemoryBrokerOptions {
+  /** Partitions of the task topic. Default `DEFAULTS.partitions`. */
+  partitions?: number;
+}
+
+/** A message as stored in a memory partition. */
+export interface StoredMessage extends BrokerMessage {
+  partition: number;
+  offset: number;
+}
+
+/**
+ * An in-process task log that behaves like one Kafka consumer group: messages are
+ * partitioned by key, partitions are shared among the subscribed members, and a
+ * partition's committed offset only moves past settled deliveries, so whatever was
+ * not settled when its owner left is delivered again to the next owner.
+ */
+export class MemoryBroker implements Broker {
+  readonly partitions: number;
+  #logs = new Map<Destination, StoredMessage[][]>();
+  #committed: number[];
+  #members: MemorySubscription[] = [];
+
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.partitions = options.partitions ?? DEFAULTS.partitions;
+    if (!Number.isInteger(this.partitions) || this.partitions < 1) {
+      throw new YadtqError(
+        'INVALID_OPTION',
+        `partitions must be a whole number ≥ 1, got ${options.partitions}`,
+      );
+    }
+    this.#committed = new Array(this.partitions).fill(0);
+    for (const destination of ['tasks', 'dead-letter'] as const) {
+      this.#logs.set(
+        destination,
+        Array.from({ length: this.partitions }, () => []),
+      );
+    }
+  }
+
+  async produce(destination: Destination, messages: readonly BrokerMessage[]): Promise<void> {
+    const log = this.#logs.get(destination)!;
+    for (const message of messages) {
+      const partition = partitionOf(message.key, this.partitions);
+      const entries = log[partition]!;
+      entries.push({
+        ...message,
+        headers: { ...message.headers },
+        partition,
+        offset: entries.length,
+      });
+    }
+    if (destination === 'tasks') for (const member of this.#members) member.wake();
+  }
+
+  async subscribe(memberId: string): Promise<Subscription> {
+    const member = new MemorySubscription(memberId, this);
+    this.#members.push(member);
+    this.#rebalance();
+    return member;
+  }
+
+  async close(): Promise<void> {
+    for (const member of [...this.#members]) await member.close();
+  }
+
+  /** Every message stored for `destination`, in partition then offset order. */
+  messages(destination: Destination): StoredMessage[] {
+    return this.#logs.get(destination)!.flat();
+  }
+
+  /** @internal */
+  message(partition: number, offset: number): StoredMessage | undefined {
+    return this.#logs.get('tasks')![partition]![offset];
+  }
+
+  /** @internal */
+  committed(partition: number): number {
+    return this.#committed[partition]!;
+  }
+
+  /** @internal */
+  commit(partition: number, offset: number): void {
+    if (offset > this.#committed[partition]!) this.#committed[partition] = offset;
+  }
+
+  /** @internal */
+  leave(member: MemorySubscription): void {
+    this.#members = this.#members.filter((m) => m !== member);
+    this.#rebalance();
+  }
+
+  #rebalance(): void {
+    const owners = new Map<MemorySubscription, number[]>(this.#members.map((m) => [m, []]));
+    for (let p = 0; p < this.partitions && this.#members.length > 0; p++) {
+      owners.get(this.#members[p % this.#members.length]!)!.push(p);
+    }
+    for (const [member, partitions] of owners) member.assign(partitions);
+  }
+}
+
+class MemorySubscription implements Subscription {
+  #broker: MemoryBroker;
+  #memberId: string;
+  #owned: number[] = [];
+  #positions = new Map<number, number>();
+  #tracker = new OffsetTracker();
+  #cursor = 0;
+  #closed = false;
+  #wakeUp: (() => void) | null = null;
+
+  constructor(memberId: string, broker: MemoryBroker) {
+    this.#memberId = memberId;
+    this.#broker = broker;
+  }
+
+  assignment(): readonly number[] {
+    return [...this.#owned];
+  }
+
+  assign(partitions: number[]): void {
+    const revoked = this.#owned.filter((p) => !partitions.includes(p));
+    this.#tracker.forget(revoked);
+    for (const p of revoked) this.#positions.delete(p);
+    for (const p of partitions) {
+      if (!this.#positions.has(p)) this.#positions.set(p, this.#broker.committed(p));
+    }
+    this.#owned = partitions;
+    this.wake();
+  }
+
+  wake(): void {
+    this.#wakeUp?.();
+    this.#wakeUp = null;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#broker.leave(this);
+    this.wake();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Delivery> {
+    while (!this.#closed) {
+      const delivery = this.#nextDelivery();
+      if (delivery !== undefined) {
+        yield delivery;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wakeUp = resolve;
+      });
+    }
+  }
+
+  #nextDelivery(): Delivery | undefined {
+    for (let i = 0; i < this.#owned.length; i++) {
+      const partition = this.#owned[(this.#cursor + i) % this.#owned.length]!;
+      const position = this.#positions.get(partition)!;
+      const message = this.#broker.message(partition, position);
+      if (message === undefined) continue;
+      this.#cursor = (this.#cursor + i + 1) % this.#owned.length;
+      this.#positions.set(partition, position + 1);
+      this.#tracker.delivered(partition, position);
+      return this.#delivery(message);
+    }
+    return undefined;
+  }
+
+  #delivery(message: StoredMessage): Delivery {
+    const { partition, offset } = message;
+    return {
+      key: message.key,
+      value: message.value,
+      headers: message.headers ?? {},
+      partition,
+      offset,
+      settle: () => {
+        if (!this.#tracker.settled(partition, offset)) return;
+        const point = this.#tracker.commitPoint(partition);
+        if (point !== undefined) this.#broker.commit(partition, point);
+      },
+    };
+  }
+
+  toString(): string {
+    return `MemorySubscription(${this.#memberId})`;
+  }
+}
+
+/** FNV-1a of the key, so one key always lands on the same partition. */
+function partitionOf(key: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}
