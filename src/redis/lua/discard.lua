@@ -1,0 +1,25 @@
+--[[
+  Removes a record that was never produced, and its dedup key if that still points to it.
+
+    Input:
+      KEYS[1] task key             P task:<id>
+
+      ARGV[1] key prefix P, to find the record's dedup key
+      ARGV[2] task id
+
+    Output:
+      1 when a record was removed, 0 when there was none
+]]
+local taskKey = KEYS[1]
+local dedupKey = redis.call('HGET', taskKey, 'dedupKey')
+if not dedupKey then
+  return 0
+end
+if dedupKey ~= '' then
+  local key = ARGV[1] .. 'dedup:' .. dedupKey
+  if redis.call('GET', key) == ARGV[2] then
+    redis.call('DEL', key)
+  end
+end
+redis.call('DEL', taskKey)
+return 1

@@ -1,0 +1,80 @@
+import type { JsonValue } from '../core/json.ts';
+import type { TaskErrorInfo, TaskRecord, TaskStatus } from '../core/task-record.ts';
+
+/**
+ * A task record as the string fields of its Redis hash. Absent values are `''`, JSON
+ * values are serialised, booleans are `'1'`/`'0'`; the Lua scripts rely on this layout.
+ */
+export type RecordFields = Record<keyof TaskRecord, string>;
+
+/** Encodes a record as its hash fields. */
+export function encodeRecord(record: TaskRecord): RecordFields {
+  return {
+    id: record.id,
+    name: record.name,
+    args: JSON.stringify(record.args),
+    status: record.status,
+    attempt: String(record.attempt),
+    maxAttempts: String(record.maxAttempts),
+    timeoutMs: String(record.timeoutMs),
+    worker: record.worker ?? '',
+    submittedAt: String(record.submittedAt),
+    startedAt: optionalNumber(record.startedAt),
+    finishedAt: optionalNumber(record.finishedAt),
+    durationMs: optionalNumber(record.durationMs),
+    result: record.result === null ? '' : JSON.stringify(record.result),
+    error: record.error === null ? '' : JSON.stringify(record.error),
+    dedupKey: record.dedupKey ?? '',
+    cached: record.cached ? '1' : '0',
+    useCache: record.useCache ? '1' : '0',
+  };
+}
+
+/** Encodes a record as a flat `field, value, …` list, the shape HSET takes. */
+export function recordToArgs(record: TaskRecord): string[] {
+  return Object.entries(encodeRecord(record)).flat();
+}
+
+/** Decodes the fields of a hash (HGETALL); null when the hash is empty (no such task). */
+export function decodeRecord(fields: Record<string, string>): TaskRecord | null {
+  if (fields.id === undefined) return null;
+  const text = (field: keyof TaskRecord): string => fields[field] ?? '';
+  return {
+    id: text('id'),
+    name: text('name'),
+    args: parseJson(text('args')),
+    status: text('status') as TaskStatus,
+    attempt: Number(text('attempt')),
+    maxAttempts: Number(text('maxAttempts')),
+    timeoutMs: Number(text('timeoutMs')),
+    worker: text('worker') || null,
+    submittedAt: Number(text('submittedAt')),
+    startedAt: parseOptionalNumber(text('startedAt')),
+    finishedAt: parseOptionalNumber(text('finishedAt')),
+    durationMs: parseOptionalNumber(text('durationMs')),
+    result: parseJson(text('result')),
+    error: text('error') === '' ? null : (JSON.parse(text('error')) as TaskErrorInfo),
+    dedupKey: text('dedupKey') || null,
+    cached: text('cached') === '1',
+    useCache: text('useCache') !== '0',
+  };
+}
+
+/** Decodes a flat `field, value, …` list (a Lua script's HGETALL), from index `start`. */
+export function decodeRecordReply(reply: readonly string[], start = 0): TaskRecord | null {
+  const fields: Record<string, string> = {};
+  for (let i = start; i + 1 < reply.length; i += 2) fields[reply[i]!] = reply[i + 1]!;
+  return decodeRecord(fields);
+}
+
+function optionalNumber(value: number | null): string {
+  return value === null ? '' : String(value);
+}
+
+function parseOptionalNumber(text: string): number | null {
+  return text === '' ? null : Number(text);
+}
+
+function parseJson(text: string): JsonValue {
+  return text === '' ? null : (JSON.parse(text) as JsonValue);
+}

@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { TaskEnvelope } from '../core/envelope.ts';
+import { YadtqError } from '../core/errors.ts';
+import type { JsonValue } from '../core/json.ts';
+import type { RefusalReason } from '../core/state-machine.ts';
+import type { ClaimOutcome, CreateOutcome, Store, WorkerInfo } from '../core/store.ts';
+import type { TaskOutcome, TaskRecord } from '../core/task-record.ts';
+import { recordFromEnvelope } from '../core/task-record.ts';
+import { closeConnection, redactUrl, whenReady } from './connection.ts';
+import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './options.ts';
+import { resolveRedisStoreOptions } from './options.ts';
+import { decodeRecord, decodeRecordReply, recordToArgs } from './record-codec.ts';
+import { TaskEvents } from './task-events.ts';
+
+type Arg = string | number;
+
+/** The Lua scripts (`lua/*.lua`, KEYS first), each called by exactly one store method. */
+interface ScriptCommands {
+  yadtqCreate(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqDiscard(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqClaim(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqFinish(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqRegisterWorker(...keysAndArgs: Arg[]): Promise<[number, number]>;
+  yadtqHeartbeat(...keysAndArgs: Arg[]): Promise<number>;
+}
+
+const lua = (file: string): string =>
+  readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+
+const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys: number; lua: string }> = {
+  yadtqCreate: { numberOfKeys: 3, lua: lua('create.lua') },
+  yadtqDiscard: { numberOfKeys: 1, lua: lua('discard.lua') },
+  yadtqClaim: { numberOfKeys: 1, lua: lua('claim.lua') },
+  yadtqFinish: { numberOfKeys: 1, lua: lua('finish.lua') },
+  yadtqRegisterWorker: { numberOfKeys: 2, lua: lua('register-worker.lua') },
+  yadtqHeartbeat: { numberOfKeys: 2, lua: lua('heartbeat.lua') },
+};
+
+/**
+ * The production {@link Store}: one hash per task, every change of a task one Lua
+ * script, finished task ids announced on the `<prefix>events` channel.
+ */
+export class RedisStore implements Store {
+  readonly #options: ResolvedRedisStoreOptions;
+  readonly #redis: Redis;
+  readonly #scripts: ScriptCommands;
+  readonly #ownsClient: boolean;
+  readonly #where: string;
+  readonly #channel: string;
+  readonly #events: TaskEvents;
+  #lastError: Error | null = null;
+  #closed = false;
+
+  /**
+   * Connects in the background: an unreachable server fails the first command with
+   * STORE_UNAVAILABLE, never the constructor.
+   * @throws YadtqError INVALID_OPTION naming a bad option.
+   */
+  constructor(options: RedisStoreOptions = {}) {
+    this.#options = resolveRedisStoreOptions(options);
+    const { client, url, connectTimeoutMs, redis, prefix } = this.#options;
+    this.#ownsClient = client === null;
+    this.#redis =
+      client ??
+      new Redis(url, { connectTimeout: connectTimeoutMs, enableAutoPipelining: true, ...redis });
+    this.#where =
+      client === null ? redactUrl(url) : `${client.options.host}:${client.options.port}`;
+    if (this.#ownsClient) this.#redis.on('error', this.#recordError);
+    for (const [name, definition] of Object.entries(SCRIPTS)) {
+      this.#redis.defineCommand(name, definition);
+    }
+    this.#scripts = this.#redis as unknown as ScriptCommands;
+    this.#channel = `${prefix}events`;
+    this.#events = new TaskEvents({
+      channel: this.#channel,
+      connect: () => {
+        const subscriber = this.#redis.duplicate({ enableAutoPipelining: false });
+        subscriber.on('error', this.#recordError);
+        return subscriber;
+      },
+      call: (connection, command) => this.#call(connection, command),
+      read: (id) => this.get(id),
+    });
+  }
+
+  async create(
+    record: TaskRecord,
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome> {
+    const dedupKey = record.dedupKey ?? '';
+    const { prefix, pendingTtlMs, retentionMs } = this.#options;
+    const reply = await this.#call(this.#redis, () =>
+      this.#scripts.yadtqCreate(
+        this.#key('task', record.id),
+        this.#key('dedup', dedupKey),
+        this.#key('cache', dedupKey),
+        prefix,
+        options.dedup && dedupKey !== '' ? '1' : '0',
+        options.useCache && dedupKey !== '' ? '1' : '0',
+        pendingTtlMs,
+        retentionMs,
+        this.#channel,
+        record.id,
+        ...recordToArgs({ ...record, useCache: options.useCache }),
+      ),
+    );
+    if (reply[0] === 'duplicate') return { kind: 'duplicate', id: reply[1]! };
+    if (reply[0] === 'cached') return { kind: 'cached', record: decodeRecordReply(reply, 1)! };
+    return { kind: 'created' };
+  }
+
+  async discard(id: string): Promise<void> {
+    await this.#call(this.#redis, () =>
+      this.#scripts.yadtqDiscard(this.#key('task', id), this.#options.prefix, id),
+    );
+  }
+
+  async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
+    const { prefix, pendingTtlMs } = this.#options;
+    const reply = await this.#call(this.#redis, () =>
+      this.#scripts.yadtqClaim(
+        this.#key('task', envelope.id),
+        prefix,
+        workerId,
+        envelope.attempt,
+        now,
+        pendingTtlMs,
+        ...recordToArgs(recordFromEnvelope(envelope)),
+      ),
+    );
+    if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
+    const record = decodeRecordReply(reply, 2)!;
+    const cachedResult = parseCacheEntry(reply[1] ?? '');
+    return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
+  }
+
+  async finish(
+    id: string,
+    step: {
+      workerId: string;
+      attempt: number;
+      now: number;
+      outcome: TaskOutcome;
+      cacheTtlMs: number;
+    },
+  ): Promise<boolean> {
+    const { outcome, now } = step;
+    const success = outcome.status === 'success';
+    const result = success ? (outcome.result ?? null) : null;
+    const cached = success && outcome.cached === true;
+    // PX takes only a whole number > 0; an odd TTL must not fail the finish halfway.
+    const cacheTtlMs = Number.isFinite(step.cacheTtlMs) ? Math.floor(step.cacheTtlMs) : 0;
+    const writesCache = success && !cached && cacheTtlMs > 0;
+    const written = await this.#call(this.#redis, () =>
+      this.#scripts.yadtqFinish(
+        this.#key('task', id),
+        this.#options.prefix,
+        id,
+        step.workerId,
+        step.attempt,
+        now,
+        outcome.status,
+        success ? JSON.stringify(result) : '',
+        success ? '' : JSON.stringify(outcome.error),
+        cached ? '1' : '0',
+        this.#options.retentionMs,
+        writesCache ? cacheTtlMs : 0,
+        // The result goes last: create.lua slices it out of the entry without re-encoding.
+        writesCache ? JSON.stringify({ id, finishedAt: now, result }) : '',
+        this.#channel,
+      ),
+    );
+    return written === 1;
+  }
+
+  async get(id: string): Promise<TaskRecord | null> {
+    const fields = await this.#call(this.#redis, () => this.#redis.hgetall(this.#key('task', id)));
+    return decodeRecord(fields);
+  }
+
+  waitFor(id: string, timeoutMs: number): Promise<TaskRecord> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#events.waitFor(id, timeoutMs);
+  }
+
+  async registerWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
+    const [registered, pttl] = await this.#call(this.#redis, () =>
+      this.#scripts.yadtqRegisterWorker(
+        this.#key('worker', info.id),
+        this.#key('workers'),
+        info.id,
+        workerJson(info),
+        wholeMs(ttlMs),
+      ),
+    );
+    if (registered === 1) return;
+    const expiry = pttl >= 0 ? `it expires in ${pttl} ms unless refreshed` : 'it has no expiry';
+    throw new YadtqError(
+      'WORKER_ID_IN_USE',
+      `worker id "${info.id}" is in use: its heartbeat is alive (${expiry}); ` +
+        'stop that worker or choose another id',
+    );
+  }
+
+  async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
+    await this.#call(this.#redis, () =>
+      this.#scripts.yadtqHeartbeat(
+        this.#key('worker', info.id),
+        this.#key('workers'),
+        info.id,
+        workerJson(info),
+        wholeMs(ttlMs),
+      ),
+    );
+  }
+
+  async deregisterWorker(id: string): Promise<void> {
+    await this.#call(this.#redis, () => this.#redis.del(this.#key('worker', id)));
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const workersKey = this.#key('workers');
+    const entries = await this.#call(this.#redis, () => this.#redis.hgetall(workersKey));
+    const ids = Object.keys(entries);
+    const alive = await this.#call(this.#redis, () =>
+      Promise.all(ids.map((id) => this.#redis.exists(this.#key('worker', id)))),
+    );
+    const oldest = Date.now() - this.#options.retentionMs;
+    const listed: WorkerInfo[] = [];
+    const stale: string[] = [];
+    ids.forEach((id, index) => {
+      const info = parseWorker(entries[id]!);
+      const isAlive = alive[index] === 1;
+      if (info === null || (!isAlive && info.lastHeartbeat < oldest)) stale.push(id);
+      else listed.push({ ...info, alive: isAlive });
+    });
+    if (stale.length > 0) {
+      await this.#call(this.#redis, () => this.#redis.hdel(workersKey, ...stale));
+    }
+    return listed.sort((a, b) => b.lastHeartbeat - a.lastHeartbeat);
+  }
+
+  /** Closes the connections this store opened (never a `client` it was given). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([
+      this.#events.close(closedError()),
+      this.#ownsClient ? closeConnection(this.#redis) : undefined,
+    ]);
+  }
+
+  #key(kind: string, id?: string): string {
+    const { prefix } = this.#options;
+    return id === undefined ? `${prefix}${kind}` : `${prefix}${kind}:${id}`;
+  }
+
+  /** Runs a command once `connection` is ready; connection trouble → STORE_UNAVAILABLE. */
+  async #call<T>(connection: Redis, command: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw closedError();
+    if (connection.status !== 'ready') {
+      await whenReady(connection, this.#options.connectTimeoutMs, () => this.#unavailable());
+    }
+    try {
+      return await command();
+    } catch (error) {
+      // A ReplyError is Redis answering (a script or command error), not connection trouble.
+      if ((error as Error).name === 'ReplyError') throw error;
+      throw this.#unavailable(error as Error);
+    }
+  }
+
+  #unavailable(cause: Error | null = this.#lastError): YadtqError {
+    const detail = cause === null ? '' : `: ${cause.message}`;
+    return new YadtqError(
+      'STORE_UNAVAILABLE',
+      `cannot reach Redis at ${this.#where} (waited up to ${this.#options.connectTimeoutMs} ms)${detail}`,
+      { retriable: true, cause },
+    );
+  }
+
+  readonly #recordError = (error: Error): void => {
+    this.#lastError = error;
+  };
+}
+
+function closedError(): YadtqError {
+  return new YadtqError('CLOSED', 'the Redis store is closed');
+}
+
+/** The result in a result cache entry; undefined when there is none or it is unreadable. */
+function parseCacheEntry(entry: string): JsonValue | undefined {
+  if (entry === '') return undefined;
+  try {
+    const parsed = JSON.parse(entry) as { result?: JsonValue };
+    return 'result' in parsed ? parsed.result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function workerJson(info: WorkerInfo): string {
+  const { alive: _alive, ...stored } = info;
+  return JSON.stringify(stored);
+}
+
+function parseWorker(json: string): WorkerInfo | null {
+  try {
+    const info = JSON.parse(json) as WorkerInfo;
+    return typeof info?.id === 'string' && typeof info.lastHeartbeat === 'number' ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+function wholeMs(ms: number): number {
+  return Number.isFinite(ms) ? Math.max(1, Math.ceil(ms)) : 1;
+}

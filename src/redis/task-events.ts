@@ -1,0 +1,143 @@
+import type { Redis } from 'ioredis';
+import { YadtqError } from '../core/errors.ts';
+import type { TaskRecord } from '../core/task-record.ts';
+import { isTerminal } from '../core/task-record.ts';
+import { closeConnection } from './connection.ts';
+
+/** What {@link TaskEvents} needs from the store. */
+export interface TaskEventsOptions {
+  /** The pub/sub channel that finished task ids are published on. */
+  channel: string;
+  /** Opens the subscriber connection (a duplicate of the store's own). */
+  connect: () => Redis;
+  /** Runs a command once the connection is ready (the store's connection guard). */
+  call: <T>(connection: Redis, command: () => Promise<T>) => Promise<T>;
+  /** Reads a task record. */
+  read: (id: string) => Promise<TaskRecord | null>;
+}
+
+interface Waiter {
+  resolve: (record: TaskRecord) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** The longest delay `setTimeout` honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Waiting for tasks to finish: one subscription to the events channel, opened on first
+ * use and shared by every waiter; each announced id is read once, however many wait on it.
+ */
+export class TaskEvents {
+  readonly #options: TaskEventsOptions;
+  readonly #waiters = new Map<string, Set<Waiter>>();
+  #subscriber: Redis | null = null;
+  #subscribed: Promise<void> | null = null;
+
+  constructor(options: TaskEventsOptions) {
+    this.#options = options;
+  }
+
+  /** Resolves with the record once terminal. @throws YadtqError WAIT_TIMEOUT, TASK_NOT_FOUND */
+  waitFor(id: string, timeoutMs: number): Promise<TaskRecord> {
+    return new Promise<TaskRecord>((resolve, reject) => {
+      const delay = Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS);
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#remove(id, waiter);
+          reject(
+            new YadtqError('WAIT_TIMEOUT', `task ${id} did not finish within ${timeoutMs} ms`),
+          );
+        }, delay),
+      };
+      const waiters = this.#waiters.get(id) ?? new Set();
+      this.#waiters.set(id, waiters.add(waiter));
+      // Subscribe before reading, so a finish between the two is seen by one or the other.
+      this.#subscribe().then(
+        () => this.#settle(id),
+        (error: Error) => {
+          clearTimeout(waiter.timer);
+          this.#remove(id, waiter);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Rejects every waiter with `error` and closes the subscriber connection. */
+  async close(error: Error): Promise<void> {
+    for (const waiters of this.#waiters.values()) {
+      for (const waiter of waiters) {
+        clearTimeout(waiter.timer);
+        waiter.reject(error);
+      }
+    }
+    this.#waiters.clear();
+    if (this.#subscriber !== null) await closeConnection(this.#subscriber);
+  }
+
+  #subscribe(): Promise<void> {
+    if (this.#subscribed !== null) return this.#subscribed;
+    const subscriber = this.#options.connect();
+    subscriber.on('message', (_channel: string, id: string) => {
+      if (this.#waiters.has(id)) void this.#settle(id);
+    });
+    subscriber.on('ready', () => {
+      // After a reconnect ioredis resubscribes right after 'ready'; the PING answers once
+      // that took effect, and reading then catches finishes announced while disconnected.
+      process.nextTick(() => {
+        subscriber.ping().then(
+          () => {
+            for (const id of this.#waiters.keys()) void this.#settle(id);
+          },
+          () => {},
+        );
+      });
+    });
+    this.#subscriber = subscriber;
+    this.#subscribed = this.#options
+      .call(subscriber, () => subscriber.subscribe(this.#options.channel))
+      .then(
+        () => {},
+        (error: unknown) => {
+          // Forget the failed connection: the next waiter tries afresh.
+          this.#subscribed = null;
+          this.#subscriber = null;
+          subscriber.disconnect();
+          throw error;
+        },
+      );
+    return this.#subscribed;
+  }
+
+  /** Reads the record and hands it to every waiter of `id` once it is terminal. */
+  async #settle(id: string): Promise<void> {
+    let outcome: TaskRecord | Error;
+    try {
+      const record = await this.#options.read(id);
+      if (record !== null && !isTerminal(record.status)) return;
+      outcome =
+        record ??
+        new YadtqError('TASK_NOT_FOUND', `task ${id} is not known (or its record has expired)`);
+    } catch (error) {
+      outcome = error as Error;
+    }
+    const waiters = this.#waiters.get(id);
+    if (waiters === undefined) return;
+    this.#waiters.delete(id);
+    for (const waiter of waiters) {
+      clearTimeout(waiter.timer);
+      if (outcome instanceof Error) waiter.reject(outcome);
+      else waiter.resolve(outcome);
+    }
+  }
+
+  #remove(id: string, waiter: Waiter): void {
+    const waiters = this.#waiters.get(id);
+    waiters?.delete(waiter);
+    if (waiters?.size === 0) this.#waiters.delete(id);
+  }
+}

@@ -1,0 +1,382 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { TaskEnvelope } from '../../src/core/envelope.ts';
+import { isYadtqError } from '../../src/core/errors.ts';
+import type { WorkerInfo } from '../../src/core/store.ts';
+import type { TaskRecord } from '../../src/core/task-record.ts';
+import type { RedisStoreOptions } from '../../src/redis/options.ts';
+import { RedisStore } from '../../src/redis/redis-store.ts';
+
+const url = process.env.YADTQ_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const T0 = 1_764_000_000_000;
+
+/** A store on a fresh key prefix, plus a plain connection to look at its keys. */
+async function setup(t: test.TestContext, options: RedisStoreOptions = {}) {
+  const prefix = `yadtq-test:${randomUUID()}:`;
+  const store = new RedisStore({ url, prefix, ...options });
+  const admin = new Redis(url);
+  t.after(async () => {
+    await store.close();
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await admin.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    await admin.quit();
+  });
+  return { store, admin, prefix };
+}
+
+function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    id: randomUUID(),
+    name: 'add',
+    args: [1, 2],
+    status: 'queued',
+    attempt: 1,
+    maxAttempts: 3,
+    timeoutMs: 30_000,
+    worker: null,
+    submittedAt: T0,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    result: null,
+    error: null,
+    dedupKey: 'add:abc',
+    cached: false,
+    useCache: true,
+    ...overrides,
+  };
+}
+
+function envelope(r: TaskRecord, attempt = r.attempt): TaskEnvelope {
+  const { id, name, args, maxAttempts, timeoutMs, dedupKey, submittedAt } = r;
+  return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
+}
+
+function worker(id: string, lastHeartbeat = Date.now()): WorkerInfo {
+  return {
+    id,
+    host: 'test',
+    pid: process.pid,
+    startedAt: lastHeartbeat,
+    lastHeartbeat,
+    concurrency: 4,
+    processed: 0,
+    failed: 0,
+    inFlight: 0,
+    partitions: [0, 1],
+  };
+}
+
+const success = (result: unknown) => ({ status: 'success' as const, result: result as never });
+const DEDUP = { dedup: true, useCache: true };
+
+test('create writes a queued record with pending TTLs, then answers duplicates', async (t) => {
+  const { store, admin, prefix } = await setup(t, { pendingTtlMs: 60_000 });
+  const first = record();
+  assert.deepEqual(await store.create(first, DEDUP), { kind: 'created' });
+  assert.deepEqual(await store.get(first.id), first);
+  const recordTtl = await admin.pttl(`${prefix}task:${first.id}`);
+  assert.ok(recordTtl > 0 && recordTtl <= 60_000, `record PTTL ${recordTtl}`);
+  assert.equal(await admin.get(`${prefix}dedup:add:abc`), first.id);
+  const dedupTtl = await admin.pttl(`${prefix}dedup:add:abc`);
+  assert.ok(dedupTtl > 0 && dedupTtl <= 60_000, `dedup PTTL ${dedupTtl}`);
+
+  const second = record();
+  assert.deepEqual(await store.create(second, DEDUP), { kind: 'duplicate', id: first.id });
+  assert.equal(await store.get(second.id), null);
+  assert.deepEqual(await store.create(second, { dedup: false, useCache: true }), {
+    kind: 'created',
+  });
+  assert.equal(await admin.get(`${prefix}dedup:add:abc`), first.id);
+});
+
+test('claim: a duplicate claim, a stale attempt and a finished task are refused', async (t) => {
+  const { store } = await setup(t);
+  await store.registerWorker(worker('w1'), 10_000);
+  const r = record();
+  await store.create(r, DEDUP);
+  const claimed = await store.claim(envelope(r), 'w1', T0 + 10);
+  assert.deepEqual(claimed, {
+    ok: true,
+    record: { ...r, status: 'processing', worker: 'w1', startedAt: T0 + 10 },
+  });
+  assert.deepEqual(await store.claim(envelope(r), 'w2', T0 + 20), {
+    ok: false,
+    reason: 'held-by-live-worker',
+  });
+  assert.deepEqual(await store.claim(envelope(r, 2), 'w2', T0 + 20), {
+    ok: false,
+    reason: 'stale-attempt',
+  });
+  const finish = { workerId: 'w1', attempt: 1, now: T0 + 30, outcome: success(3), cacheTtlMs: 0 };
+  assert.equal(await store.finish(r.id, finish), true);
+  assert.deepEqual(await store.claim(envelope(r), 'w2', T0 + 40), {
+    ok: false,
+    reason: 'terminal',
+  });
+});
+
+test('claim takes over a processing task whose holder is dead, and writes a missing record', async (t) => {
+  const { store } = await setup(t);
+  const r = record({ dedupKey: null });
+  assert.equal((await store.claim(envelope(r), 'gone', T0 + 1)).ok, true);
+  assert.equal((await store.get(r.id))?.status, 'processing');
+  const taken = await store.claim(envelope(r), 'w2', T0 + 2);
+  assert.deepEqual(taken, {
+    ok: true,
+    record: { ...r, status: 'processing', worker: 'w2', startedAt: T0 + 2 },
+  });
+});
+
+test('finish is fenced, writes the outcome, releases the dedup key and fills the cache', async (t) => {
+  const { store, admin, prefix } = await setup(t, { retentionMs: 120_000 });
+  await store.registerWorker(worker('w1'), 10_000);
+  const r = record();
+  await store.create(r, DEDUP);
+  await store.claim(envelope(r), 'w1', T0 + 100);
+  const result = { list: [], map: {}, sum: 0.1 + 0.2, big: 2 ** 53 - 1, tricky: 'a,"result":b' };
+  const step = {
+    workerId: 'w1',
+    attempt: 1,
+    now: T0 + 350,
+    outcome: success(result),
+    cacheTtlMs: 30_000,
+  };
+  assert.equal(await store.finish(r.id, { ...step, workerId: 'w2' }), false);
+  assert.equal(await store.finish(r.id, { ...step, attempt: 2 }), false);
+  assert.equal(await store.finish(r.id, step), true);
+  assert.equal(await store.finish(r.id, step), false);
+  assert.equal(await store.finish('no-such-task', step), false);
+
+  const done = await store.get(r.id);
+  assert.deepEqual(done, {
+    ...r,
+    status: 'success',
+    worker: 'w1',
+    startedAt: T0 + 100,
+    finishedAt: T0 + 350,
+    durationMs: 250,
+    result,
+  });
+  const recordTtl = await admin.pttl(`${prefix}task:${r.id}`);
+  assert.ok(recordTtl > 0 && recordTtl <= 120_000, `record PTTL ${recordTtl}`);
+  assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
+  const cacheTtl = await admin.pttl(`${prefix}cache:add:abc`);
+  assert.ok(cacheTtl > 0 && cacheTtl <= 30_000, `cache PTTL ${cacheTtl}`);
+  const entry = JSON.parse((await admin.get(`${prefix}cache:add:abc`))!);
+  assert.deepEqual(entry, { id: r.id, finishedAt: T0 + 350, result });
+
+  // Answered from the cache: the exact result, no run, no dedup key.
+  const again = record({ submittedAt: T0 + 1000 });
+  const outcome = await store.create(again, DEDUP);
+  assert.deepEqual(outcome, {
+    kind: 'cached',
+    record: {
+      ...again,
+      status: 'success',
+      cached: true,
+      result,
+      startedAt: T0 + 1000,
+      finishedAt: T0 + 1000,
+      durationMs: 0,
+    },
+  });
+  assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
+  const cachedTtl = await admin.pttl(`${prefix}task:${again.id}`);
+  assert.ok(cachedTtl > 0 && cachedTtl <= 120_000, `cached record PTTL ${cachedTtl}`);
+
+  // A fresh run is not answered from the cache, but a worker meeting it learns the answer.
+  const fresh = record();
+  assert.deepEqual(await store.create(fresh, { dedup: true, useCache: false }), {
+    kind: 'created',
+  });
+  assert.equal((await store.get(fresh.id))?.useCache, false);
+  const claimFresh = await store.claim(envelope(fresh), 'w1', T0 + 2000);
+  assert.equal(claimFresh.ok && 'cachedResult' in claimFresh, false);
+  const cachedTask = record({ dedupKey: 'add:abc' });
+  const claimCached = await store.claim(envelope(cachedTask), 'w1', T0 + 2000);
+  assert.ok(claimCached.ok);
+  assert.deepEqual(claimCached.cachedResult, result);
+});
+
+test('finish of a failure stores the error; a cached outcome writes no cache entry', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const failing = record({ dedupKey: 'k:fail' });
+  await store.create(failing, DEDUP);
+  await store.claim(envelope(failing), 'w1', T0);
+  const error = { message: 'boom', name: 'Error', stack: 'Error: boom\n    at x' };
+  const failed = { workerId: 'w1', attempt: 1, now: T0 + 5, cacheTtlMs: 30_000 };
+  assert.equal(
+    await store.finish(failing.id, { ...failed, outcome: { status: 'failed', error } }),
+    true,
+  );
+  const stored = await store.get(failing.id);
+  assert.equal(stored?.status, 'failed');
+  assert.deepEqual(stored?.error, error);
+  assert.equal(stored?.result, null);
+  assert.equal(await admin.exists(`${prefix}cache:k:fail`, `${prefix}dedup:k:fail`), 0);
+
+  const fromCache = record({ dedupKey: 'k:cached' });
+  await store.claim(envelope(fromCache), 'w1', T0);
+  const outcome = { status: 'success' as const, result: 7, cached: true };
+  assert.equal(await store.finish(fromCache.id, { ...failed, outcome }), true);
+  assert.equal((await store.get(fromCache.id))?.cached, true);
+  assert.equal(await admin.exists(`${prefix}cache:k:cached`), 0);
+});
+
+test('discard removes the record and only its own dedup key', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const r = record();
+  await store.create(r, DEDUP);
+  await store.discard(r.id);
+  assert.equal(await store.get(r.id), null);
+  assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
+
+  const other = record();
+  await store.create(other, DEDUP);
+  const loser = record();
+  await store.create(loser, { dedup: false, useCache: false });
+  await store.discard(loser.id);
+  assert.equal(await admin.get(`${prefix}dedup:add:abc`), other.id);
+  await store.discard('never-there');
+});
+
+test('waitFor resolves on finish, for thousands of waiters on one subscription', async (t) => {
+  const { store } = await setup(t);
+  const tasks = Array.from({ length: 200 }, () => record({ dedupKey: null }));
+  for (const r of tasks) await store.create(r, DEDUP);
+  const waits = tasks.flatMap((r) => Array.from({ length: 10 }, () => store.waitFor(r.id, 10_000)));
+  await sleep(50);
+  await Promise.all(
+    tasks.map(async (r, i) => {
+      await store.claim(envelope(r), 'w1', T0);
+      const step = { workerId: 'w1', attempt: 1, now: T0 + 1, outcome: success(i), cacheTtlMs: 0 };
+      assert.equal(await store.finish(r.id, step), true);
+    }),
+  );
+  const done = await Promise.all(waits);
+  assert.equal(done.length, 2000);
+  done.forEach((d, n) => {
+    assert.equal(d.status, 'success');
+    assert.equal(d.result, Math.floor(n / 10));
+  });
+  // Already terminal: resolves straight from the read.
+  assert.equal((await store.waitFor(tasks[0]!.id, 1000)).status, 'success');
+});
+
+test('waitFor times out with WAIT_TIMEOUT and rejects an unknown id with TASK_NOT_FOUND', async (t) => {
+  const { store } = await setup(t);
+  const r = record();
+  await store.create(r, DEDUP);
+  const started = Date.now();
+  await assert.rejects(store.waitFor(r.id, 200), (e) => isYadtqError(e, 'WAIT_TIMEOUT'));
+  assert.ok(Date.now() - started < 2000);
+  await assert.rejects(store.waitFor('no-such-task', 5000), (e) =>
+    isYadtqError(e, 'TASK_NOT_FOUND'),
+  );
+});
+
+test('worker ids are unique while alive; workers() lists alive and dead, newest first', async (t) => {
+  const { store, admin, prefix } = await setup(t, { retentionMs: 60_000 });
+  await store.registerWorker(worker('w1', Date.now() - 10), 5000);
+  await assert.rejects(store.registerWorker(worker('w1'), 5000), (e) => {
+    assert.ok(isYadtqError(e, 'WORKER_ID_IN_USE'));
+    assert.match(e.message, /worker id "w1" is in use: its heartbeat is alive/);
+    return true;
+  });
+  const heartbeatTtl = await admin.pttl(`${prefix}worker:w1`);
+  assert.ok(heartbeatTtl > 0 && heartbeatTtl <= 5000, `heartbeat PTTL ${heartbeatTtl}`);
+  await store.registerWorker(worker('w2'), 5000);
+  await store.heartbeat({ ...worker('w2'), processed: 5 }, 5000);
+  await store.heartbeat(worker('short', Date.now() - 5), 1);
+  await admin.hset(`${prefix}workers`, 'ancient', JSON.stringify(worker('ancient', 1000)));
+  await sleep(20);
+
+  const listed = await store.workers();
+  assert.deepEqual(
+    listed.map((w) => [w.id, w.alive]),
+    [
+      ['w2', true],
+      ['short', false],
+      ['w1', true],
+    ],
+  );
+  assert.equal(listed[0]?.processed, 5);
+  assert.equal(await admin.hexists(`${prefix}workers`, 'ancient'), 0);
+
+  await store.deregisterWorker('w1');
+  const w1 = (await store.workers()).find((w) => w.id === 'w1');
+  assert.equal(w1?.alive, false);
+  await store.registerWorker(worker('w1'), 5000);
+});
+
+test('an unreachable Redis fails the first command with STORE_UNAVAILABLE, in bounded time', async () => {
+  const store = new RedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 1000 });
+  const started = Date.now();
+  const check = (e: unknown) => {
+    assert.ok(isYadtqError(e, 'STORE_UNAVAILABLE'), String(e));
+    assert.equal(e.retriable, true);
+    assert.match(e.message, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    return true;
+  };
+  await assert.rejects(store.get('x'), check);
+  await assert.rejects(store.create(record(), DEDUP), check);
+  await assert.rejects(store.waitFor('x', 60_000), check);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  await store.close();
+  await assert.rejects(store.get('x'), (e) => isYadtqError(e, 'CLOSED'));
+});
+
+test('bad options throw INVALID_OPTION naming the option', () => {
+  const bad: Array<[RedisStoreOptions, string]> = [
+    [{ prefix: '' }, 'prefix'],
+    [{ retentionMs: -1 }, 'retentionMs'],
+    [{ pendingTtlMs: 1.5 }, 'pendingTtlMs'],
+    [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
+    [{ url: 'http://localhost:6379' }, 'url'],
+    [{ redis: { keyPrefix: 'x:' } }, 'redis.keyPrefix'],
+    [{ client: {} as never }, 'client'],
+  ];
+  for (const [options, name] of bad) {
+    assert.throws(
+      () => new RedisStore(options),
+      (e) => isYadtqError(e, 'INVALID_OPTION') && e.message.includes(`"${name}"`),
+      name,
+    );
+  }
+});
+
+test('a given client is used and left open; dropped connections recover by themselves', async (t) => {
+  const connectionName = `yadtq-test-${randomUUID().slice(0, 8)}`;
+  const client = new Redis(url, { connectionName });
+  const { admin, prefix } = await setup(t);
+  const store = new RedisStore({ client, prefix });
+  t.after(() => store.close().then(() => client.quit()));
+
+  const r = record({ dedupKey: null });
+  await store.create(r, DEDUP);
+  await store.claim(envelope(r), 'w1', T0);
+  const waiting = store.waitFor(r.id, 10_000);
+  await sleep(100);
+  // Both the command and the subscriber connection carry the name: drop them all.
+  const list = await admin.client('LIST');
+  const ids = String(list)
+    .split('\n')
+    .filter((line) => line.includes(` name=${connectionName} `))
+    .map((line) => /id=(\d+)/.exec(line)![1]!);
+  assert.equal(ids.length, 2);
+  for (const id of ids) await admin.client('KILL', 'ID', id);
+
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 1, outcome: success('ok'), cacheTtlMs: 0 };
+  assert.equal(await store.finish(r.id, step), true);
+  assert.equal((await waiting).result, 'ok');
+  await store.close();
+  assert.equal(await client.ping(), 'PONG');
+});
