@@ -1,0 +1,102 @@
+import { type BaseOptions, findErrorBy } from '@platformatic/kafka';
+import { YadtqError } from '../core/errors.ts';
+import type { ResolvedKafkaBrokerOptions } from './options.ts';
+
+/** Retries of one Kafka operation before it fails (about 15 s with {@link retryDelay}). */
+const RETRIES = 10;
+
+/** Backs off 200 ms, 400 ms, … up to 2 s between retries, so a broker restart is ridden out. */
+function retryDelay(_client: unknown, _operation: string, attempt: number): number {
+  return Math.min(100 * 2 ** attempt, 2000);
+}
+
+/** Options every platformatic client of one broker shares. */
+export function clientOptions(options: ResolvedKafkaBrokerOptions, clientId: string): BaseOptions {
+  const base: BaseOptions = {
+    clientId,
+    bootstrapBrokers: options.brokers,
+    connectTimeout: Math.min(options.connectTimeoutMs, 5000),
+    retries: RETRIES,
+    retryDelay,
+  };
+  if (options.tls !== undefined) base.tls = options.tls;
+  if (options.sasl !== undefined) base.sasl = options.sasl;
+  return base;
+}
+
+/**
+ * Settles like `work`, or rejects with `BROKER_UNAVAILABLE` once `ms` have passed (then
+ * `onTimeout` runs, to stop the client that is still retrying).
+ */
+export async function withDeadline<T>(
+  work: Promise<T>,
+  ms: number,
+  what: string,
+  onTimeout: () => unknown,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new YadtqError('BROKER_UNAVAILABLE', `${what} (no answer within ${ms} ms)`, {
+          retriable: true,
+        }),
+      );
+      Promise.resolve()
+        .then(onTimeout)
+        .catch(() => {});
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits for `work` to settle, but no longer than `ms`; never rejects. */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work.catch(() => {}), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Turns a platformatic error into a {@link YadtqError}; YadtqErrors pass through. */
+export function toYadtqError(error: unknown, what: string): YadtqError {
+  if (error instanceof YadtqError) return error;
+  const cause = error instanceof Error ? error : new Error(String(error));
+  const detail = deepestMessage(cause);
+  if (findErrorBy(cause, 'code', 'PLT_KFK_AUTHENTICATION')) {
+    return new YadtqError('BROKER_UNAVAILABLE', `${what}: authentication failed (${detail})`, {
+      cause,
+    });
+  }
+  for (const apiId of ['INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS']) {
+    if (findErrorBy(cause, 'apiId', apiId)) {
+      return new YadtqError('INVALID_OPTION', `Kafka refused the topic settings: ${detail}`, {
+        cause,
+      });
+    }
+  }
+  return new YadtqError('BROKER_UNAVAILABLE', `${what}: ${detail}`, { cause, retriable: true });
+}
+
+/** The innermost message of an error chain: the one that names what really went wrong. */
+function deepestMessage(error: Error): string {
+  let current: Error = error;
+  for (let depth = 0; depth < 10; depth++) {
+    const inner =
+      current instanceof AggregateError && current.errors.length > 0
+        ? current.errors[current.errors.length - 1]
+        : current.cause;
+    if (!(inner instanceof Error)) break;
+    current = inner;
+  }
+  return current.message;
+}

@@ -1,0 +1,199 @@
+import {
+  Admin,
+  COOPERATIVE_STICKY_ASSIGNOR,
+  Consumer,
+  compatibilityPartitioner,
+  findErrorBy,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  ProduceAcks,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
+import type { Broker, BrokerMessage, Destination, Subscription } from '../core/broker.ts';
+import { YadtqError } from '../core/errors.ts';
+import { clientOptions, toYadtqError, withDeadline } from './client.ts';
+import { KafkaSubscription } from './kafka-subscription.ts';
+import {
+  type KafkaBrokerOptions,
+  type ResolvedKafkaBrokerOptions,
+  resolveKafkaBrokerOptions,
+} from './options.ts';
+
+/** Messages a subscription buffers ahead of the worker before fetching pauses. */
+const FETCH_HIGH_WATER_MARK = 128;
+/** Bytes one fetch may return (Kafka still returns one whole batch if it is larger). */
+const FETCH_MAX_BYTES = 1024 * 1024;
+/** How long an idle fetch waits at the broker; also bounds how late new partitions start. */
+const FETCH_MAX_WAIT_MS = 500;
+
+/**
+ * The {@link Broker} on Apache Kafka: an idempotent producer with acks=all, and one consumer
+ * per subscription in a classic consumer group with cooperative-sticky assignment, so a
+ * rebalance only moves the partitions that must move.
+ */
+export class KafkaBroker implements Broker {
+  readonly #options: ResolvedKafkaBrokerOptions;
+  readonly #subscriptions = new Set<KafkaSubscription>();
+  #producer: Producer<string, string, string, string> | undefined;
+  #admin: Admin | undefined;
+  #topicsReady: Promise<void> | undefined;
+  #closed = false;
+
+  /** @throws YadtqError INVALID_OPTION naming the first bad option. */
+  constructor(options: KafkaBrokerOptions = {}) {
+    this.#options = resolveKafkaBrokerOptions(options);
+  }
+
+  /** The topic each destination writes to. */
+  topicOf(destination: Destination): string {
+    return destination === 'dead-letter' ? `${this.#options.topic}.dlq` : this.#options.topic;
+  }
+
+  /**
+   * Produces `messages` to the destination's topic; resolves once every in-sync replica
+   * has them. @throws YadtqError BROKER_UNAVAILABLE, CLOSED
+   */
+  async produce(destination: Destination, messages: readonly BrokerMessage[]): Promise<void> {
+    this.#assertOpen();
+    if (destination !== 'tasks' && destination !== 'dead-letter') {
+      throw new YadtqError('INVALID_ARGS', `unknown destination ${JSON.stringify(destination)}`);
+    }
+    if (messages.length === 0) return;
+    await this.#ensureTopics();
+    this.#assertOpen();
+    const topic = this.topicOf(destination);
+    this.#producer ??= new Producer<string, string, string, string>({
+      ...clientOptions(this.#options, this.#options.clientId),
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      serializers: stringSerializers,
+      partitioner: compatibilityPartitioner,
+    });
+    try {
+      await this.#producer.send({
+        messages: messages.map(({ key, value, headers }) => ({
+          topic,
+          key,
+          value,
+          headers: headers ?? {},
+        })),
+      });
+    } catch (error) {
+      throw toYadtqError(error, `producing to Kafka topic "${topic}" failed`);
+    }
+  }
+
+  /**
+   * Joins the consumer group as `memberId`, reading from the earliest offset where the
+   * group has committed none. @throws YadtqError BROKER_UNAVAILABLE, CLOSED
+   */
+  async subscribe(memberId: string): Promise<Subscription> {
+    this.#assertOpen();
+    if (typeof memberId !== 'string' || !/^\S+$/.test(memberId)) {
+      throw new YadtqError(
+        'INVALID_ARGS',
+        'memberId must be a non-empty string without whitespace',
+      );
+    }
+    await this.#ensureTopics();
+    this.#assertOpen();
+    const { groupId, sessionTimeoutMs, connectTimeoutMs, topic, commitIntervalMs } = this.#options;
+    // A join waits for every live member to rejoin, and for dead ones to time out.
+    const rebalanceTimeout = Math.max(sessionTimeoutMs, 20_000);
+    const consumer = new Consumer<string, string, string, string>({
+      ...clientOptions(this.#options, memberId),
+      // JoinGroup may legitimately take up to the rebalance timeout.
+      requestTimeout: rebalanceTimeout + 5000,
+      groupId,
+      deserializers: stringDeserializers,
+      autocommit: false,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: this.#options.heartbeatIntervalMs,
+      rebalanceTimeout,
+      protocols: [{ name: COOPERATIVE_STICKY_ASSIGNOR, version: 3 }],
+      highWaterMark: FETCH_HIGH_WATER_MARK,
+      maxBytes: FETCH_MAX_BYTES,
+      maxWaitTime: FETCH_MAX_WAIT_MS,
+    });
+    const joining = consumer.consume({
+      topics: [topic],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+    });
+    const what = `cannot join consumer group "${groupId}" at ${this.#options.brokers.join(',')}`;
+    let stream: Awaited<typeof joining>;
+    try {
+      stream = await withDeadline(joining, connectTimeoutMs + sessionTimeoutMs, what, () => {});
+    } catch (error) {
+      await consumer.close(true).catch(() => {});
+      throw toYadtqError(error, what);
+    }
+    if (this.#closed) {
+      await consumer.close(true).catch(() => {});
+      this.#assertOpen();
+    }
+    const subscription: KafkaSubscription = new KafkaSubscription(consumer, stream, {
+      topic,
+      commitIntervalMs,
+      closeTimeoutMs: connectTimeoutMs,
+      onClose: () => this.#subscriptions.delete(subscription),
+    });
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Closes subscriptions still open, the producer and the admin client. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const closing: Promise<unknown>[] = [...this.#subscriptions].map((s) => s.close());
+    this.#subscriptions.clear();
+    if (this.#producer !== undefined) closing.push(this.#producer.close(true));
+    if (this.#admin !== undefined) closing.push(this.#admin.close());
+    this.#producer = undefined;
+    this.#admin = undefined;
+    const failed = (await Promise.allSettled(closing)).find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw toYadtqError(failed.reason, 'closing the Kafka clients failed');
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new YadtqError('CLOSED', 'the Kafka broker is closed');
+  }
+
+  /** Creates both topics once per broker; a failed attempt is forgotten so the next call tries again. */
+  #ensureTopics(): Promise<void> {
+    this.#topicsReady ??= this.#createTopics().catch((error: unknown) => {
+      this.#topicsReady = undefined;
+      throw error;
+    });
+    return this.#topicsReady;
+  }
+
+  async #createTopics(): Promise<void> {
+    const { partitions, replicationFactor, brokers, connectTimeoutMs, clientId } = this.#options;
+    const admin = new Admin(clientOptions(this.#options, `${clientId}-admin`));
+    this.#admin = admin;
+    const create = async (topic: string): Promise<void> => {
+      try {
+        await admin.createTopics({ topics: [topic], partitions, replicas: replicationFactor });
+      } catch (error) {
+        if (!findErrorBy(error as Error, 'apiId', 'TOPIC_ALREADY_EXISTS')) throw error;
+      }
+    };
+    const what = `cannot reach Kafka at ${brokers.join(',')}`;
+    try {
+      const creating = Promise.all([
+        create(this.topicOf('tasks')),
+        create(this.topicOf('dead-letter')),
+      ]);
+      await withDeadline(creating, connectTimeoutMs, what, () => admin.close());
+    } catch (error) {
+      throw toYadtqError(error, what);
+    } finally {
+      if (this.#admin === admin) this.#admin = undefined;
+      await admin.close().catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { SASLOptions } from '@platformatic/kafka';
+import { DEFAULTS } from '../core/defaults.ts';
+import { YadtqError } from '../core/errors.ts';
+
+/** How {@link KafkaBroker} reaches Kafka and which topic and group it uses. */
+export interface KafkaBrokerOptions {
+  /** Bootstrap servers as `host:port`. Default `['localhost:9092']`. */
+  brokers?: string[];
+  /** The task topic; its dead-letter topic is `<topic>.dlq`. Default `'yadtq_tasks'`. */
+  topic?: string;
+  /** Partitions of both topics when yadtq creates them. Default `4`. */
+  partitions?: number;
+  /** Replicas of each partition when yadtq creates the topics. Default `1`. */
+  replicationFactor?: number;
+  /** The consumer group workers join. Default `'yadtq_worker_group'`. */
+  groupId?: string;
+  /** Client id of the producer and admin clients (consumers use their member id). Default `'yadtq'`. */
+  clientId?: string;
+  /** A member that has not heartbeated for this long leaves the group. Default `6000`. */
+  sessionTimeoutMs?: number;
+  /** How often a member heartbeats; below `sessionTimeoutMs`. Default `1000`. */
+  heartbeatIntervalMs?: number;
+  /** How often settled offsets are committed. Default `200`. */
+  commitIntervalMs?: number;
+  /** Bound on reaching Kafka before failing with `BROKER_UNAVAILABLE`. Default `10000`. */
+  connectTimeoutMs?: number;
+  /** TLS options, passed to the Kafka client as they are. Default: plaintext. */
+  tls?: TlsOptions;
+  /** SASL options, passed to the Kafka client as they are. Default: none. */
+  sasl?: SASLOptions;
+}
+
+/** {@link KafkaBrokerOptions} with every default filled in. */
+export type ResolvedKafkaBrokerOptions = Required<Omit<KafkaBrokerOptions, 'tls' | 'sasl'>> &
+  Pick<KafkaBrokerOptions, 'tls' | 'sasl'>;
+
+/** The defaults of {@link KafkaBrokerOptions}. */
+export const KAFKA_BROKER_DEFAULTS = {
+  brokers: [...DEFAULTS.kafkaBrokers],
+  topic: DEFAULTS.topic,
+  partitions: DEFAULTS.partitions,
+  replicationFactor: 1,
+  groupId: DEFAULTS.groupId,
+  clientId: 'yadtq',
+  sessionTimeoutMs: 6000,
+  heartbeatIntervalMs: 1000,
+  commitIntervalMs: DEFAULTS.commitIntervalMs,
+  connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+} satisfies Partial<KafkaBrokerOptions>;
+
+// Kafka's own rule for topic names; the `.dlq` suffix must still fit in 249 characters.
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,245}$/;
+const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/;
+
+/**
+ * Fills in defaults and checks every option.
+ * @throws YadtqError INVALID_OPTION naming the first bad option.
+ */
+export function resolveKafkaBrokerOptions(
+  options: KafkaBrokerOptions = {},
+): ResolvedKafkaBrokerOptions {
+  if (options === null || typeof options !== 'object')
+    throw invalid('options', 'must be an object');
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const resolved: ResolvedKafkaBrokerOptions = { ...KAFKA_BROKER_DEFAULTS, ...defined };
+  const { brokers } = resolved;
+  if (!Array.isArray(brokers) || brokers.length === 0) {
+    throw invalid('brokers', 'must be a non-empty array of "host:port" strings');
+  }
+  for (const broker of brokers) {
+    if (typeof broker !== 'string' || !HOST_PORT.test(broker)) {
+      throw invalid('brokers', `has ${JSON.stringify(broker)}, expected "host:port"`);
+    }
+  }
+  if (typeof resolved.topic !== 'string' || !TOPIC_NAME.test(resolved.topic)) {
+    throw invalid('topic', 'must be 1-245 characters of letters, digits, ".", "_" or "-"');
+  }
+  for (const name of ['groupId', 'clientId'] as const) {
+    const value = resolved[name];
+    if (typeof value !== 'string' || !/^\S+$/.test(value)) {
+      throw invalid(name, 'must be a non-empty string without whitespace');
+    }
+  }
+  wholeNumber(resolved, 'partitions', 1);
+  wholeNumber(resolved, 'replicationFactor', 1);
+  wholeNumber(resolved, 'sessionTimeoutMs', 1);
+  wholeNumber(resolved, 'heartbeatIntervalMs', 1);
+  wholeNumber(resolved, 'commitIntervalMs', 1);
+  wholeNumber(resolved, 'connectTimeoutMs', 1);
+  if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
+    throw invalid(
+      'heartbeatIntervalMs',
+      `must be below sessionTimeoutMs (${resolved.sessionTimeoutMs})`,
+    );
+  }
+  for (const name of ['tls', 'sasl'] as const) {
+    const value = resolved[name];
+    if (value !== undefined && (value === null || typeof value !== 'object')) {
+      throw invalid(name, 'must be an object');
+    }
+  }
+  if (resolved.sasl !== undefined && typeof resolved.sasl.mechanism !== 'string') {
+    throw invalid('sasl', 'must name a mechanism');
+  }
+  return resolved;
+}
+
+function wholeNumber(
+  options: ResolvedKafkaBrokerOptions,
+  name: keyof ResolvedKafkaBrokerOptions,
+  min: number,
+): void {
+  const value = options[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw invalid(name, `must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
+  }
+}
+
+function invalid(name: string, why: string): YadtqError {
+  return new YadtqError('INVALID_OPTION', `Kafka broker option "${name}" ${why}`);
+}
