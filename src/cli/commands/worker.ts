@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { TaskDefinition } from '../../core/define-task.ts';
+import { TaskWorker } from '../../core/worker.ts';
+import { demoTasks } from '../../demo-tasks.ts';
+import { CONNECTION_FLAGS, connect } from '../connection.ts';
+import { stderrLogger } from '../log.ts';
+import { UsageError } from '../usage.ts';
+
+/** `yadtq worker <workerId> [--concurrency N] [--tasks <module>]`: runs until SIGTERM/SIGINT. */
+export async function workerCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...CONNECTION_FLAGS, concurrency: { type: 'string' }, tasks: { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('worker takes exactly one <workerId>');
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new UsageError(`--concurrency must be a whole number > 0, got ${values.concurrency}`);
+  }
+  const tasks = values.tasks === undefined ? demoTasks : await loadTasks(values.tasks);
+  const logger = stderrLogger();
+  const backend = await connect(values, `yadtq-${positionals[0]}`);
+  const worker = new TaskWorker({
+    id: positionals[0]!,
+    broker: backend.broker,
+    store: backend.store,
+    tasks,
+    concurrency,
+    logger,
+  });
+  try {
+    await worker.start();
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  await new Promise<void>((done) => {
+    const onSignal = (signal: string) => {
+      logger.info('stopping: waiting for running tasks (a second signal exits at once)', {
+        workerId: worker.id,
+        signal,
+      });
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      done();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await worker.stop();
+  await backend.close();
+  return 0;
+}
+
+/** Every task definition a module exports (named exports, or arrays of them). */
+async function loadTasks(path: string): Promise<TaskDefinition[]> {
+  const module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  const found = Object.values(module)
+    .flatMap((value) => (Array.isArray(value) ? value : [value]))
+    .filter(isDefinition);
+  const unique = [...new Map(found.map((t) => [t.name, t])).values()];
+  if (unique.length === 0)
+    throw new UsageError(`--tasks ${path} exports no task definitions (made with defineTask)`);
+  return unique;
+}
+
+function isDefinition(value: unknown): value is TaskDefinition {
+  const v = value as TaskDefinition | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.name === 'string' &&
+    typeof v.handler === 'function' &&
+    typeof v.options === 'object'
+  );
+}

@@ -1,0 +1,34 @@
+import type { ParseArgsConfig } from 'node:util';
+import { type Backend, createKafkaRedisBackend } from '../backend.ts';
+import { type ConnectionConfig, resolveConfig } from '../config.ts';
+
+/** The connection flags every command accepts. */
+export const CONNECTION_FLAGS = {
+  brokers: { type: 'string' },
+  'redis-url': { type: 'string' },
+  topic: { type: 'string' },
+  partitions: { type: 'string' },
+  group: { type: 'string' },
+  prefix: { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+type Flags = Partial<Record<keyof typeof CONNECTION_FLAGS, string | boolean | undefined>>;
+
+/** Flags, then environment, then defaults. */
+export function connectionConfig(flags: Flags): ConnectionConfig {
+  const text = (value: string | boolean | undefined) =>
+    typeof value === 'string' ? value : undefined;
+  return resolveConfig({
+    kafkaBrokers: text(flags.brokers),
+    redisUrl: text(flags['redis-url']),
+    topic: text(flags.topic),
+    partitions: text(flags.partitions),
+    groupId: text(flags.group),
+    prefix: text(flags.prefix),
+  });
+}
+
+/** Connects the production pair named by the flags. */
+export function connect(flags: Flags, clientId = 'yadtq-cli'): Promise<Backend> {
+  return createKafkaRedisBackend(connectionConfig(flags), { clientId });
+}

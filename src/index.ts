@@ -1,0 +1,28 @@
+export { type Backend, createKafkaRedisBackend, createMemoryBackend } from './backend.ts';
+export { type ConnectionConfig, ENV_VARS, resolveConfig } from './config.ts';
+export type { Broker, BrokerMessage, Delivery, Destination, Subscription } from './core/broker.ts';
+export {
+  type SubmitOptions,
+  TaskClient,
+  type TaskClientOptions,
+  type TaskHandle,
+} from './core/client.ts';
+export { DEFAULTS } from './core/defaults.ts';
+export {
+  defineTask,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskHandler,
+  type TaskOptions,
+} from './core/define-task.ts';
+export { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from './core/envelope.ts';
+export { type ErrorCode, isYadtqError, YadtqError } from './core/errors.ts';
+export type { JsonValue } from './core/json.ts';
+export type { LogFields, Logger } from './core/logger.ts';
+export { decide, type TaskEvent, type Transition } from './core/state-machine.ts';
+export type { ClaimOutcome, CreateOutcome, Store, WorkerInfo } from './core/store.ts';
+export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
+export { TaskWorker, type TaskWorkerOptions } from './core/worker.ts';
+export { add, demoTasks, div, mul, sub } from './demo-tasks.ts';
+export { MemoryBroker } from './memory/memory-broker.ts';
+export { MemoryStore } from './memory/memory-store.ts';
