@@ -17,7 +17,14 @@ export type BackendFactory = () => Promise<Backend>;
  * The contract every broker + store pair must keep. It runs unchanged against the memory
  * pair and against real Kafka + Redis, so the two cannot drift.
  */
-export function runContract(label: string, makeBackend: BackendFactory): void {
+export function runContract(
+  label: string,
+  makeBackend: BackendFactory,
+  deadLetters: (
+    backend: Backend,
+    count: number,
+  ) => Promise<Array<{ value: string; headers: Record<string, string> }>>,
+): void {
   describe(`contract: ${label}`, () => {
     const open: Array<() => Promise<void>> = [];
     after(async () => {
@@ -295,6 +302,36 @@ export function runContract(label: string, makeBackend: BackendFactory): void {
       const marker = await client.run(twice, 100);
       assert.equal(marker, 101);
       assert.equal(runs, 2);
+    });
+
+    test('malformed messages go to the dead-letter topic with the reason, and the worker carries on', async () => {
+      const echo = defineTask('echo', (x: string) => x);
+      const { backend, client } = await setup([echo]);
+      const good = {
+        v: 1,
+        id: 'x1',
+        name: 'echo',
+        args: 'a',
+        attempt: 1,
+        maxAttempts: 1,
+        timeoutMs: 1000,
+        dedupKey: null,
+        submittedAt: 1,
+      };
+      await backend.broker.produce('tasks', [
+        { key: 'bad-1', value: 'this is not json', headers: { origin: 'test' } },
+        { key: 'bad-2', value: JSON.stringify({ ...good, v: 2 }) },
+      ]);
+      assert.equal(await client.run(echo, 'still working'), 'still working');
+      const dead = await deadLetters(backend, 2);
+      const byValue = new Map(dead.map((d) => [d.value, d.headers]));
+      assert.match(byValue.get('this is not json')?.['yadtq-error'] ?? '', /not JSON/);
+      assert.equal(byValue.get('this is not json')?.['yadtq-error-code'], 'INVALID_MESSAGE');
+      assert.equal(byValue.get('this is not json')?.origin, 'test');
+      assert.match(
+        byValue.get(JSON.stringify({ ...good, v: 2 }))?.['yadtq-error'] ?? '',
+        /unsupported version 2/,
+      );
     });
 
     test('a worker id whose heartbeat is alive is refused', async () => {
