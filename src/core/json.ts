@@ -39,7 +39,7 @@ function assertJson(
     return;
   }
   if (typeof value !== 'object') {
-    fail(`a ${typeof value} cannot be sent`);
+    fail(`${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`} cannot be sent`);
     return;
   }
   if (seen.has(value)) fail('it contains a cycle');
