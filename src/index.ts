@@ -24,5 +24,9 @@ export type { ClaimOutcome, CreateOutcome, Store, WorkerInfo } from './core/stor
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export { TaskWorker, type TaskWorkerOptions } from './core/worker.ts';
 export { add, demoTasks, div, mul, sub } from './demo-tasks.ts';
+export { KafkaBroker } from './kafka/kafka-broker.ts';
+export type { KafkaBrokerOptions } from './kafka/options.ts';
 export { MemoryBroker } from './memory/memory-broker.ts';
 export { MemoryStore } from './memory/memory-store.ts';
+export type { RedisStoreOptions } from './redis/options.ts';
+export { RedisStore } from './redis/redis-store.ts';
