@@ -127,6 +127,8 @@ export class TaskWorker {
     await this.#subscription?.close();
     await this.#loop;
     await this.#heartbeat.stop();
+    // One last beat publishes the final counters; deregistering then marks the worker gone.
+    await this.#heartbeat.beat();
     await this.#store.deregisterWorker(this.id).catch(() => {});
     this.#state = 'stopped';
     this.#logger.info('worker stopped', {
