@@ -20,6 +20,7 @@ export { type ErrorCode, isYadtqError, YadtqError } from './core/errors.ts';
 export type { JsonValue } from './core/json.ts';
 export type { LogFields, Logger } from './core/logger.ts';
 export { decide, type TaskEvent, type Transition } from './core/state-machine.ts';
+export type { StatsRecorder, TaskOutcomeEvent } from './core/stats.ts';
 export type { ClaimOutcome, CreateOutcome, Store, WorkerInfo } from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export { TaskWorker, type TaskWorkerOptions } from './core/worker.ts';

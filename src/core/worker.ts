@@ -5,6 +5,7 @@ import type { TaskDefinition } from './define-task.ts';
 import { decodeEnvelope, type TaskEnvelope } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import type { StatsRecorder } from './stats.ts';
 import type { Store, WorkerInfo } from './store.ts';
 import type { TaskOutcome } from './task-record.ts';
 import { Heartbeat } from './worker/heartbeat.ts';
@@ -25,6 +26,8 @@ export interface TaskWorkerOptions {
   heartbeatIntervalMs?: number;
   /** Default `DEFAULTS.heartbeatTtlMs`. */
   heartbeatTtlMs?: number;
+  /** Where outcomes are reported for monitoring. Default: nowhere. */
+  stats?: StatsRecorder;
   /** How long {@link TaskWorker.stop} lets running tasks finish. Default 10 s. */
   shutdownGraceMs?: number;
   logger?: Logger;
@@ -45,6 +48,7 @@ export class TaskWorker {
   #heartbeatTtlMs: number;
   #shutdownGraceMs: number;
   #logger: Logger;
+  #stats: StatsRecorder | undefined;
   #heartbeat: Heartbeat;
   #subscription: Subscription | undefined;
   #loop: Promise<void> | undefined;
@@ -85,6 +89,7 @@ export class TaskWorker {
     );
     this.#shutdownGraceMs = whole('shutdownGraceMs', options.shutdownGraceMs ?? 10_000, 0);
     this.#logger = options.logger ?? silentLogger;
+    this.#stats = options.stats;
     this.#heartbeat = new Heartbeat({
       store: this.#store,
       describe: () => this.info(),
@@ -221,6 +226,7 @@ export class TaskWorker {
       });
       if (stored && outcome.status === 'success') this.#processed++;
       if (stored && outcome.status === 'failed') this.#failed++;
+      if (stored) this.#report(envelope, claim.record.startedAt, outcome);
       this.#logger.info(stored ? `task ${outcome.status}` : 'outcome refused: the claim was lost', {
         ...fields,
         ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
@@ -230,6 +236,26 @@ export class TaskWorker {
       // The store could not be reached: leave the delivery unsettled so it is not committed.
       this.#logger.error('task handling failed', { ...fields, error: String(error) });
     }
+  }
+
+  #report(envelope: TaskEnvelope, startedAt: number | null, outcome: TaskOutcome): void {
+    if (this.#stats === undefined) return;
+    const finishedAt = Date.now();
+    const cached = outcome.status === 'success' && outcome.cached === true;
+    this.#stats
+      .record({
+        taskId: envelope.id,
+        name: envelope.name,
+        workerId: this.id,
+        status: outcome.status,
+        durationMs: cached ? 0 : finishedAt - (startedAt ?? finishedAt),
+        finishedAt,
+        cached,
+        ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
+      })
+      .catch((error) =>
+        this.#logger.warn('stats not recorded', { taskId: envelope.id, error: String(error) }),
+      );
   }
 
   async #deadLetter(delivery: Delivery, error: YadtqError): Promise<void> {
