@@ -1,6 +1,6 @@
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
-import type { Store } from './core/store.ts';
+import type { MonitorStore, Store } from './core/store.ts';
 import { MemoryBroker } from './memory/memory-broker.ts';
 import { MemoryStore } from './memory/memory-store.ts';
 
@@ -8,7 +8,7 @@ import { MemoryStore } from './memory/memory-store.ts';
 export interface Backend {
   readonly kind: 'memory' | 'kafka+redis';
   readonly broker: Broker;
-  readonly store: Store;
+  readonly store: Store & MonitorStore;
   close(): Promise<void>;
 }
 

@@ -1,12 +1,20 @@
 export { type Backend, createKafkaRedisBackend, createMemoryBackend } from './backend.ts';
 export { type ConnectionConfig, ENV_VARS, resolveConfig } from './config.ts';
-export type { Broker, BrokerMessage, Delivery, Destination, Subscription } from './core/broker.ts';
+export type {
+  Broker,
+  BrokerMessage,
+  Delivery,
+  Destination,
+  StoredMessage,
+  Subscription,
+} from './core/broker.ts';
 export {
   type SubmitOptions,
   TaskClient,
   type TaskClientOptions,
   type TaskHandle,
 } from './core/client.ts';
+export { DLQ_HEADERS } from './core/dead-letter.ts';
 export { DEFAULTS } from './core/defaults.ts';
 export {
   defineTask,
@@ -16,12 +24,13 @@ export {
   type TaskOptions,
 } from './core/define-task.ts';
 export { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from './core/envelope.ts';
-export { type ErrorCode, isYadtqError, YadtqError } from './core/errors.ts';
+export { type ErrorCode, isYadtqError, NonRetryableError, YadtqError } from './core/errors.ts';
 export type { JsonValue } from './core/json.ts';
 export type { LogFields, Logger } from './core/logger.ts';
+export { Monitor, type MonitorOptions } from './core/monitor/monitor.ts';
 export { decide, type TaskEvent, type Transition } from './core/state-machine.ts';
 export type { StatsRecorder, TaskOutcomeEvent } from './core/stats.ts';
-export type { ClaimOutcome, CreateOutcome, Store, WorkerInfo } from './core/store.ts';
+export type { ClaimOutcome, CreateOutcome, MonitorStore, Store, WorkerInfo } from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export { TaskWorker, type TaskWorkerOptions } from './core/worker.ts';
 export { add, demoTasks, div, mul, sub } from './demo-tasks.ts';

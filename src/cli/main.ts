@@ -1,7 +1,9 @@
 import { isYadtqError } from '../core/errors.ts';
 import { demoCommand } from './commands/demo.ts';
+import { dlqCommand } from './commands/dlq.ts';
 import { statusCommand } from './commands/status.ts';
 import { submitCommand } from './commands/submit.ts';
+import { cancelCommand, retryCommand } from './commands/task-actions.ts';
 import { workerCommand } from './commands/worker.ts';
 import { workersCommand } from './commands/workers.ts';
 import { USAGE, UsageError } from './usage.ts';
@@ -12,6 +14,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   status: statusCommand,
   workers: workersCommand,
   demo: demoCommand,
+  cancel: cancelCommand,
+  retry: retryCommand,
+  dlq: dlqCommand,
 };
 
 /** Runs one CLI call and returns its exit code: 0 ok, 1 failed, 2 usage error. */

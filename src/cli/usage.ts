@@ -5,7 +5,11 @@ Usage:
   yadtq worker <workerId> [--concurrency N] [--tasks <module>]
   yadtq submit <task> [<json-args>] [--wait] [--timeout <ms>] [--wait-timeout <ms>]
                [--dedup-key <key>] [--no-dedup] [--no-cache] [--partition-key <key>]
+               [--max-attempts N] [--delay <ms>]
   yadtq status <taskId>
+  yadtq cancel <taskId>
+  yadtq retry <taskId>
+  yadtq dlq [--limit N] [--json]
   yadtq workers [--json]
   yadtq demo [--kafka] [--redis]
   yadtq help

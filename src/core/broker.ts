@@ -5,6 +5,14 @@ export interface BrokerMessage {
   headers?: Record<string, string>;
 }
 
+/** A message as read back from a topic. */
+export interface StoredMessage extends BrokerMessage {
+  partition: number;
+  offset: number;
+  /** When the broker appended it (ms since the epoch), where known. */
+  timestamp?: number;
+}
+
 /** Where a message goes: the task topic, or its dead-letter topic `<topic>.dlq`. */
 export type Destination = 'tasks' | 'dead-letter';
 
@@ -38,6 +46,8 @@ export interface Subscription extends AsyncIterable<Delivery> {
 export interface Broker {
   /** Resolves once the broker acknowledged every message (acks=all for Kafka). */
   produce(destination: Destination, messages: readonly BrokerMessage[]): Promise<void>;
+  /** The newest `limit` messages of the dead-letter topic, oldest first. */
+  deadLetters(limit: number): Promise<StoredMessage[]>;
   /** Joins the consumer group as `memberId`. */
   subscribe(memberId: string): Promise<Subscription>;
   /** Releases connections; open subscriptions should be closed first. */

@@ -1,7 +1,7 @@
 import type { Broker } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
-import { encodeEnvelope, type TaskEnvelope } from './envelope.ts';
+import { encodeEnvelope, envelopeOf, type TaskEnvelope } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, type JsonValue, toJson } from './json.ts';
@@ -30,6 +30,12 @@ export interface SubmitOptions {
   cache?: boolean;
   /** Kafka key: tasks with the same key keep their order. Default: the task id. */
   partitionKey?: string;
+  /** Attempts (1 = no retry). Default: the definition's, else `DEFAULTS.maxAttempts`. */
+  maxAttempts?: number;
+  /** Run no earlier than this many ms from now (held in the scheduled set until due). */
+  delayMs?: number;
+  /** Run no earlier than this time (ms since the epoch). */
+  runAt?: number;
 }
 
 /** A submitted task. `R` is the result type when submitted through a definition. */
@@ -91,7 +97,12 @@ export class TaskClient {
     );
     const dedup = options.dedup ?? definition?.dedup ?? true;
     const useCache = options.cache ?? true;
+    const maxAttempts = positive(
+      'maxAttempts',
+      options.maxAttempts ?? definition?.maxAttempts ?? DEFAULTS.maxAttempts,
+    );
     const now = Date.now();
+    const runAt = scheduledTime(options, now);
     const prepared = argsList.map((args) => {
       const text = toJson(args, `args of task "${name}"`);
       const bytes = Buffer.byteLength(text);
@@ -108,7 +119,7 @@ export class TaskClient {
         name,
         args: json,
         attempt: 1,
-        maxAttempts: DEFAULTS.maxAttempts,
+        maxAttempts,
         timeoutMs,
         dedupKey: options.dedupKey ?? dedupKeyOf(name, json),
         submittedAt: now,
@@ -121,7 +132,7 @@ export class TaskClient {
     // Issued together so a Redis store pipelines them; each create stays atomic on its own.
     const outcomes = await Promise.all(
       prepared.map((envelope) =>
-        this.#store.create(recordFromEnvelope(envelope), { dedup, useCache }),
+        this.#store.create({ ...recordFromEnvelope(envelope), runAt }, { dedup, useCache }),
       ),
     );
     for (const [index, envelope] of prepared.entries()) {
@@ -132,7 +143,8 @@ export class TaskClient {
         handles.push({ id: envelope.id, status: 'success', deduplicated: false, cached: true });
       } else {
         handles.push({ id: envelope.id, status: 'queued', deduplicated: false, cached: false });
-        toProduce.push(envelope);
+        // A delayed task waits in the store's scheduled set; the monitor produces it when due.
+        if (runAt === null) toProduce.push(envelope);
       }
     }
     if (toProduce.length > 0) {
@@ -151,6 +163,40 @@ export class TaskClient {
       }
     }
     return handles;
+  }
+
+  /**
+   * Cancels a task: a queued or retrying one is never run; a running one's `AbortSignal`
+   * fires and it ends `cancelled`. `cancelled` is false when it had already finished.
+   * @throws YadtqError TASK_NOT_FOUND
+   */
+  async cancel(id: string): Promise<{ cancelled: boolean; status: TaskStatus }> {
+    const transition = await this.#store.cancel(id, Date.now());
+    if (transition.ok) return { cancelled: true, status: transition.record.status };
+    if (transition.reason === 'missing')
+      throw new YadtqError('TASK_NOT_FOUND', `task ${id} is not known (or has expired)`);
+    const record = await this.#store.get(id);
+    return { cancelled: false, status: record?.status ?? 'cancelled' };
+  }
+
+  /**
+   * Runs a `failed` or `cancelled` task again, as its next attempt under the same id.
+   * @throws YadtqError TASK_NOT_FOUND, or INVALID_ARGS when the task is not failed/cancelled
+   */
+  async retry(id: string): Promise<TaskHandle> {
+    const transition = await this.#store.resubmit(id, Date.now());
+    if (!transition.ok) {
+      if (transition.reason === 'missing')
+        throw new YadtqError('TASK_NOT_FOUND', `task ${id} is not known (or has expired)`);
+      const record = await this.#store.get(id);
+      throw new YadtqError(
+        'INVALID_ARGS',
+        `task ${id} is ${record?.status ?? 'unknown'}: only failed or cancelled tasks can be retried`,
+      );
+    }
+    const envelope = envelopeOf(transition.record);
+    await this.#broker.produce('tasks', [{ key: id, value: encodeEnvelope(envelope) }]);
+    return { id, status: 'queued', deduplicated: false, cached: false };
   }
 
   /** The task's record, or null when unknown or expired. */
@@ -191,6 +237,27 @@ export class TaskClient {
       timeoutMs: options.waitMs ?? (options.timeoutMs ?? this.#timeoutMs) * 2,
     });
   }
+}
+
+function scheduledTime(options: SubmitOptions, now: number): number | null {
+  if (options.delayMs !== undefined && options.runAt !== undefined) {
+    throw new YadtqError('INVALID_OPTION', 'give delayMs or runAt, not both');
+  }
+  if (options.delayMs !== undefined) {
+    if (!(Number.isInteger(options.delayMs) && options.delayMs >= 0)) {
+      throw new YadtqError(
+        'INVALID_OPTION',
+        `delayMs must be a whole number ≥ 0, got ${options.delayMs}`,
+      );
+    }
+    return options.delayMs === 0 ? null : now + options.delayMs;
+  }
+  if (options.runAt !== undefined) {
+    if (!Number.isFinite(options.runAt))
+      throw new YadtqError('INVALID_OPTION', `runAt must be a time in ms, got ${options.runAt}`);
+    return options.runAt > now ? options.runAt : null;
+  }
+  return null;
 }
 
 function positive(name: string, value: number): number {

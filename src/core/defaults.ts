@@ -12,8 +12,17 @@ export const DEFAULTS = {
   prefix: 'yadtq:',
   /** Per-task timeout when the definition and the submit name none. */
   timeoutMs: 30_000,
-  /** Attempts per task (retries come with the scheduler). */
+  /** Attempts per task: 1 means no retry (opt in per definition or submit). */
   maxAttempts: 1,
+  /** First retry delay; each further retry doubles it (with jitter) up to `backoffMaxMs`. */
+  backoffMs: 1000,
+  backoffMaxMs: 60_000,
+  /** Worker deaths a task may cause before it ends `failed` ("worker lost"). */
+  maxWorkerLosses: 3,
+  /** How often the monitor (leader election, reaper, scheduler) ticks. */
+  monitorIntervalMs: 500,
+  /** Leader lock TTL: a dead leader is replaced within this time. */
+  leaderTtlMs: 3000,
   /** How long a terminal record is kept. */
   retentionMs: 24 * 60 * 60 * 1000,
   /** How long a queued or processing record (and its dedup key) is kept at most. */

@@ -17,6 +17,12 @@ export interface TaskOptions {
   cacheTtlMs?: number;
   /** Whether identical submits while one is in flight share one task. Default true. */
   dedup?: boolean;
+  /** Attempts when submitted through this definition. Default `DEFAULTS.maxAttempts` (1). */
+  maxAttempts?: number;
+  /** First retry delay in ms (doubling, with jitter). Default `DEFAULTS.backoffMs`. */
+  backoffMs?: number;
+  /** Longest retry delay in ms. Default `DEFAULTS.backoffMaxMs`. */
+  backoffMaxMs?: number;
 }
 
 /** A task handler: JSON args in, JSON result out. */
@@ -49,7 +55,13 @@ export function defineTask<A, R>(
   }
   if (typeof handler !== 'function')
     throw new YadtqError('INVALID_OPTION', `task "${name}": handler must be a function`);
-  const limits = { timeoutMs: 1, cacheTtlMs: 0 } as const;
+  const limits = {
+    timeoutMs: 1,
+    cacheTtlMs: 0,
+    maxAttempts: 1,
+    backoffMs: 0,
+    backoffMaxMs: 0,
+  } as const;
   for (const [key, min] of Object.entries(limits) as Array<[keyof typeof limits, number]>) {
     const value = options[key];
     if (value !== undefined && !(Number.isInteger(value) && value >= min)) {

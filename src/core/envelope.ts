@@ -74,3 +74,18 @@ export function decodeEnvelope(text: string): TaskEnvelope {
 function invalid(why: string): YadtqError {
   return new YadtqError('INVALID_MESSAGE', `invalid task message: ${why}`);
 }
+
+/** The envelope that carries a record's current attempt. */
+export function envelopeOf(record: {
+  id: string;
+  name: string;
+  args: JsonValue;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  dedupKey: string | null;
+  submittedAt: number;
+}): TaskEnvelope {
+  const { id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt } = record;
+  return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
+}

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'WORKER_ID_IN_USE'
   | 'BROKER_UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'WORKER_LOST';
 
 /** The one error class yadtq throws: a stable `code`, and whether trying again may help. */
 export class YadtqError extends Error {
@@ -36,4 +37,17 @@ export class YadtqError extends Error {
 /** True when `error` is a {@link YadtqError}, optionally with the given code. */
 export function isYadtqError(error: unknown, code?: ErrorCode): error is YadtqError {
   return error instanceof YadtqError && (code === undefined || error.code === code);
+}
+
+/**
+ * Throw this from a handler to fail the task at once, without the retries it has left
+ * (any error with `retryable: false` does the same).
+ */
+export class NonRetryableError extends Error {
+  readonly retryable = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+  }
 }

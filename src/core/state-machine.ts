@@ -1,4 +1,4 @@
-import type { TaskOutcome, TaskRecord } from './task-record.ts';
+import type { TaskErrorInfo, TaskOutcome, TaskRecord } from './task-record.ts';
 
 /** Something that happens to a task; the store applies it atomically through {@link decide}. */
 export type TaskEvent =
@@ -10,7 +10,15 @@ export type TaskEvent =
       /** Whether the worker that holds a `processing` task still has a live heartbeat. */
       holderAlive: boolean;
     }
-  | { type: 'finish'; workerId: string; attempt: number; now: number; outcome: TaskOutcome };
+  | { type: 'finish'; workerId: string; attempt: number; now: number; outcome: TaskOutcome }
+  /** A user cancels: waiting tasks end at once, a running one is asked to stop. */
+  | { type: 'cancel'; now: number }
+  /** The reaper found the holder `workerId` dead. */
+  | { type: 'requeue'; workerId: string; now: number; maxLosses: number }
+  /** The scheduler produced the waiting `attempt` to the task log. */
+  | { type: 'promote'; attempt: number; now: number }
+  /** A user retries a failed or cancelled task: one more attempt. */
+  | { type: 'resubmit'; now: number };
 
 /** Why an event was refused. */
 export type RefusalReason =
@@ -18,10 +26,27 @@ export type RefusalReason =
   | 'terminal'
   | 'stale-attempt'
   | 'held-by-live-worker'
-  | 'not-holder';
+  | 'not-holder'
+  | 'not-waiting'
+  | 'not-retryable';
 
 /** The result of {@link decide}: the next record, or why nothing changes. */
 export type Transition = { ok: true; record: TaskRecord } | { ok: false; reason: RefusalReason };
+
+/** The error a task ends with when workers keep dying while running it. */
+export function workerLostError(losses: number, workerId: string): TaskErrorInfo {
+  return {
+    name: 'WorkerLostError',
+    code: 'WORKER_LOST',
+    message: `worker lost: ${losses} worker(s) died while running this task (last: ${workerId}); not recovered again`,
+  };
+}
+
+const CANCELLED: TaskErrorInfo = {
+  name: 'YadtqError',
+  code: 'TASK_CANCELLED',
+  message: 'cancelled',
+};
 
 /**
  * The task state machine, written once. The memory store calls it directly; the Redis
@@ -29,41 +54,139 @@ export type Transition = { ok: true; record: TaskRecord } | { ok: false; reason:
  *
  * - claim: `queued`/`retrying` of the same attempt, or `processing` of the same attempt
  *   whose holder is dead, becomes `processing` under the claiming worker.
- * - finish: only the worker holding the claim on that attempt may write the outcome.
+ * - finish: only the worker holding the claim on that attempt may write the outcome; a
+ *   failure with `retryAt` and attempts left becomes `retrying` with the next attempt.
+ * - cancel: `queued`/`retrying` end `cancelled`; `processing` is marked for the holder.
+ * - requeue: a dead holder's task goes back to `queued` (or ends after too many losses).
+ * - promote: a due `retrying` (or delayed) task becomes `queued` once produced.
+ * - resubmit: a `failed` or `cancelled` task gets one more attempt.
  */
 export function decide(record: TaskRecord | null, event: TaskEvent): Transition {
   if (record === null) return { ok: false, reason: 'missing' };
-  if (record.status === 'success' || record.status === 'failed' || record.status === 'cancelled') {
-    return { ok: false, reason: 'terminal' };
+  const terminal =
+    record.status === 'success' || record.status === 'failed' || record.status === 'cancelled';
+  if (event.type === 'resubmit') {
+    if (record.status !== 'failed' && record.status !== 'cancelled')
+      return { ok: false, reason: 'not-retryable' };
+    const attempt = record.attempt + 1;
+    return {
+      ok: true,
+      record: {
+        ...record,
+        status: 'queued',
+        attempt,
+        maxAttempts: Math.max(record.maxAttempts, attempt),
+        startedAt: null,
+        finishedAt: null,
+        durationMs: null,
+        result: null,
+        error: null,
+        cached: false,
+        runAt: null,
+        losses: 0,
+        cancelRequested: false,
+      },
+    };
   }
-  if (record.attempt !== event.attempt) return { ok: false, reason: 'stale-attempt' };
+  if (terminal) return { ok: false, reason: 'terminal' };
   switch (event.type) {
+    case 'cancel':
+      if (record.status === 'processing')
+        return { ok: true, record: { ...record, cancelRequested: true } };
+      return {
+        ok: true,
+        record: {
+          ...record,
+          ...ended(event.now, record),
+          status: 'cancelled',
+          error: CANCELLED,
+          runAt: null,
+        },
+      };
+    case 'requeue': {
+      if (record.status !== 'processing' || record.worker !== event.workerId)
+        return { ok: false, reason: 'not-holder' };
+      const losses = record.losses + 1;
+      if (record.cancelRequested) {
+        return {
+          ok: true,
+          record: {
+            ...record,
+            ...ended(event.now, record),
+            status: 'cancelled',
+            error: CANCELLED,
+            losses,
+          },
+        };
+      }
+      if (losses >= event.maxLosses) {
+        const error = workerLostError(losses, event.workerId);
+        return {
+          ok: true,
+          record: { ...record, ...ended(event.now, record), status: 'failed', error, losses },
+        };
+      }
+      return { ok: true, record: { ...record, status: 'queued', startedAt: null, losses } };
+    }
+    case 'promote':
+      if (record.attempt !== event.attempt) return { ok: false, reason: 'stale-attempt' };
+      if (record.status !== 'retrying' && record.status !== 'queued')
+        return { ok: false, reason: 'not-waiting' };
+      return { ok: true, record: { ...record, status: 'queued', runAt: null } };
     case 'claim':
+      if (record.attempt !== event.attempt) return { ok: false, reason: 'stale-attempt' };
       if (record.status === 'processing' && event.holderAlive) {
         return { ok: false, reason: 'held-by-live-worker' };
       }
       return {
         ok: true,
-        record: { ...record, status: 'processing', worker: event.workerId, startedAt: event.now },
+        record: {
+          ...record,
+          status: 'processing',
+          worker: event.workerId,
+          startedAt: event.now,
+          runAt: null,
+        },
       };
-    case 'finish': {
+    case 'finish':
+      if (record.attempt !== event.attempt) return { ok: false, reason: 'stale-attempt' };
       if (record.status !== 'processing' || record.worker !== event.workerId) {
         return { ok: false, reason: 'not-holder' };
       }
-      const { outcome } = event;
-      const startedAt = record.startedAt ?? event.now;
+      return { ok: true, record: finished(record, event.outcome, event.now) };
+  }
+}
+
+function ended(now: number, record: TaskRecord): Pick<TaskRecord, 'finishedAt' | 'durationMs'> {
+  return { finishedAt: now, durationMs: record.startedAt === null ? null : now - record.startedAt };
+}
+
+function finished(record: TaskRecord, outcome: TaskOutcome, now: number): TaskRecord {
+  const startedAt = record.startedAt ?? now;
+  const base = { ...record, finishedAt: now, durationMs: now - startedAt };
+  switch (outcome.status) {
+    case 'success':
       return {
-        ok: true,
-        record: {
-          ...record,
-          status: outcome.status,
-          finishedAt: event.now,
-          durationMs: event.now - startedAt,
-          result: outcome.status === 'success' ? outcome.result : null,
-          error: outcome.status === 'failed' ? outcome.error : null,
-          cached: outcome.status === 'success' && outcome.cached === true,
-        },
+        ...base,
+        status: 'success',
+        result: outcome.result,
+        error: null,
+        cached: outcome.cached === true,
       };
-    }
+    case 'cancelled':
+      return { ...base, status: 'cancelled', result: null, error: CANCELLED, cached: false };
+    case 'failed':
+      if (outcome.retryAt !== undefined && record.attempt < record.maxAttempts) {
+        return {
+          ...base,
+          status: 'retrying',
+          attempt: record.attempt + 1,
+          runAt: outcome.retryAt,
+          result: null,
+          error: outcome.error,
+          cached: false,
+        };
+      }
+      return { ...base, status: 'failed', result: null, error: outcome.error, cached: false };
   }
 }

@@ -1,6 +1,6 @@
 import type { TaskEnvelope } from './envelope.ts';
 import type { JsonValue } from './json.ts';
-import type { RefusalReason } from './state-machine.ts';
+import type { RefusalReason, Transition } from './state-machine.ts';
 import type { TaskOutcome, TaskRecord } from './task-record.ts';
 
 /** What {@link Store.create} did with a new task. */
@@ -74,5 +74,31 @@ export interface Store {
   deregisterWorker(id: string): Promise<void>;
   /** Every known worker, alive or not, newest heartbeat first. */
   workers(): Promise<WorkerInfo[]>;
+  /** Cancels: `queued`/`retrying` end `cancelled`; `processing` is marked and its holder told. */
+  cancel(id: string, now: number): Promise<Transition>;
+  /** Gives a `failed`/`cancelled` task one more attempt (`queued`); the caller produces it. */
+  resubmit(id: string, now: number): Promise<Transition>;
+  /** Calls `listener` with the id of each running task whose cancel is requested. */
+  onCancel(listener: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/**
+ * What the monitor (one leader at a time) needs: the leader lock, the tasks each worker
+ * holds, the reaper's requeue, and the scheduled set of delayed and retrying tasks.
+ * Stores implement it beside {@link Store}.
+ */
+export interface MonitorStore {
+  /** Takes or renews the leader lock for `candidateId` (TTL `ttlMs`); true while held. */
+  lead(candidateId: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock if `candidateId` holds it. */
+  resign(candidateId: string): Promise<void>;
+  /** Ids of the tasks `workerId` claimed and has not finished. */
+  heldBy(workerId: string): Promise<string[]>;
+  /** The reaper's step for one task of dead worker `workerId` (state-machine event `requeue`). */
+  requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition>;
+  /** Waiting tasks whose `runAt` has come, earliest first (stale set entries are dropped). */
+  dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
+  /** After the scheduler produced `attempt`: `retrying`/delayed → `queued`, out of the set. */
+  promote(id: string, attempt: number, now: number): Promise<Transition>;
 }

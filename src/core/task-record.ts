@@ -41,12 +41,20 @@ export interface TaskRecord {
   cached: boolean;
   /** False when the submitter asked for a fresh run, never an answer from the cache. */
   useCache: boolean;
+  /** When a `retrying` (or delayed `queued`) task is due to be produced. */
+  runAt: number | null;
+  /** How many times a worker died while holding this task. */
+  losses: number;
+  /** Set when a cancel arrived while the task was running. */
+  cancelRequested: boolean;
 }
 
 /** The outcome a worker reports for the attempt it holds. */
 export type TaskOutcome =
   | { status: 'success'; result: JsonValue; cached?: boolean }
-  | { status: 'failed'; error: TaskErrorInfo };
+  /** A failure; with `retryAt` (and attempts left) the task waits as `retrying`. */
+  | { status: 'failed'; error: TaskErrorInfo; retryAt?: number }
+  | { status: 'cancelled' };
 
 /** The `queued` record a claim writes when the envelope's task has no record yet. */
 export function recordFromEnvelope(envelope: {
@@ -77,5 +85,8 @@ export function recordFromEnvelope(envelope: {
     dedupKey: envelope.dedupKey,
     cached: false,
     useCache: true,
+    runAt: null,
+    losses: 0,
+    cancelRequested: false,
   };
 }

@@ -1,22 +1,21 @@
 import { hostname } from 'node:os';
-import type { Broker, Delivery, Subscription } from './broker.ts';
+import type { Broker, Subscription } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
-import { decodeEnvelope, type TaskEnvelope } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { Monitor, type MonitorOptions } from './monitor/monitor.ts';
 import type { StatsRecorder } from './stats.ts';
-import type { Store, WorkerInfo } from './store.ts';
-import type { TaskOutcome } from './task-record.ts';
+import type { MonitorStore, Store, WorkerInfo } from './store.ts';
 import { Heartbeat } from './worker/heartbeat.ts';
-import { errorInfo, runHandler } from './worker/run-handler.ts';
+import { type ProcessorContext, processDelivery } from './worker/process-delivery.ts';
 
 /** Options of {@link TaskWorker}. */
 export interface TaskWorkerOptions {
   /** Unique worker id; a worker refuses to start under an id whose heartbeat is alive. */
   id: string;
   broker: Broker;
-  store: Store;
+  store: Store & MonitorStore;
   /** The tasks this worker can run. */
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any argument and result types
   tasks: readonly TaskDefinition<any, any>[];
@@ -30,6 +29,11 @@ export interface TaskWorkerOptions {
   stats?: StatsRecorder;
   /** How long {@link TaskWorker.stop} lets running tasks finish. Default 10 s. */
   shutdownGraceMs?: number;
+  /**
+   * The monitor this worker runs as a candidate for leader (reaper and scheduler):
+   * settings, or false for none. Default: a monitor with the defaults.
+   */
+  monitor?: false | Pick<MonitorOptions, 'intervalMs' | 'leaderTtlMs' | 'maxWorkerLosses'>;
   logger?: Logger;
 }
 
@@ -41,16 +45,16 @@ const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
  */
 export class TaskWorker {
   readonly id: string;
-  #broker: Broker;
-  #store: Store;
-  #tasks = new Map<string, TaskDefinition>();
+  #context: ProcessorContext;
+  #store: Store & MonitorStore;
   #concurrency: number;
   #heartbeatTtlMs: number;
   #shutdownGraceMs: number;
   #logger: Logger;
-  #stats: StatsRecorder | undefined;
   #heartbeat: Heartbeat;
+  #monitor: Monitor | undefined;
   #subscription: Subscription | undefined;
+  #stopCancelListener: (() => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   #startedAt = 0;
@@ -69,12 +73,12 @@ export class TaskWorker {
       );
     }
     this.id = options.id;
-    this.#broker = options.broker;
     this.#store = options.store;
+    const tasks = new Map<string, TaskDefinition>();
     for (const task of options.tasks ?? []) {
-      if (this.#tasks.has(task.name))
+      if (tasks.has(task.name))
         throw new YadtqError('INVALID_OPTION', `task "${task.name}" is defined twice`);
-      this.#tasks.set(task.name, task);
+      tasks.set(task.name, task);
     }
     this.#concurrency = whole('concurrency', options.concurrency ?? DEFAULTS.concurrency, 1);
     const intervalMs = whole(
@@ -89,7 +93,15 @@ export class TaskWorker {
     );
     this.#shutdownGraceMs = whole('shutdownGraceMs', options.shutdownGraceMs ?? 10_000, 0);
     this.#logger = options.logger ?? silentLogger;
-    this.#stats = options.stats;
+    this.#context = {
+      workerId: this.id,
+      broker: options.broker,
+      store: options.store,
+      tasks,
+      logger: this.#logger,
+      stats: options.stats,
+      running: new Map(),
+    };
     this.#heartbeat = new Heartbeat({
       store: this.#store,
       describe: () => this.info(),
@@ -97,9 +109,22 @@ export class TaskWorker {
       ttlMs: this.#heartbeatTtlMs,
       logger: this.#logger,
     });
+    if (options.monitor !== false) {
+      const settings = options.monitor ?? {};
+      for (const key of ['intervalMs', 'leaderTtlMs', 'maxWorkerLosses'] as const) {
+        if (settings[key] !== undefined) whole(`monitor.${key}`, settings[key], 1);
+      }
+      this.#monitor = new Monitor({
+        ...settings,
+        id: this.id,
+        broker: options.broker,
+        store: options.store,
+        logger: this.#logger,
+      });
+    }
   }
 
-  /** Registers the worker id, starts the heartbeat and joins the consumer group. */
+  /** Registers the worker id, starts the heartbeat and monitor, and joins the consumer group. */
   async start(): Promise<void> {
     if (this.#state !== 'new')
       throw new YadtqError('INVALID_OPTION', `worker ${this.id} was started already`);
@@ -108,18 +133,22 @@ export class TaskWorker {
     await this.#store.registerWorker(this.info(), this.#heartbeatTtlMs);
     this.#heartbeat.start();
     try {
-      this.#subscription = await this.#broker.subscribe(this.id);
+      this.#stopCancelListener = await this.#store.onCancel((id) => {
+        this.#context.running.get(id)?.abort();
+      });
+      this.#subscription = await this.#context.broker.subscribe(this.id);
     } catch (error) {
-      await this.#heartbeat.stop();
-      await this.#store.deregisterWorker(this.id).catch(() => {});
+      await this.#release();
       this.#state = 'stopped';
       throw error;
     }
+    this.#monitor?.start();
     this.#loop = this.#consume(this.#subscription);
+    const tasks = [...this.#context.tasks.keys()];
     this.#logger.info('worker started', {
       workerId: this.id,
       concurrency: this.#concurrency,
-      tasks: [...this.#tasks.keys()],
+      tasks,
     });
   }
 
@@ -131,10 +160,8 @@ export class TaskWorker {
     while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.#subscription?.close();
     await this.#loop;
-    await this.#heartbeat.stop();
-    // One last beat publishes the final counters; deregistering then marks the worker gone.
-    await this.#heartbeat.beat();
-    await this.#store.deregisterWorker(this.id).catch(() => {});
+    await this.#monitor?.stop();
+    await this.#release();
     this.#state = 'stopped';
     this.#logger.info('worker stopped', {
       workerId: this.id,
@@ -159,13 +186,23 @@ export class TaskWorker {
     };
   }
 
+  async #release(): Promise<void> {
+    await this.#stopCancelListener?.().catch(() => {});
+    await this.#heartbeat.stop();
+    // One last beat publishes the final counters; deregistering then marks the worker gone.
+    await this.#heartbeat.beat();
+    await this.#store.deregisterWorker(this.id).catch(() => {});
+  }
+
   async #consume(subscription: Subscription): Promise<void> {
     try {
       for await (const delivery of subscription) {
         // While stopping, a delivery is left unsettled: the next owner of its partition gets it.
         if (this.#state !== 'running') continue;
         this.#inFlight++;
-        void this.#handle(delivery).finally(() => {
+        void processDelivery(this.#context, delivery).then((processed) => {
+          if (processed === 'success') this.#processed++;
+          if (processed === 'failed') this.#failed++;
           this.#inFlight--;
           this.#slotFreed?.();
         });
@@ -179,112 +216,6 @@ export class TaskWorker {
       this.#logger.error('consuming stopped on an error', {
         workerId: this.id,
         error: String(error),
-      });
-    }
-  }
-
-  async #handle(delivery: Delivery): Promise<void> {
-    let envelope: TaskEnvelope;
-    try {
-      envelope = decodeEnvelope(delivery.value);
-    } catch (error) {
-      await this.#deadLetter(delivery, error as YadtqError);
-      return;
-    }
-    const fields = { taskId: envelope.id, task: envelope.name, workerId: this.id };
-    try {
-      const claim = await this.#store.claim(envelope, this.id, Date.now());
-      if (!claim.ok) {
-        this.#logger.debug('delivery skipped', { ...fields, reason: claim.reason });
-        delivery.settle();
-        return;
-      }
-      const definition = this.#tasks.get(envelope.name);
-      let outcome: TaskOutcome;
-      let cacheTtlMs = 0;
-      if (claim.cachedResult !== undefined) {
-        outcome = { status: 'success', result: claim.cachedResult, cached: true };
-      } else if (definition === undefined) {
-        const known = [...this.#tasks.keys()].join(', ') || 'none';
-        const error = new YadtqError(
-          'UNKNOWN_TASK',
-          `unknown task "${envelope.name}" (this worker knows: ${known})`,
-        );
-        outcome = { status: 'failed', error: errorInfo(error) };
-      } else {
-        this.#logger.debug('task started', fields);
-        cacheTtlMs = definition.options.cacheTtlMs ?? 0;
-        const context = { taskId: envelope.id, attempt: envelope.attempt, workerId: this.id };
-        outcome = await runHandler(definition, claim.record.args, context, claim.record.timeoutMs);
-      }
-      const stored = await this.#store.finish(envelope.id, {
-        workerId: this.id,
-        attempt: envelope.attempt,
-        now: Date.now(),
-        outcome,
-        cacheTtlMs,
-      });
-      if (stored && outcome.status === 'success') this.#processed++;
-      if (stored && outcome.status === 'failed') this.#failed++;
-      if (stored) this.#report(envelope, claim.record.startedAt, outcome);
-      this.#logger.info(stored ? `task ${outcome.status}` : 'outcome refused: the claim was lost', {
-        ...fields,
-        ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
-      });
-      delivery.settle();
-    } catch (error) {
-      // The store could not be reached: leave the delivery unsettled so it is not committed.
-      this.#logger.error('task handling failed', { ...fields, error: String(error) });
-    }
-  }
-
-  #report(envelope: TaskEnvelope, startedAt: number | null, outcome: TaskOutcome): void {
-    if (this.#stats === undefined) return;
-    const finishedAt = Date.now();
-    const cached = outcome.status === 'success' && outcome.cached === true;
-    this.#stats
-      .record({
-        taskId: envelope.id,
-        name: envelope.name,
-        workerId: this.id,
-        status: outcome.status,
-        durationMs: cached ? 0 : finishedAt - (startedAt ?? finishedAt),
-        finishedAt,
-        cached,
-        ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
-      })
-      .catch((error) =>
-        this.#logger.warn('stats not recorded', { taskId: envelope.id, error: String(error) }),
-      );
-  }
-
-  async #deadLetter(delivery: Delivery, error: YadtqError): Promise<void> {
-    this.#logger.warn('invalid message sent to the dead-letter topic', {
-      workerId: this.id,
-      partition: delivery.partition,
-      offset: delivery.offset,
-      error: error.message,
-    });
-    try {
-      await this.#broker.produce('dead-letter', [
-        {
-          key: delivery.key ?? '',
-          value: delivery.value,
-          headers: {
-            ...delivery.headers,
-            'yadtq-error': error.message,
-            'yadtq-error-code': error.code ?? 'INVALID_MESSAGE',
-            'yadtq-source-partition': String(delivery.partition),
-            'yadtq-source-offset': String(delivery.offset),
-            'yadtq-worker': this.id,
-          },
-        },
-      ]);
-      delivery.settle();
-    } catch (produceError) {
-      this.#logger.error('dead-letter produce failed', {
-        workerId: this.id,
-        error: String(produceError),
       });
     }
   }

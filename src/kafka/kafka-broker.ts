@@ -11,9 +11,16 @@ import {
   stringDeserializers,
   stringSerializers,
 } from '@platformatic/kafka';
-import type { Broker, BrokerMessage, Destination, Subscription } from '../core/broker.ts';
+import type {
+  Broker,
+  BrokerMessage,
+  Destination,
+  StoredMessage,
+  Subscription,
+} from '../core/broker.ts';
 import { YadtqError } from '../core/errors.ts';
 import { clientOptions, toYadtqError, withDeadline } from './client.ts';
+import { readDeadLetters } from './dead-letters.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import {
   type KafkaBrokerOptions,
@@ -146,6 +153,13 @@ export class KafkaBroker implements Broker {
   }
 
   /** Closes subscriptions still open, the producer and the admin client. */
+  /** The newest `limit` messages of `<topic>.dlq`. @throws YadtqError BROKER_UNAVAILABLE */
+  async deadLetters(limit: number): Promise<StoredMessage[]> {
+    this.#assertOpen();
+    await this.#ensureTopics();
+    return readDeadLetters(this.#options, this.topicOf('dead-letter'), limit);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const closing: Promise<unknown>[] = [...this.#subscriptions].map((s) => s.close());

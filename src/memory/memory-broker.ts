@@ -1,4 +1,11 @@
-import type { Broker, BrokerMessage, Delivery, Destination, Subscription } from '../core/broker.ts';
+import type {
+  Broker,
+  BrokerMessage,
+  Delivery,
+  Destination,
+  StoredMessage,
+  Subscription,
+} from '../core/broker.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
 import { OffsetTracker } from '../core/offset-tracker.ts';
@@ -7,12 +14,6 @@ import { OffsetTracker } from '../core/offset-tracker.ts';
 export interface MemoryBrokerOptions {
   /** Partitions of the task topic. Default `DEFAULTS.partitions`. */
   partitions?: number;
-}
-
-/** A message as stored in a memory partition. */
-export interface StoredMessage extends BrokerMessage {
-  partition: number;
-  offset: number;
 }
 
 /**
@@ -68,6 +69,13 @@ export class MemoryBroker implements Broker {
 
   async close(): Promise<void> {
     for (const member of [...this.#members]) await member.close();
+  }
+
+  async deadLetters(limit: number): Promise<StoredMessage[]> {
+    const all = this.messages('dead-letter').sort(
+      (a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0),
+    );
+    return all.slice(-limit);
   }
 
   /** Every message stored for `destination`, in partition then offset order. */

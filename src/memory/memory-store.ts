@@ -3,14 +3,21 @@ import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { YadtqError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
-import { decide } from '../core/state-machine.ts';
-import type { ClaimOutcome, CreateOutcome, Store, WorkerInfo } from '../core/store.ts';
+import { decide, type TaskEvent, type Transition } from '../core/state-machine.ts';
+import type {
+  ClaimOutcome,
+  CreateOutcome,
+  MonitorStore,
+  Store,
+  WorkerInfo,
+} from '../core/store.ts';
 import {
   isTerminal,
   recordFromEnvelope,
   type TaskOutcome,
   type TaskRecord,
 } from '../core/task-record.ts';
+import { ExpiringMap } from './expiring-map.ts';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -18,22 +25,20 @@ export interface MemoryStoreOptions {
   retentionMs?: number;
 }
 
-interface Entry<T> {
-  value: T;
-  expiresAt: number;
-}
-
 /**
  * The in-process store: the embedded default for the demo and for tests. It applies the
  * state machine directly; every method runs in one turn of the event loop, so each step
  * is atomic.
  */
-export class MemoryStore implements Store {
-  #records = new Map<string, Entry<TaskRecord>>();
-  #dedup = new Map<string, Entry<string>>();
-  #cache = new Map<string, Entry<JsonValue>>();
-  #heartbeats = new Map<string, Entry<WorkerInfo>>();
+export class MemoryStore implements Store, MonitorStore {
+  #records = new ExpiringMap<TaskRecord>();
+  #dedup = new ExpiringMap<string>();
+  #cache = new ExpiringMap<JsonValue>();
+  #heartbeats = new ExpiringMap<WorkerInfo>();
   #workers = new Map<string, WorkerInfo>();
+  #held = new Map<string, Set<string>>();
+  #scheduled = new Map<string, number>();
+  #leader = new ExpiringMap<string>();
   #events = new EventEmitter();
   #retentionMs: number;
   #writes = 0;
@@ -49,43 +54,47 @@ export class MemoryStore implements Store {
     options: { dedup: boolean; useCache: boolean },
   ): Promise<CreateOutcome> {
     const key = record.dedupKey;
-    const cached = options.useCache && key !== null ? live(this.#cache, key) : undefined;
+    const cached = options.useCache && key !== null ? this.#cache.get(key) : undefined;
     if (cached !== undefined) {
       const answered: TaskRecord = {
-        ...record,
+        ...structuredClone(record),
         status: 'success',
-        result: cached,
+        result: structuredClone(cached),
         cached: true,
         startedAt: record.submittedAt,
         finishedAt: record.submittedAt,
         durationMs: 0,
+        runAt: null,
       };
       this.#put(answered);
       this.#events.emit('finished', answered.id);
       return { kind: 'cached', record: structuredClone(answered) };
     }
     if (options.dedup && key !== null) {
-      const existingId = live(this.#dedup, key);
-      const existing = existingId === undefined ? undefined : live(this.#records, existingId);
+      const existingId = this.#dedup.get(key);
+      const existing = existingId === undefined ? undefined : this.#records.get(existingId);
       if (existingId !== undefined && existing !== undefined && !isTerminal(existing.status)) {
         return { kind: 'duplicate', id: existingId };
       }
-      this.#dedup.set(key, { value: record.id, expiresAt: Date.now() + DEFAULTS.pendingTtlMs });
+      this.#dedup.set(key, record.id, DEFAULTS.pendingTtlMs);
     }
-    this.#put(structuredClone({ ...record, useCache: options.useCache }));
+    const stored = structuredClone({ ...record, useCache: options.useCache });
+    this.#put(stored);
+    if (stored.runAt !== null) this.#scheduled.set(stored.id, stored.runAt);
     return { kind: 'created' };
   }
 
   async discard(id: string): Promise<void> {
-    const record = live(this.#records, id);
+    const record = this.#records.get(id);
     this.#records.delete(id);
+    this.#scheduled.delete(id);
     if (record?.dedupKey != null) this.#releaseDedup(record.dedupKey, id);
   }
 
   async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
-    const record = live(this.#records, envelope.id) ?? recordFromEnvelope(envelope);
-    const holderAlive =
-      record.worker !== null && live(this.#heartbeats, record.worker) !== undefined;
+    const record = this.#records.get(envelope.id) ?? recordFromEnvelope(envelope);
+    const holder = record.worker;
+    const holderAlive = holder !== null && this.#heartbeats.get(holder) !== undefined;
     const transition = decide(record, {
       type: 'claim',
       workerId,
@@ -94,14 +103,16 @@ export class MemoryStore implements Store {
       holderAlive,
     });
     if (!transition.ok) return transition;
-    this.#put(transition.record);
+    if (holder !== null) this.#held.get(holder)?.delete(envelope.id);
+    this.#heldSet(workerId).add(envelope.id);
+    this.#apply(transition.record);
     const key = transition.record.dedupKey;
     const cachedResult =
-      transition.record.useCache && key !== null ? live(this.#cache, key) : undefined;
+      transition.record.useCache && key !== null ? this.#cache.get(key) : undefined;
     const claimed = structuredClone(transition.record);
     return cachedResult === undefined
       ? { ok: true, record: claimed }
-      : { ok: true, record: claimed, cachedResult };
+      : { ok: true, record: claimed, cachedResult: structuredClone(cachedResult) };
   }
 
   async finish(
@@ -114,39 +125,29 @@ export class MemoryStore implements Store {
       cacheTtlMs: number;
     },
   ): Promise<boolean> {
-    const transition = decide(live(this.#records, id) ?? null, { type: 'finish', ...step });
+    const transition = this.#step(id, { type: 'finish', ...step });
     if (!transition.ok) return false;
-    const record = transition.record;
-    this.#put(structuredClone(record));
-    if (record.dedupKey !== null) {
-      this.#releaseDedup(record.dedupKey, id);
-      if (step.outcome.status === 'success' && !step.outcome.cached && step.cacheTtlMs > 0) {
-        this.#cache.set(record.dedupKey, {
-          value: structuredClone(step.outcome.result),
-          expiresAt: step.now + step.cacheTtlMs,
-        });
-      }
+    this.#held.get(step.workerId)?.delete(id);
+    const { outcome } = step;
+    const key = transition.record.dedupKey;
+    if (key !== null && outcome.status === 'success' && !outcome.cached && step.cacheTtlMs > 0) {
+      this.#cache.set(key, structuredClone(outcome.result), step.cacheTtlMs);
     }
-    this.#events.emit('finished', id);
     return true;
   }
 
   async get(id: string): Promise<TaskRecord | null> {
-    const record = live(this.#records, id);
+    const record = this.#records.get(id);
     return record === undefined ? null : structuredClone(record);
   }
 
   waitFor(id: string, timeoutMs: number): Promise<TaskRecord> {
     return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const record = live(this.#records, id);
-        if (record === undefined) {
+      const check = (): void => {
+        const record = this.#records.get(id);
+        if (record === undefined)
           done(new YadtqError('TASK_NOT_FOUND', `task ${id} is not known (or has expired)`));
-          return true;
-        }
-        if (!isTerminal(record.status)) return false;
-        done(null, structuredClone(record));
-        return true;
+        else if (isTerminal(record.status)) done(null, structuredClone(record));
       };
       const onFinished = (finishedId: string) => {
         if (finishedId === id) check();
@@ -168,7 +169,7 @@ export class MemoryStore implements Store {
   }
 
   async registerWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
-    if (live(this.#heartbeats, info.id) !== undefined) {
+    if (this.#heartbeats.get(info.id) !== undefined) {
       throw new YadtqError(
         'WORKER_ID_IN_USE',
         `worker id "${info.id}" is in use: its heartbeat is alive`,
@@ -179,7 +180,7 @@ export class MemoryStore implements Store {
 
   async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
     const copy = structuredClone(info);
-    this.#heartbeats.set(info.id, { value: copy, expiresAt: Date.now() + ttlMs });
+    this.#heartbeats.set(info.id, copy, ttlMs);
     this.#workers.set(info.id, copy);
   }
 
@@ -191,42 +192,122 @@ export class MemoryStore implements Store {
     return [...this.#workers.values()]
       .map((info) => ({
         ...structuredClone(info),
-        alive: live(this.#heartbeats, info.id) !== undefined,
+        alive: this.#heartbeats.get(info.id) !== undefined,
       }))
       .sort((a, b) => b.lastHeartbeat - a.lastHeartbeat);
+  }
+
+  async cancel(id: string, now: number): Promise<Transition> {
+    const transition = this.#step(id, { type: 'cancel', now });
+    if (transition.ok && transition.record.status === 'processing') this.#events.emit('cancel', id);
+    return transition;
+  }
+
+  async resubmit(id: string, now: number): Promise<Transition> {
+    return this.#step(id, { type: 'resubmit', now });
+  }
+
+  async onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
+    this.#events.on('cancel', listener);
+    return async () => {
+      this.#events.off('cancel', listener);
+    };
+  }
+
+  async lead(candidateId: string, ttlMs: number): Promise<boolean> {
+    const holder = this.#leader.get('leader');
+    if (holder !== undefined && holder !== candidateId) return false;
+    this.#leader.set('leader', candidateId, ttlMs);
+    return true;
+  }
+
+  async resign(candidateId: string): Promise<void> {
+    if (this.#leader.get('leader') === candidateId) this.#leader.delete('leader');
+  }
+
+  async heldBy(workerId: string): Promise<string[]> {
+    return [...(this.#held.get(workerId) ?? [])];
+  }
+
+  async requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition> {
+    this.#held.get(workerId)?.delete(id);
+    return this.#step(id, { type: 'requeue', workerId, now, maxLosses });
+  }
+
+  async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
+    const due: TaskRecord[] = [];
+    const ordered = [...this.#scheduled]
+      .filter(([, runAt]) => runAt <= now)
+      .sort((a, b) => a[1] - b[1]);
+    for (const [id] of ordered) {
+      const record = this.#records.get(id);
+      if (record === undefined || (record.status !== 'queued' && record.status !== 'retrying')) {
+        this.#scheduled.delete(id);
+        continue;
+      }
+      due.push(structuredClone(record));
+      if (due.length >= limit) break;
+    }
+    return due;
+  }
+
+  async promote(id: string, attempt: number, now: number): Promise<Transition> {
+    const transition = this.#step(id, { type: 'promote', attempt, now });
+    const record = this.#records.get(id);
+    const stillWaiting =
+      record !== undefined &&
+      record.runAt !== null &&
+      (record.status === 'retrying' || record.status === 'queued');
+    if (!stillWaiting) this.#scheduled.delete(id);
+    return transition;
   }
 
   async close(): Promise<void> {
     this.#events.removeAllListeners();
   }
 
+  /** Applies `event` to the stored record and keeps the side tables in step. */
+  #step(id: string, event: TaskEvent): Transition {
+    const transition = decide(this.#records.get(id) ?? null, event);
+    if (transition.ok) this.#apply(transition.record);
+    return transition.ok ? { ok: true, record: structuredClone(transition.record) } : transition;
+  }
+
+  #apply(record: TaskRecord): void {
+    this.#put(structuredClone(record));
+    if (record.runAt !== null) this.#scheduled.set(record.id, record.runAt);
+    else this.#scheduled.delete(record.id);
+    if (isTerminal(record.status)) {
+      if (record.dedupKey !== null) this.#releaseDedup(record.dedupKey, record.id);
+      this.#events.emit('finished', record.id);
+    }
+  }
+
   #put(record: TaskRecord): void {
     if (++this.#writes % 1000 === 0) this.#sweep();
-    const ttl = isTerminal(record.status) ? this.#retentionMs : DEFAULTS.pendingTtlMs;
-    this.#records.set(record.id, { value: record, expiresAt: Date.now() + ttl });
+    this.#records.set(
+      record.id,
+      record,
+      isTerminal(record.status) ? this.#retentionMs : DEFAULTS.pendingTtlMs,
+    );
+  }
+
+  #heldSet(workerId: string): Set<string> {
+    let held = this.#held.get(workerId);
+    if (held === undefined) {
+      held = new Set();
+      this.#held.set(workerId, held);
+    }
+    return held;
   }
 
   /** Drops expired entries, so memory stays bounded however many tasks run. */
   #sweep(): void {
-    for (const map of [this.#records, this.#dedup, this.#cache, this.#heartbeats] as Map<
-      string,
-      Entry<unknown>
-    >[]) {
-      for (const key of [...map.keys()]) live(map, key);
-    }
+    for (const map of [this.#records, this.#dedup, this.#cache, this.#heartbeats]) map.sweep();
+    for (const [workerId, held] of this.#held) if (held.size === 0) this.#held.delete(workerId);
   }
 
   #releaseDedup(key: string, id: string): void {
-    if (live(this.#dedup, key) === id) this.#dedup.delete(key);
+    if (this.#dedup.get(key) === id) this.#dedup.delete(key);
   }
-}
-
-function live<T>(map: Map<string, Entry<T>>, key: string): T | undefined {
-  const entry = map.get(key);
-  if (entry === undefined) return undefined;
-  if (entry.expiresAt <= Date.now()) {
-    map.delete(key);
-    return undefined;
-  }
-  return entry.value;
 }

@@ -13,6 +13,12 @@ import {
 /** Makes a fresh, isolated backend (own topic, group and key prefix) for one test. */
 export type BackendFactory = () => Promise<Backend>;
 
+/** Reads `count` messages of a backend's dead-letter topic (waiting for them). */
+export type DeadLetterReader = (
+  backend: Backend,
+  count: number,
+) => Promise<Array<{ value: string; headers: Record<string, string> }>>;
+
 /**
  * The contract every broker + store pair must keep. It runs unchanged against the memory
  * pair and against real Kafka + Redis, so the two cannot drift.
@@ -20,10 +26,7 @@ export type BackendFactory = () => Promise<Backend>;
 export function runContract(
   label: string,
   makeBackend: BackendFactory,
-  deadLetters: (
-    backend: Backend,
-    count: number,
-  ) => Promise<Array<{ value: string; headers: Record<string, string> }>>,
+  deadLetters: DeadLetterReader,
 ): void {
   describe(`contract: ${label}`, () => {
     const open: Array<() => Promise<void>> = [];

@@ -1,4 +1,6 @@
 import { runContract } from '../contract/contract.ts';
+import { runFaultToleranceContract } from '../contract/fault-tolerance.ts';
 import { kafkaDeadLetters, kafkaRedisBackend } from './services.ts';
 
 runContract('kafka+redis', () => kafkaRedisBackend('contract'), kafkaDeadLetters);
+runFaultToleranceContract('kafka+redis', () => kafkaRedisBackend('fault'), kafkaDeadLetters);

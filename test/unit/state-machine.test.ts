@@ -29,6 +29,9 @@ function recordIn(status: TaskStatus): TaskRecord {
     dedupKey: 'add:test',
     cached: false,
     useCache: true,
+    runAt: null,
+    losses: 0,
+    cancelRequested: false,
   };
 }
 
@@ -131,6 +134,7 @@ const TABLE: Record<TaskStatus | 'no record', Row> = {
 function expectedRecord(before: TaskRecord, event: TaskEvent): TaskRecord {
   if (event.type === 'claim')
     return { ...before, status: 'processing', worker: event.workerId, startedAt: event.now };
+  if (event.type !== 'finish' || event.outcome.status === 'cancelled') throw new Error('not in the table');
   return {
     ...before,
     status: event.outcome.status,

@@ -18,6 +18,8 @@ export async function submitCommand(argv: string[]): Promise<number> {
       'wait-timeout': { type: 'string' },
       'dedup-key': { type: 'string' },
       'partition-key': { type: 'string' },
+      'max-attempts': { type: 'string' },
+      delay: { type: 'string' },
       dedup: { type: 'boolean', default: true },
       cache: { type: 'boolean', default: true },
     },
@@ -35,6 +37,8 @@ export async function submitCommand(argv: string[]): Promise<number> {
   }
   const timeoutMs = whole('--timeout', values.timeout);
   const waitMs = whole('--wait-timeout', values['wait-timeout']);
+  const maxAttempts = whole('--max-attempts', values['max-attempts']);
+  const delayMs = whole('--delay', values.delay);
   const backend = await connect(values);
   try {
     const client = new TaskClient({ broker: backend.broker, store: backend.store });
@@ -44,6 +48,8 @@ export async function submitCommand(argv: string[]): Promise<number> {
       partitionKey: values['partition-key'],
       dedup: values.dedup,
       cache: values.cache,
+      maxAttempts,
+      delayMs,
     });
     if (handle.deduplicated)
       process.stderr.write(`deduplicated: an identical task is in flight (${handle.id})\n`);

@@ -1,36 +1,55 @@
 import type { TaskContext, TaskDefinition } from '../define-task.ts';
 import { YadtqError } from '../errors.ts';
 import { type JsonValue, toJson } from '../json.ts';
-import type { TaskErrorInfo, TaskOutcome } from '../task-record.ts';
+import type { TaskErrorInfo } from '../task-record.ts';
+import { isRetryable } from './retry-policy.ts';
+
+/** How one run ended. */
+export type RunResult =
+  | { status: 'success'; result: JsonValue }
+  | { status: 'failed'; error: TaskErrorInfo; retryable: boolean }
+  | { status: 'cancelled' };
 
 /**
- * Runs one handler under a time limit. The handler's `AbortSignal` fires at the limit
- * and the run ends `failed` with TASK_TIMEOUT at once; a result that arrives later is
- * discarded. A result that is not JSON fails the run with INVALID_RESULT.
+ * Runs one handler under a time limit. The handler's `AbortSignal` fires at the limit or
+ * when `cancel` fires, and the run ends at once (TASK_TIMEOUT, or cancelled); a result
+ * that arrives later is discarded. A result that is not JSON fails with INVALID_RESULT.
  */
 export async function runHandler(
   definition: TaskDefinition,
   args: JsonValue,
   context: Omit<TaskContext, 'signal'>,
   timeoutMs: number,
-): Promise<TaskOutcome> {
+  cancel: AbortSignal,
+): Promise<RunResult> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
+  let onCancel: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new YadtqError(
         'TASK_TIMEOUT',
         `task ${context.taskId} (${definition.name}) timed out after ${timeoutMs} ms`,
+        {
+          retriable: true,
+        },
       );
       controller.abort(error);
       reject(error);
     }, timeoutMs);
+    onCancel = () => {
+      const error = new YadtqError('TASK_CANCELLED', `task ${context.taskId} was cancelled`);
+      controller.abort(error);
+      reject(error);
+    };
+    if (cancel.aborted) onCancel();
+    else cancel.addEventListener('abort', onCancel, { once: true });
   });
   try {
     const running = Promise.resolve().then(() =>
       definition.handler(args, { ...context, signal: controller.signal }),
     );
-    const value = await Promise.race([running, timedOut]);
+    const value = await Promise.race([running, stopped]);
     const result =
       value === undefined
         ? null
@@ -39,9 +58,11 @@ export async function runHandler(
           ) as JsonValue);
     return { status: 'success', result };
   } catch (error) {
-    return { status: 'failed', error: errorInfo(error) };
+    if (cancel.aborted) return { status: 'cancelled' };
+    return { status: 'failed', error: errorInfo(error), retryable: isRetryable(error) };
   } finally {
     clearTimeout(timer);
+    if (onCancel) cancel.removeEventListener('abort', onCancel);
   }
 }
 

@@ -1,0 +1,86 @@
+import type { Broker } from '../broker.ts';
+import { DEFAULTS } from '../defaults.ts';
+import type { Logger } from '../logger.ts';
+import type { MonitorStore, Store } from '../store.ts';
+import { reapDeadWorkers } from './reaper.ts';
+import { produceDueTasks } from './scheduler.ts';
+
+/** Options of {@link Monitor}. */
+export interface MonitorOptions {
+  /** This candidate's id (its worker's id). */
+  id: string;
+  broker: Broker;
+  store: Store & MonitorStore;
+  logger: Logger;
+  /** Default `DEFAULTS.monitorIntervalMs`. */
+  intervalMs?: number;
+  /** Default `DEFAULTS.leaderTtlMs`. */
+  leaderTtlMs?: number;
+  /** Default `DEFAULTS.maxWorkerLosses`. */
+  maxWorkerLosses?: number;
+}
+
+/**
+ * Leader election plus the leader's duties. Every worker runs a monitor; the one holding
+ * the Redis lock (renewed each tick, TTL `leaderTtlMs`) reaps dead workers and produces
+ * due retries and delayed tasks. When the leader dies, another takes over within the TTL.
+ */
+export class Monitor {
+  #options: Required<MonitorOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> = Promise.resolve();
+  #leading = false;
+
+  constructor(options: MonitorOptions) {
+    this.#options = {
+      intervalMs: DEFAULTS.monitorIntervalMs,
+      leaderTtlMs: DEFAULTS.leaderTtlMs,
+      maxWorkerLosses: DEFAULTS.maxWorkerLosses,
+      ...options,
+    };
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#ticking = this.#ticking.then(() => this.tick());
+    }, this.#options.intervalMs);
+  }
+
+  /** One round: take or renew the lock; if leading, reap and schedule. */
+  async tick(): Promise<void> {
+    const { id, store, broker, logger } = this.#options;
+    try {
+      const leading = await store.lead(id, this.#options.leaderTtlMs);
+      if (leading !== this.#leading) {
+        logger.info(leading ? 'became the monitor leader' : 'lost the monitor lead', {
+          workerId: id,
+        });
+      }
+      this.#leading = leading;
+      if (!leading) return;
+      const now = Date.now();
+      await reapDeadWorkers({
+        store,
+        broker,
+        logger,
+        now,
+        maxLosses: this.#options.maxWorkerLosses,
+      });
+      await produceDueTasks({ store, broker, logger, now });
+    } catch (error) {
+      logger.warn('monitor tick failed', { workerId: id, error: String(error) });
+    }
+  }
+
+  /** Whether this candidate led at its last tick. */
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#ticking;
+    if (this.#leading) await this.#options.store.resign(this.#options.id).catch(() => {});
+    this.#leading = false;
+  }
+}

@@ -1,0 +1,49 @@
+import type { Broker } from '../broker.ts';
+import { deadLetterTask } from '../dead-letter.ts';
+import { encodeEnvelope, envelopeOf } from '../envelope.ts';
+import type { Logger } from '../logger.ts';
+import type { MonitorStore, Store } from '../store.ts';
+
+/**
+ * Finds workers whose heartbeat expired and puts the tasks they held back to `queued`,
+ * producing them again (Kafka's own redelivery of the same messages is then refused by
+ * the claim step). A task whose holders keep dying ends `failed` ("worker lost") and is
+ * dead-lettered; one whose cancel was requested ends `cancelled`.
+ */
+export async function reapDeadWorkers(context: {
+  store: Store & MonitorStore;
+  broker: Broker;
+  logger: Logger;
+  now: number;
+  maxLosses: number;
+}): Promise<number> {
+  const { store, broker, logger, now, maxLosses } = context;
+  let recovered = 0;
+  for (const worker of await store.workers()) {
+    if (worker.alive) continue;
+    const held = await store.heldBy(worker.id);
+    if (held.length === 0) continue;
+    logger.warn('worker is dead: recovering its tasks', {
+      workerId: worker.id,
+      tasks: held.length,
+    });
+    const transitions = await Promise.all(
+      held.map((id) => store.requeue(id, worker.id, now, maxLosses)),
+    );
+    const requeued = transitions.flatMap((t) =>
+      t.ok && t.record.status === 'queued' ? [t.record] : [],
+    );
+    if (requeued.length > 0) {
+      await broker.produce(
+        'tasks',
+        requeued.map((record) => ({ key: record.id, value: encodeEnvelope(envelopeOf(record)) })),
+      );
+    }
+    for (const t of transitions) {
+      if (t.ok && t.record.status === 'failed')
+        await deadLetterTask(broker, t.record, 'worker-lost');
+    }
+    recovered += requeued.length;
+  }
+  return recovered;
+}
