@@ -1,7 +1,10 @@
+import type { RedisOptions } from 'ioredis';
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
+import type { LagSnapshot, Stats } from './core/stats.ts';
 import type { MonitorStore, Store } from './core/store.ts';
 import { MemoryBroker } from './memory/memory-broker.ts';
+import { MemoryStats } from './memory/memory-stats.ts';
 import { MemoryStore } from './memory/memory-store.ts';
 
 /** A broker and a store that belong together, closed together. */
@@ -9,6 +12,10 @@ export interface Backend {
   readonly kind: 'memory' | 'kafka+redis';
   readonly broker: Broker;
   readonly store: Store & MonitorStore;
+  /** Outcome stats in bounded storage: pass to workers as `stats`, read for monitoring. */
+  readonly stats: Stats;
+  /** Consumer lag per partition of the task topic, and each partition's owner. */
+  lag(): Promise<LagSnapshot>;
   close(): Promise<void>;
 }
 
@@ -18,10 +25,13 @@ export function createMemoryBackend(
 ): Backend & { broker: MemoryBroker } {
   const broker = new MemoryBroker(options);
   const store = new MemoryStore();
+  const stats = new MemoryStats();
   return {
     kind: 'memory',
     broker,
     store,
+    stats,
+    lag: () => broker.lag(),
     async close() {
       await broker.close();
       await store.close();
@@ -41,9 +51,11 @@ export async function createKafkaRedisBackend(
     redis?: Record<string, unknown>;
   } = {},
 ): Promise<Backend> {
-  const [{ KafkaBroker }, { RedisStore }] = await Promise.all([
+  const [{ KafkaBroker }, { RedisStore }, { KafkaLag }, { RedisStats }] = await Promise.all([
     import('./kafka/kafka-broker.ts'),
     import('./redis/redis-store.ts'),
+    import('./kafka/kafka-lag.ts'),
+    import('./redis/redis-stats.ts'),
   ]);
   const broker = new KafkaBroker({
     ...extra.kafka,
@@ -54,12 +66,26 @@ export async function createKafkaRedisBackend(
     ...(extra.clientId === undefined ? {} : { clientId: extra.clientId }),
   });
   const store = new RedisStore({ ...extra.redis, url: config.redisUrl, prefix: config.prefix });
+  const stats = new RedisStats({
+    redis: extra.redis as RedisOptions | undefined,
+    url: config.redisUrl,
+    prefix: config.prefix,
+  });
+  const lag = new KafkaLag({
+    ...extra.kafka,
+    brokers: config.kafkaBrokers,
+    topic: config.topic,
+    groupId: config.groupId,
+    clientId: extra.clientId ?? 'yadtq',
+  });
   return {
     kind: 'kafka+redis',
     broker,
     store,
+    stats,
+    lag: () => lag.lag(),
     async close() {
-      await Promise.allSettled([broker.close(), store.close()]);
+      await Promise.allSettled([broker.close(), store.close(), stats.close(), lag.close()]);
     },
   };
 }

@@ -30,13 +30,37 @@ export type { LogFields, Logger } from './core/logger.ts';
 export { Monitor, type MonitorOptions } from './core/monitor/monitor.ts';
 export { decide, type TaskEvent, type Transition } from './core/state-machine.ts';
 export type { StatsRecorder, TaskOutcomeEvent } from './core/stats.ts';
+export {
+  type DurationHistogram,
+  type DurationSummary,
+  type LagSnapshot,
+  OUTCOMES,
+  type Outcome,
+  type OutcomeCounts,
+  type Overview,
+  type PartitionLag,
+  type RecentTask,
+  readOverview,
+  STATS_LIMITS,
+  type Stats,
+  type StatsReader,
+  type StatsSnapshot,
+  type StatusCounts,
+  type TaskNameStats,
+  type ThroughputBucket,
+  type WorkerOverview,
+  type WorkerStats,
+} from './core/stats.ts';
 export type { ClaimOutcome, CreateOutcome, MonitorStore, Store, WorkerInfo } from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export { TaskWorker, type TaskWorkerOptions } from './core/worker.ts';
 export { add, demoTasks, div, mul, sub } from './demo-tasks.ts';
 export { KafkaBroker } from './kafka/kafka-broker.ts';
+export { KafkaLag } from './kafka/kafka-lag.ts';
 export type { KafkaBrokerOptions } from './kafka/options.ts';
 export { MemoryBroker } from './memory/memory-broker.ts';
+export { MemoryStats } from './memory/memory-stats.ts';
 export { MemoryStore } from './memory/memory-store.ts';
 export type { RedisStoreOptions } from './redis/options.ts';
+export { RedisStats, type RedisStatsOptions } from './redis/redis-stats.ts';
 export { RedisStore } from './redis/redis-store.ts';

@@ -9,6 +9,7 @@ import type {
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
 import { OffsetTracker } from '../core/offset-tracker.ts';
+import type { LagSnapshot } from '../core/stats.ts';
 
 /** Options of {@link MemoryBroker}. */
 export interface MemoryBrokerOptions {
@@ -83,6 +84,25 @@ export class MemoryBroker implements Broker {
     return this.#logs.get(destination)!.flat();
   }
 
+  /** Consumer lag per partition of the task log, and which member owns each partition. */
+  async lag(): Promise<LagSnapshot> {
+    const owners = new Map<number, string>();
+    for (const member of this.#members)
+      for (const p of member.assignment()) owners.set(p, member.memberId);
+    const partitions = this.#logs.get('tasks')!.map((entries, partition) => {
+      const committedOffset = this.#committed[partition]!;
+      return {
+        partition,
+        endOffset: entries.length,
+        committedOffset,
+        lag: entries.length - committedOffset,
+        owner: owners.get(partition) ?? null,
+      };
+    });
+    const total = partitions.reduce((sum, p) => sum + p.lag, 0);
+    return { topic: 'memory', group: 'memory', partitions, total };
+  }
+
   /** @internal */
   message(partition: number, offset: number): StoredMessage | undefined {
     return this.#logs.get('tasks')![partition]![offset];
@@ -126,6 +146,10 @@ class MemorySubscription implements Subscription {
   constructor(memberId: string, broker: MemoryBroker) {
     this.#memberId = memberId;
     this.#broker = broker;
+  }
+
+  get memberId(): string {
+    return this.#memberId;
   }
 
   assignment(): readonly number[] {

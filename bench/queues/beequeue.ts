@@ -1,0 +1,58 @@
+import BeeQueue from 'bee-queue';
+import type { QueueAdapter, SubmitOptions } from './types.ts';
+import { redisAddress, runJob } from './types.ts';
+
+/**
+ * bee-queue with its defaults, except that a client that does not wait skips the events
+ * subscription. bee-queue only recovers stalled jobs when someone calls checkStalledJobs,
+ * so every worker runs it at the default stallInterval, as its README advises.
+ */
+export const beeQueueAdapter: QueueAdapter = {
+  name: 'bee-queue',
+
+  async producer(spec, { waits }) {
+    const queue = new BeeQueue<{ i: number; ms: number }>(spec.queue, {
+      redis: redisAddress(spec.redisUrl),
+      isWorker: false,
+      getEvents: waits,
+      storeJobs: waits,
+    });
+    await queue.ready();
+    return {
+      async submitBulk(from: number, count: number, options: SubmitOptions) {
+        const jobs = Array.from({ length: count }, (_, k) =>
+          queue.createJob({ i: from + k, ms: options.jobMs }),
+        );
+        const errors = await queue.saveAll(jobs);
+        if (errors.size > 0) throw [...errors.values()][0];
+      },
+      async submitAndWait(i: number) {
+        const job = queue.createJob({ i, ms: 0 });
+        const finished = new Promise<void>((resolve, reject) => {
+          job.on('succeeded', () => resolve());
+          job.on('failed', (error) => reject(error));
+        });
+        await job.save();
+        await finished;
+      },
+      close: () => queue.close(),
+    };
+  },
+
+  async worker(spec, hooks) {
+    const queue = new BeeQueue<{ i: number; ms: number }>(spec.queue, {
+      redis: redisAddress(spec.redisUrl),
+    });
+    await queue.ready();
+    queue.on('succeeded', () => hooks.done());
+    queue.process(spec.concurrency, async (job) => {
+      hooks.started();
+      await runJob(job.data.ms);
+    });
+    void queue.checkStalledJobs(queue.settings.stallInterval as number);
+    return {
+      assignment: () => undefined,
+      stop: () => queue.close(),
+    };
+  },
+};

@@ -1,0 +1,51 @@
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import type { QueueAdapter, SubmitOptions } from './types.ts';
+import { redisAddress, runJob } from './types.ts';
+
+/** BullMQ with its defaults (completed jobs kept, stalled check every 30 s). */
+export const bullmqAdapter: QueueAdapter = {
+  name: 'bullmq',
+
+  async producer(spec, { waits }) {
+    const connection = redisAddress(spec.redisUrl);
+    const queue = new Queue(spec.queue, { connection });
+    await queue.waitUntilReady();
+    const events = waits ? new QueueEvents(spec.queue, { connection }) : undefined;
+    await events?.waitUntilReady();
+    return {
+      async submitBulk(from: number, count: number, options: SubmitOptions) {
+        await queue.addBulk(
+          Array.from({ length: count }, (_, k) => ({
+            name: 'bench-job',
+            data: { i: from + k, ms: options.jobMs },
+          })),
+        );
+      },
+      async submitAndWait(i: number) {
+        const added = await queue.add('bench-job', { i, ms: 0 });
+        await added.waitUntilFinished(events!);
+      },
+      async close() {
+        await events?.close();
+        await queue.close();
+      },
+    };
+  },
+
+  async worker(spec, hooks) {
+    const worker = new Worker(
+      spec.queue,
+      async (job) => {
+        hooks.started();
+        await runJob((job.data as { ms: number }).ms);
+      },
+      { connection: redisAddress(spec.redisUrl), concurrency: spec.concurrency },
+    );
+    worker.on('completed', () => hooks.done());
+    await worker.waitUntilReady();
+    return {
+      assignment: () => undefined,
+      stop: () => worker.close(),
+    };
+  },
+};

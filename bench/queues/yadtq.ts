@@ -1,0 +1,78 @@
+import {
+  createKafkaRedisBackend,
+  defineTask,
+  resolveConfig,
+  TaskClient,
+  TaskWorker,
+} from '../../src/index.ts';
+import type { BenchProducer, QueueAdapter, RunSpec, SubmitOptions } from './types.ts';
+import { runJob } from './types.ts';
+
+/** The benchmark task: args `[i, ms]`, distinct per task so dedup never collapses two. */
+const job = defineTask('bench-job', ([, ms]: [number, number]) => runJob(ms));
+
+function config(spec: RunSpec) {
+  return resolveConfig({
+    kafkaBrokers: spec.kafkaBrokers,
+    redisUrl: spec.redisUrl,
+    topic: spec.queue,
+    partitions: spec.partitions,
+    groupId: `${spec.queue}-group`,
+    prefix: `${spec.queue}:`,
+  });
+}
+
+/** yadtq on Kafka + Redis with its defaults; the result cache is off. */
+export const yadtqAdapter: QueueAdapter = {
+  name: 'yadtq',
+
+  async producer(spec) {
+    const backend = await createKafkaRedisBackend(config(spec), { clientId: `${spec.queue}-c` });
+    const client = new TaskClient({ broker: backend.broker, store: backend.store });
+    const producer: BenchProducer = {
+      async submitBulk(from: number, count: number, options: SubmitOptions) {
+        const args = Array.from({ length: count }, (_, k): [number, number] => [
+          from + k,
+          options.jobMs,
+        ]);
+        await client.submitMany(job, args, {
+          cache: false,
+          ...(options.partitionKey === undefined ? {} : { partitionKey: options.partitionKey }),
+        });
+      },
+      async submitAndWait(i: number) {
+        await client.run(job, [i, 0], { cache: false });
+      },
+      close: () => backend.close(),
+    };
+    return producer;
+  },
+
+  async worker(spec, hooks) {
+    const backend = await createKafkaRedisBackend(config(spec), { clientId: spec.workerId });
+    const counted = defineTask('bench-job', ([, ms]: [number, number]) => {
+      hooks.started();
+      return runJob(ms);
+    });
+    const worker = new TaskWorker({
+      id: spec.workerId,
+      broker: backend.broker,
+      store: backend.store,
+      tasks: [counted],
+      concurrency: spec.concurrency,
+      stats: {
+        record: async () => {
+          hooks.done();
+        },
+      },
+    });
+    await worker.start();
+    return {
+      assignment: () => worker.info().partitions,
+      async stop() {
+        await worker.stop();
+        await backend.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,116 @@
+import { barChart } from './chart.ts';
+import { median } from './lib/context.ts';
+import type { LatencyResult } from './scenarios/latency.ts';
+import type { RecoveryResult } from './scenarios/recovery.ts';
+import type { ScaleResult } from './scenarios/scale.ts';
+import type { ThroughputRun, ThroughputSummary } from './scenarios/throughput.ts';
+
+const sizeLabel = (n: number): string =>
+  n >= 1e6 ? `${n / 1e6}M` : n >= 1000 ? `${n / 1000}k` : String(n);
+
+/** The chart of each scenario, from the data saved in its JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: each chart reads its own scenario's data
+export const charts: Record<string, (data: any) => string> = {
+  throughput: (data: { summary: ThroughputSummary[]; runs: ThroughputRun[] }) => {
+    const workers = [...new Set(data.summary.map((s) => s.workers))];
+    const tasks = data.runs[0]?.tasks ?? 0;
+    return barChart(
+      'Throughput end to end',
+      [
+        {
+          title: `${sizeLabel(tasks)} no-op jobs, first add → last done`,
+          unit: 'jobs/s (median; whiskers min–max)',
+          groups: workers.map((w) => ({
+            label: `${w} worker process${w > 1 ? 'es' : ''}`,
+            bars: data.summary
+              .filter((s) => s.workers === w)
+              .map((s) => ({ series: s.queue, value: s.median, low: s.min, high: s.max })),
+          })),
+        },
+      ],
+      'concurrency 50 per worker',
+    );
+  },
+  footprint: (data: { runs: ThroughputRun[] }) => {
+    const queues = [...new Set(data.runs.map((r) => r.queue))];
+    const per = (pick: (r: ThroughputRun) => number) =>
+      queues.map((q) => ({
+        series: q,
+        value: median(data.runs.filter((r) => r.queue === q).map(pick)),
+      }));
+    return barChart('Footprint (1 worker process, throughput runs, medians)', [
+      {
+        title: 'Worker RSS under load',
+        unit: 'MB',
+        groups: [
+          { label: 'max RSS of the worker process', bars: per((r) => r.workerRssMaxMb[0] ?? 0) },
+        ],
+      },
+      {
+        title: 'Redis memory per 10,000 finished jobs',
+        unit: 'MB (used_memory delta)',
+        groups: [
+          {
+            label: 'with each queue’s default retention',
+            bars: per((r) =>
+              Number((((r.cost.redisMemoryDelta / r.tasks) * 10_000) / 2 ** 20).toFixed(2)),
+            ),
+          },
+        ],
+      },
+    ]);
+  },
+  latency: (data: { results: LatencyResult[] }) =>
+    barChart('Latency: one job at a time, submit → result in the client', [
+      {
+        title: `${data.results[0]?.tasks ?? 0} sequential no-op jobs`,
+        unit: 'ms',
+        groups: (['p50', 'p95', 'p99'] as const).map((p) => ({
+          label: p,
+          bars: data.results.map((r) => ({ series: r.queue, value: r[p] })),
+        })),
+      },
+    ]),
+  recovery: (data: { results: RecoveryResult[] }) =>
+    barChart('Recovery after SIGKILL of a worker', [
+      {
+        title: `${data.results[0]?.tasks ?? 0} in-flight jobs of ${data.results[0]?.jobMs ?? 0} ms each`,
+        unit: 's, kill → all done by the other worker',
+        groups: [
+          {
+            label: 'defaults of each queue',
+            bars: data.results
+              .filter((r) => r.recoveryMs !== null)
+              .map((r) => ({ series: r.queue, value: (r.recoveryMs ?? 0) / 1000 })),
+          },
+        ],
+      },
+    ]),
+  scale: (data: { results: ScaleResult[] }) =>
+    barChart('yadtq at scale (1 worker process, concurrency 50)', [
+      {
+        title: 'Throughput',
+        unit: 'jobs/s',
+        groups: data.results.map((r) => ({
+          label: sizeLabel(r.tasks),
+          bars: [{ series: 'yadtq', value: r.jobsPerSec }],
+        })),
+      },
+      {
+        title: 'Redis memory per finished task',
+        unit: 'bytes (used_memory delta / tasks)',
+        groups: data.results.map((r) => ({
+          label: sizeLabel(r.tasks),
+          bars: [{ series: 'yadtq', value: r.redisBytesPerTask }],
+        })),
+      },
+      {
+        title: 'CPU per task, all processes',
+        unit: 'ms',
+        groups: data.results.map((r) => ({
+          label: sizeLabel(r.tasks),
+          bars: [{ series: 'yadtq', value: r.cpuMsPerTask }],
+        })),
+      },
+    ]),
+};
