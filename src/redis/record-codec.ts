@@ -1,4 +1,5 @@
 import type { JsonValue } from '../core/json.ts';
+import type { RefusalReason, Transition } from '../core/state-machine.ts';
 import type { TaskErrorInfo, TaskRecord, TaskStatus } from '../core/task-record.ts';
 
 /**
@@ -27,6 +28,9 @@ export function encodeRecord(record: TaskRecord): RecordFields {
     dedupKey: record.dedupKey ?? '',
     cached: record.cached ? '1' : '0',
     useCache: record.useCache ? '1' : '0',
+    runAt: optionalNumber(record.runAt),
+    losses: String(record.losses),
+    cancelRequested: record.cancelRequested ? '1' : '0',
   };
 }
 
@@ -57,6 +61,10 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     dedupKey: text('dedupKey') || null,
     cached: text('cached') === '1',
     useCache: text('useCache') !== '0',
+    // Hashes written before these fields existed decode as never scheduled, lost or cancelled.
+    runAt: parseOptionalNumber(text('runAt')),
+    losses: Number(text('losses') || '0'),
+    cancelRequested: text('cancelRequested') === '1',
   };
 }
 
@@ -77,4 +85,14 @@ function parseOptionalNumber(text: string): number | null {
 
 function parseJson(text: string): JsonValue {
   return text === '' ? null : (JSON.parse(text) as JsonValue);
+}
+
+/** Decodes a transition script's reply: `{'ok', field, value, …}` or `{'refused', reason}`. */
+export function decodeTransition(reply: readonly string[]): Transition {
+  if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
+  const record = decodeRecordReply(reply, 1);
+  if (reply[0] !== 'ok' || record === null) {
+    throw new Error(`unexpected reply of a transition script: ${JSON.stringify(reply[0])}`);
+  }
+  return { ok: true, record };
 }

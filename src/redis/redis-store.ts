@@ -1,47 +1,32 @@
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { YadtqError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
-import type { RefusalReason } from '../core/state-machine.ts';
-import type { ClaimOutcome, CreateOutcome, Store, WorkerInfo } from '../core/store.ts';
+import type { RefusalReason, Transition } from '../core/state-machine.ts';
+import type {
+  ClaimOutcome,
+  CreateOutcome,
+  MonitorStore,
+  Store,
+  WorkerInfo,
+} from '../core/store.ts';
 import type { TaskOutcome, TaskRecord } from '../core/task-record.ts';
 import { recordFromEnvelope } from '../core/task-record.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
 import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
-import { decodeRecord, decodeRecordReply, recordToArgs } from './record-codec.ts';
+import { decodeRecord, decodeRecordReply, decodeTransition, recordToArgs } from './record-codec.ts';
+import { RedisMonitor, wholeMs } from './redis-monitor.ts';
+import { defineScripts, type ScriptCommands } from './scripts.ts';
 import { TaskEvents } from './task-events.ts';
 
-type Arg = string | number;
-
-/** The Lua scripts (`lua/*.lua`, KEYS first), each called by exactly one store method. */
-interface ScriptCommands {
-  yadtqCreate(...keysAndArgs: Arg[]): Promise<string[]>;
-  yadtqDiscard(...keysAndArgs: Arg[]): Promise<number>;
-  yadtqClaim(...keysAndArgs: Arg[]): Promise<string[]>;
-  yadtqFinish(...keysAndArgs: Arg[]): Promise<number>;
-  yadtqRegisterWorker(...keysAndArgs: Arg[]): Promise<[number, number]>;
-  yadtqHeartbeat(...keysAndArgs: Arg[]): Promise<number>;
-}
-
-const lua = (file: string): string =>
-  readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
-
-const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys: number; lua: string }> = {
-  yadtqCreate: { numberOfKeys: 3, lua: lua('create.lua') },
-  yadtqDiscard: { numberOfKeys: 1, lua: lua('discard.lua') },
-  yadtqClaim: { numberOfKeys: 1, lua: lua('claim.lua') },
-  yadtqFinish: { numberOfKeys: 1, lua: lua('finish.lua') },
-  yadtqRegisterWorker: { numberOfKeys: 2, lua: lua('register-worker.lua') },
-  yadtqHeartbeat: { numberOfKeys: 2, lua: lua('heartbeat.lua') },
-};
-
 /**
- * The production {@link Store}: one hash per task, every change of a task one Lua
- * script, finished task ids announced on the `<prefix>events` channel.
+ * The production {@link Store} and {@link MonitorStore}: one hash per task, every change
+ * of a task one Lua script, finished task ids announced on the `<prefix>events` channel
+ * and ids of running tasks to cancel on `<prefix>cancel`. The monitor's part lives in
+ * {@link RedisMonitor}.
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, MonitorStore {
   readonly #options: ResolvedRedisStoreOptions;
   readonly #redis: Redis;
   readonly #scripts: ScriptCommands;
@@ -49,6 +34,7 @@ export class RedisStore implements Store {
   readonly #where: string;
   readonly #channel: string;
   readonly #events: TaskEvents;
+  readonly #monitor: RedisMonitor;
   #lastError: Error | null = null;
   #closed = false;
 
@@ -67,13 +53,11 @@ export class RedisStore implements Store {
     this.#where =
       client === null ? redactUrl(url) : `${client.options.host}:${client.options.port}`;
     if (this.#ownsClient) this.#redis.on('error', this.#recordError);
-    for (const [name, definition] of Object.entries(SCRIPTS)) {
-      this.#redis.defineCommand(name, definition);
-    }
-    this.#scripts = this.#redis as unknown as ScriptCommands;
+    this.#scripts = defineScripts(this.#redis);
     this.#channel = `${prefix}events`;
     this.#events = new TaskEvents({
       channel: this.#channel,
+      cancelChannel: `${prefix}cancel`,
       connect: () => {
         const subscriber = this.#redis.duplicate({ enableAutoPipelining: false });
         subscriber.on('error', this.#recordError);
@@ -81,6 +65,14 @@ export class RedisStore implements Store {
       },
       call: (connection, command) => this.#call(connection, command),
       read: (id) => this.get(id),
+    });
+    this.#monitor = new RedisMonitor({
+      options: this.#options,
+      redis: this.#redis,
+      scripts: this.#scripts,
+      channel: this.#channel,
+      key: (kind, id) => this.#key(kind, id),
+      run: (command) => this.#call(this.#redis, command),
     });
   }
 
@@ -126,6 +118,7 @@ export class RedisStore implements Store {
         envelope.attempt,
         now,
         pendingTtlMs,
+        envelope.id,
         ...recordToArgs(recordFromEnvelope(envelope)),
       ),
     );
@@ -149,22 +142,26 @@ export class RedisStore implements Store {
     const success = outcome.status === 'success';
     const result = success ? (outcome.result ?? null) : null;
     const cached = success && outcome.cached === true;
+    const failed = outcome.status === 'failed';
     // PX takes only a whole number > 0; an odd TTL must not fail the finish halfway.
     const cacheTtlMs = Number.isFinite(step.cacheTtlMs) ? Math.floor(step.cacheTtlMs) : 0;
     const writesCache = success && !cached && cacheTtlMs > 0;
+    const { prefix, retentionMs, pendingTtlMs } = this.#options;
     const written = await this.#call(this.#redis, () =>
       this.#scripts.yadtqFinish(
         this.#key('task', id),
-        this.#options.prefix,
+        prefix,
         id,
         step.workerId,
         step.attempt,
         now,
         outcome.status,
         success ? JSON.stringify(result) : '',
-        success ? '' : JSON.stringify(outcome.error),
+        failed ? JSON.stringify(outcome.error) : '',
         cached ? '1' : '0',
-        this.#options.retentionMs,
+        failed && outcome.retryAt !== undefined ? outcome.retryAt : '',
+        retentionMs,
+        pendingTtlMs,
         writesCache ? cacheTtlMs : 0,
         // The result goes last: create.lua slices it out of the entry without re-encoding.
         writesCache ? JSON.stringify({ id, finishedAt: now, result }) : '',
@@ -241,6 +238,61 @@ export class RedisStore implements Store {
     return listed.sort((a, b) => b.lastHeartbeat - a.lastHeartbeat);
   }
 
+  async cancel(id: string, now: number): Promise<Transition> {
+    const { prefix, retentionMs, pendingTtlMs } = this.#options;
+    const reply = await this.#call(this.#redis, () =>
+      this.#scripts.yadtqCancel(
+        this.#key('task', id),
+        prefix,
+        id,
+        now,
+        retentionMs,
+        pendingTtlMs,
+        this.#channel,
+        `${prefix}cancel`,
+      ),
+    );
+    return decodeTransition(reply);
+  }
+
+  async resubmit(id: string, now: number): Promise<Transition> {
+    const { prefix, pendingTtlMs } = this.#options;
+    const reply = await this.#call(this.#redis, () =>
+      this.#scripts.yadtqResubmit(this.#key('task', id), prefix, id, now, pendingTtlMs),
+    );
+    return decodeTransition(reply);
+  }
+
+  /** Subscribes to `<prefix>cancel` (on the subscriber connection) before resolving. */
+  onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#events.onCancel(listener);
+  }
+
+  lead(candidateId: string, ttlMs: number): Promise<boolean> {
+    return this.#monitor.lead(candidateId, ttlMs);
+  }
+
+  resign(candidateId: string): Promise<void> {
+    return this.#monitor.resign(candidateId);
+  }
+
+  heldBy(workerId: string): Promise<string[]> {
+    return this.#monitor.heldBy(workerId);
+  }
+
+  requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition> {
+    return this.#monitor.requeue(id, workerId, now, maxLosses);
+  }
+
+  dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
+    return this.#monitor.dueTasks(now, limit);
+  }
+
+  promote(id: string, attempt: number, now: number): Promise<Transition> {
+    return this.#monitor.promote(id, attempt, now);
+  }
+
   /** Closes the connections this store opened (never a `client` it was given). */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -312,8 +364,4 @@ function parseWorker(json: string): WorkerInfo | null {
   } catch {
     return null;
   }
-}
-
-function wholeMs(ms: number): number {
-  return Number.isFinite(ms) ? Math.max(1, Math.ceil(ms)) : 1;
 }

@@ -8,6 +8,8 @@ import { closeConnection } from './connection.ts';
 export interface TaskEventsOptions {
   /** The pub/sub channel that finished task ids are published on. */
   channel: string;
+  /** The pub/sub channel that ids of running tasks to cancel are published on. */
+  cancelChannel: string;
   /** Opens the subscriber connection (a duplicate of the store's own). */
   connect: () => Redis;
   /** Runs a command once the connection is ready (the store's connection guard). */
@@ -26,14 +28,19 @@ interface Waiter {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Waiting for tasks to finish: one subscription to the events channel, opened on first
- * use and shared by every waiter; each announced id is read once, however many wait on it.
+ * The store's pub/sub, on one subscriber connection opened on first use:
+ * - waiting for tasks to finish: one subscription to the events channel, shared by every
+ *   waiter; each announced id is read once, however many wait on it;
+ * - cancel requests: the cancel channel, subscribed while any listener is registered.
  */
 export class TaskEvents {
   readonly #options: TaskEventsOptions;
   readonly #waiters = new Map<string, Set<Waiter>>();
+  readonly #cancelListeners = new Set<(id: string) => void>();
   #subscriber: Redis | null = null;
-  #subscribed: Promise<void> | null = null;
+  /** Per channel: the SUBSCRIBE in progress or done. */
+  readonly #subscriptions = new Map<string, Promise<void>>();
+  #closed = false;
 
   constructor(options: TaskEventsOptions) {
     this.#options = options;
@@ -56,7 +63,7 @@ export class TaskEvents {
       const waiters = this.#waiters.get(id) ?? new Set();
       this.#waiters.set(id, waiters.add(waiter));
       // Subscribe before reading, so a finish between the two is seen by one or the other.
-      this.#subscribe().then(
+      this.#subscribe(this.#options.channel).then(
         () => this.#settle(id),
         (error: Error) => {
           clearTimeout(waiter.timer);
@@ -67,8 +74,37 @@ export class TaskEvents {
     });
   }
 
+  /**
+   * Calls `listener` with each id published on the cancel channel, from when the returned
+   * promise resolves; its result stops that. Messages published while the subscriber is
+   * reconnecting are lost (pub/sub keeps nothing): the record's cancelRequested stays.
+   */
+  async onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
+    const { cancelChannel } = this.#options;
+    const wrapped = (id: string): void => listener(id);
+    this.#cancelListeners.add(wrapped);
+    try {
+      await this.#subscribe(cancelChannel);
+    } catch (error) {
+      this.#cancelListeners.delete(wrapped);
+      throw error;
+    }
+    return async () => {
+      if (!this.#cancelListeners.delete(wrapped) || this.#cancelListeners.size > 0) return;
+      const subscriber = this.#subscriber;
+      if (this.#closed || subscriber === null || !this.#subscriptions.has(cancelChannel)) return;
+      // Forgotten before UNSUBSCRIBE is sent: a new listener's SUBSCRIBE then follows it.
+      this.#subscriptions.delete(cancelChannel);
+      await this.#options
+        .call(subscriber, () => subscriber.unsubscribe(cancelChannel))
+        .catch(() => {});
+    };
+  }
+
   /** Rejects every waiter with `error` and closes the subscriber connection. */
   async close(error: Error): Promise<void> {
+    this.#closed = true;
+    this.#cancelListeners.clear();
     for (const waiters of this.#waiters.values()) {
       for (const waiter of waiters) {
         clearTimeout(waiter.timer);
@@ -79,11 +115,46 @@ export class TaskEvents {
     if (this.#subscriber !== null) await closeConnection(this.#subscriber);
   }
 
-  #subscribe(): Promise<void> {
-    if (this.#subscribed !== null) return this.#subscribed;
+  /** Subscribes to `channel` once; concurrent and later callers share the SUBSCRIBE. */
+  #subscribe(channel: string): Promise<void> {
+    const existing = this.#subscriptions.get(channel);
+    if (existing !== undefined) return existing;
+    const subscriber = this.#connection();
+    const subscribed = this.#options
+      .call(subscriber, () => subscriber.subscribe(channel))
+      .then(
+        () => {},
+        (error: unknown) => {
+          // Forget the failed connection: the next caller tries afresh.
+          if (this.#subscriptions.get(channel) === subscribed) this.#subscriptions.delete(channel);
+          if (this.#subscriber === subscriber) {
+            this.#subscriber = null;
+            this.#subscriptions.clear();
+            subscriber.disconnect();
+          }
+          throw error;
+        },
+      );
+    this.#subscriptions.set(channel, subscribed);
+    return subscribed;
+  }
+
+  /** The subscriber connection, opened on first use. */
+  #connection(): Redis {
+    if (this.#subscriber !== null) return this.#subscriber;
     const subscriber = this.#options.connect();
-    subscriber.on('message', (_channel: string, id: string) => {
-      if (this.#waiters.has(id)) void this.#settle(id);
+    subscriber.on('message', (channel: string, id: string) => {
+      if (channel === this.#options.cancelChannel) {
+        for (const listener of [...this.#cancelListeners]) {
+          try {
+            listener(id);
+          } catch {
+            // A listener's failure is its own: the others still hear, the connection lives.
+          }
+        }
+      } else if (this.#waiters.has(id)) {
+        void this.#settle(id);
+      }
     });
     subscriber.on('ready', () => {
       // After a reconnect ioredis resubscribes right after 'ready'; the PING answers once
@@ -98,19 +169,7 @@ export class TaskEvents {
       });
     });
     this.#subscriber = subscriber;
-    this.#subscribed = this.#options
-      .call(subscriber, () => subscriber.subscribe(this.#options.channel))
-      .then(
-        () => {},
-        (error: unknown) => {
-          // Forget the failed connection: the next waiter tries afresh.
-          this.#subscribed = null;
-          this.#subscriber = null;
-          subscriber.disconnect();
-          throw error;
-        },
-      );
-    return this.#subscribed;
+    return subscriber;
   }
 
   /** Reads the record and hands it to every waiter of `id` once it is terminal. */

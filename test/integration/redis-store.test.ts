@@ -5,8 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { TaskEnvelope } from '../../src/core/envelope.ts';
 import { isYadtqError } from '../../src/core/errors.ts';
-import type { WorkerInfo } from '../../src/core/store.ts';
+import { workerLostError } from '../../src/core/state-machine.ts';
+import type { MonitorStore, Store, WorkerInfo } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
+import { MemoryStore } from '../../src/memory/memory-store.ts';
 import type { RedisStoreOptions } from '../../src/redis/options.ts';
 import { RedisStore } from '../../src/redis/redis-store.ts';
 
@@ -50,6 +52,9 @@ function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
     dedupKey: 'add:abc',
     cached: false,
     useCache: true,
+    runAt: null,
+    losses: 0,
+    cancelRequested: false,
     ...overrides,
   };
 }
@@ -379,4 +384,319 @@ test('a given client is used and left open; dropped connections recover by thems
   assert.equal((await waiting).result, 'ok');
   await store.close();
   assert.equal(await client.ping(), 'PONG');
+});
+
+const CANCELLED = { name: 'YadtqError', code: 'TASK_CANCELLED', message: 'cancelled' };
+const boom = { message: 'boom', name: 'Error' };
+
+/** Collects what is published on `channel`, through a connection of its own. */
+async function listen(t: test.TestContext, channel: string): Promise<string[]> {
+  const heard: string[] = [];
+  const subscriber = new Redis(url);
+  t.after(() => subscriber.quit());
+  subscriber.on('message', (_channel: string, message: string) => heard.push(message));
+  await subscriber.subscribe(channel);
+  return heard;
+}
+
+/** Claims the record's attempt for `workerId`, asserting that it worked. */
+async function claimed(store: Store, r: TaskRecord, workerId: string, now: number) {
+  const claim = await store.claim(envelope(r), workerId, now);
+  assert.ok(claim.ok, `claim of ${r.id} by ${workerId}`);
+  return claim.record;
+}
+
+async function ttlWithin(admin: Redis, key: string, max: number) {
+  const ttl = await admin.pttl(key);
+  assert.ok(ttl > max / 2 && ttl <= max, `${key} PTTL ${ttl}, expected up to ${max}`);
+}
+
+test('the new fields round-trip; an older hash without them decodes as null, 0, false', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const r = record({ runAt: T0 + 500, losses: 2, cancelRequested: true });
+  await store.create(r, DEDUP);
+  assert.deepEqual(await store.get(r.id), r);
+  assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), String(T0 + 500));
+  const old = record();
+  const { runAt: _r, losses: _l, cancelRequested: _c, ...fields } = old;
+  await admin.hset(`${prefix}task:${old.id}`, {
+    ...fields,
+    args: JSON.stringify(old.args),
+    worker: '',
+    startedAt: '',
+    finishedAt: '',
+    durationMs: '',
+    result: '',
+    error: '',
+    cached: '0',
+    useCache: '1',
+  });
+  assert.deepEqual(await store.get(old.id), old);
+  await store.discard(r.id);
+  assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), null);
+});
+
+test('finish: a failure with retryAt waits as retrying, in flight; without attempts left it fails', async (t) => {
+  const { store, admin, prefix } = await setup(t, { pendingTtlMs: 60_000 });
+  const events = await listen(t, `${prefix}events`);
+  const r = record({ maxAttempts: 2 });
+  await store.create(r, DEDUP);
+  await claimed(store, r, 'w1', T0 + 10);
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 30, cacheTtlMs: 0 };
+  const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1030 };
+  assert.equal(await store.finish(r.id, { ...step, outcome: retry }), true);
+  assert.deepEqual(await store.get(r.id), {
+    ...r,
+    status: 'retrying',
+    attempt: 2,
+    worker: 'w1',
+    startedAt: T0 + 10,
+    finishedAt: T0 + 30,
+    durationMs: 20,
+    error: boom,
+    runAt: T0 + 1030,
+  });
+  assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), String(T0 + 1030));
+  assert.equal(await admin.get(`${prefix}dedup:add:abc`), r.id);
+  await ttlWithin(admin, `${prefix}task:${r.id}`, 60_000);
+  assert.deepEqual(await store.heldBy('w1'), []);
+
+  await claimed(store, { ...r, attempt: 2 }, 'w1', T0 + 1100);
+  assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), null);
+  const last = { ...step, attempt: 2, now: T0 + 1200, outcome: retry };
+  assert.equal(await store.finish(r.id, last), true);
+  const failed = await store.get(r.id);
+  assert.equal(failed?.status, 'failed');
+  assert.equal(failed?.attempt, 2);
+  assert.equal(failed?.runAt, null);
+  assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
+  await sleep(50);
+  assert.deepEqual(events, [r.id]);
+});
+
+test('finish of a cancelled outcome ends cancelled with the TASK_CANCELLED error', async (t) => {
+  const { store } = await setup(t);
+  const r = record({ dedupKey: null });
+  await claimed(store, r, 'w1', T0);
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 7, cacheTtlMs: 0 };
+  assert.equal(await store.finish(r.id, { ...step, outcome: { status: 'cancelled' } }), true);
+  const done = await store.get(r.id);
+  assert.equal(done?.status, 'cancelled');
+  assert.deepEqual(done?.error, CANCELLED);
+  assert.equal(done?.durationMs, 7);
+});
+
+test('cancel: waiting ends cancelled, running is marked and its holder told, ended is refused', async (t) => {
+  const { store, admin, prefix } = await setup(t, { retentionMs: 90_000 });
+  const events = await listen(t, `${prefix}events`);
+  const heard: string[] = [];
+  const stop = await store.onCancel((id) => heard.push(id));
+  await store.onCancel(() => {
+    throw new Error('a failing listener does not stop the others');
+  });
+
+  const waiting = record({ runAt: T0 + 100 });
+  await store.create(waiting, DEDUP);
+  const cancelled = await store.cancel(waiting.id, T0 + 50);
+  const ended = { ...waiting, status: 'cancelled' as const, finishedAt: T0 + 50, error: CANCELLED };
+  assert.deepEqual(cancelled, { ok: true, record: { ...ended, runAt: null } });
+  assert.deepEqual(await store.waitFor(waiting.id, 1000), { ...ended, runAt: null });
+  assert.equal(await admin.zscore(`${prefix}scheduled`, waiting.id), null);
+  assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
+  await ttlWithin(admin, `${prefix}task:${waiting.id}`, 90_000);
+  assert.deepEqual(await store.cancel(waiting.id, T0 + 60), { ok: false, reason: 'terminal' });
+  assert.deepEqual(await store.cancel('no-such-task', T0), { ok: false, reason: 'missing' });
+
+  const running = record({ dedupKey: null });
+  await claimed(store, running, 'w1', T0);
+  const marked = await store.cancel(running.id, T0 + 5);
+  const processing = { ...running, status: 'processing' as const, worker: 'w1', startedAt: T0 };
+  assert.deepEqual(marked, { ok: true, record: { ...processing, cancelRequested: true } });
+  await sleep(50);
+  assert.deepEqual(heard, [running.id]);
+  assert.deepEqual(events, [waiting.id]);
+
+  await stop();
+  await store.cancel(running.id, T0 + 6);
+  await sleep(50);
+  assert.deepEqual(heard, [running.id]);
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 9, cacheTtlMs: 0 };
+  assert.equal(await store.finish(running.id, { ...step, outcome: { status: 'cancelled' } }), true);
+});
+
+test('resubmit gives a failed or cancelled task one more attempt, refuses the others', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const r = record({ maxAttempts: 1 });
+  await store.create(r, DEDUP);
+  await claimed(store, r, 'w1', T0);
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 5, cacheTtlMs: 0 };
+  await store.finish(r.id, { ...step, outcome: { status: 'failed', error: boom } });
+  const again = await store.resubmit(r.id, T0 + 10);
+  assert.deepEqual(again, {
+    ok: true,
+    record: { ...r, attempt: 2, maxAttempts: 2, worker: 'w1' },
+  });
+  assert.ok((await admin.pttl(`${prefix}task:${r.id}`)) > 1_000_000);
+  assert.deepEqual(await store.resubmit(r.id, T0), { ok: false, reason: 'not-retryable' });
+  assert.deepEqual(await store.resubmit('no-such-task', T0), { ok: false, reason: 'missing' });
+  await store.cancel(r.id, T0 + 20);
+  const third = await store.resubmit(r.id, T0 + 30);
+  assert.ok(third.ok);
+  assert.equal(third.record.attempt, 3);
+  assert.equal(third.record.error, null);
+});
+
+test('requeue: a dead holder loses the task to the queue, then to WORKER_LOST; cancel wins', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const events = await listen(t, `${prefix}events`);
+  const r = record();
+  await store.create(r, DEDUP);
+  await claimed(store, r, 'dead1', T0);
+  assert.deepEqual(await store.requeue(r.id, 'other', T0 + 1, 2), {
+    ok: false,
+    reason: 'not-holder',
+  });
+  const queued = await store.requeue(r.id, 'dead1', T0 + 1, 2);
+  assert.deepEqual(queued, { ok: true, record: { ...r, worker: 'dead1', losses: 1 } });
+  assert.deepEqual(await store.heldBy('dead1'), []);
+  assert.deepEqual(await store.requeue(r.id, 'dead1', T0 + 2, 2), {
+    ok: false,
+    reason: 'not-holder',
+  });
+
+  await claimed(store, r, 'dead"2', T0 + 10);
+  const lost = await store.requeue(r.id, 'dead"2', T0 + 40, 2);
+  const failed = { ...r, status: 'failed' as const, worker: 'dead"2', startedAt: T0 + 10 };
+  const error = workerLostError(2, 'dead"2');
+  const ended = { ...failed, finishedAt: T0 + 40, durationMs: 30, error, losses: 2 };
+  assert.deepEqual(lost, { ok: true, record: ended });
+  assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
+  assert.deepEqual(await store.requeue(r.id, 'dead"2', T0 + 50, 2), {
+    ok: false,
+    reason: 'terminal',
+  });
+  assert.deepEqual(await store.requeue('gone', 'x', T0, 2), { ok: false, reason: 'missing' });
+
+  const c = record({ dedupKey: null });
+  await claimed(store, c, 'dead3', T0);
+  await store.cancel(c.id, T0 + 1);
+  const cancelled = await store.requeue(c.id, 'dead3', T0 + 2, 5);
+  assert.ok(cancelled.ok);
+  assert.equal(cancelled.record.status, 'cancelled');
+  assert.deepEqual(cancelled.record.error, CANCELLED);
+  assert.equal(cancelled.record.losses, 1);
+  await sleep(50);
+  assert.deepEqual(events, [r.id, c.id]);
+});
+
+test('held sets follow claim, takeover, finish and requeue', async (t) => {
+  const { store, admin, prefix } = await setup(t, { pendingTtlMs: 60_000 });
+  const [a, b, c] = [record({ dedupKey: null }), record({ dedupKey: null }), record()];
+  for (const r of [a, b, c]) await claimed(store, r, 'w1', T0);
+  assert.deepEqual((await store.heldBy('w1')).sort(), [a.id, b.id, c.id].sort());
+  await ttlWithin(admin, `${prefix}held:w1`, 60_000);
+  await claimed(store, a, 'w2', T0 + 1);
+  assert.deepEqual((await store.heldBy('w1')).sort(), [b.id, c.id].sort());
+  assert.deepEqual(await store.heldBy('w2'), [a.id]);
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 2, outcome: success(1), cacheTtlMs: 0 };
+  assert.equal(await store.finish(a.id, step), false);
+  assert.equal(await store.finish(b.id, step), true);
+  assert.deepEqual(await store.heldBy('w1'), [c.id]);
+  await store.requeue(c.id, 'w1', T0 + 3, 3);
+  assert.deepEqual(await store.heldBy('w1'), []);
+  assert.equal(await admin.exists(`${prefix}held:w1`), 0);
+  assert.deepEqual(await store.heldBy('nobody'), []);
+});
+
+test('dueTasks: earliest first, up to the limit, stale entries dropped; promote', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const scheduled = `${prefix}scheduled`;
+  const tasks = [300, 100, 200, 400, 5000].map((at) => record({ dedupKey: null, runAt: T0 + at }));
+  for (const r of tasks) await store.create(r, DEDUP);
+  const [t300, t100, t200, t400] = tasks as [TaskRecord, TaskRecord, TaskRecord, TaskRecord];
+  await store.cancel(t100.id, T0);
+  await admin.zadd(scheduled, T0 + 150, 'expired-task');
+  await admin.del(`${prefix}task:${t200.id}`);
+  assert.deepEqual(await store.dueTasks(T0 + 1000, 2), [t300, t400]);
+  assert.deepEqual(await admin.zrange(scheduled, 0, -1), [t300.id, t400.id, tasks[4]!.id]);
+  assert.deepEqual(await store.dueTasks(T0 + 300, 10), [t300]);
+  assert.deepEqual(await store.dueTasks(T0, 10), []);
+  assert.deepEqual(await store.dueTasks(T0 + 1000, 0), []);
+
+  assert.deepEqual(await store.promote(t300.id, 2, T0 + 1000), {
+    ok: false,
+    reason: 'stale-attempt',
+  });
+  assert.equal(await admin.zscore(scheduled, t300.id), String(T0 + 300));
+  assert.deepEqual(await store.promote(t300.id, 1, T0 + 1000), {
+    ok: true,
+    record: { ...t300, runAt: null },
+  });
+  assert.equal(await admin.zscore(scheduled, t300.id), null);
+  await claimed(store, t400, 'w1', T0 + 1000);
+  await admin.zadd(scheduled, T0 + 400, t400.id);
+  assert.deepEqual(await store.promote(t400.id, 1, T0), { ok: false, reason: 'not-waiting' });
+  assert.equal(await admin.zscore(scheduled, t400.id), null);
+  assert.deepEqual(await store.promote('gone', 1, T0), { ok: false, reason: 'missing' });
+});
+
+test('lead: one candidate at a time, renewed by its holder, taken over after the TTL', async (t) => {
+  const { store, prefix } = await setup(t);
+  const other = new RedisStore({ url, prefix });
+  t.after(() => other.close());
+  assert.equal(await store.lead('a', 200), true);
+  assert.equal(await other.lead('b', 200), false);
+  await sleep(120);
+  assert.equal(await store.lead('a', 200), true);
+  await sleep(120);
+  assert.equal(await other.lead('b', 200), false);
+  await other.resign('b');
+  assert.equal(await store.lead('a', 200), true);
+  await sleep(300);
+  assert.equal(await other.lead('b', 10_000), true);
+  assert.equal(await store.lead('a', 200), false);
+  await store.resign('a');
+  assert.equal(await store.lead('a', 200), false);
+  await other.resign('b');
+  assert.equal(await store.lead('a', 200), true);
+});
+
+test('the Redis store and the memory reference agree, step by step', async (t) => {
+  const { store } = await setup(t);
+  const ids = [randomUUID(), randomUUID(), randomUUID()];
+  const [r1, r2, r3] = [
+    record({ id: ids[0]! }),
+    record({ id: ids[1]!, dedupKey: 'k2', runAt: T0 + 500 }),
+    record({ id: ids[2]!, dedupKey: null }),
+  ];
+  const run = async (s: Store & MonitorStore) => {
+    const out: unknown[] = [];
+    const step = (workerId: string, attempt: number, now: number) => ({
+      workerId,
+      attempt,
+      now,
+      cacheTtlMs: 0,
+    });
+    for (const r of [r1, r2, r3]) out.push(await s.create(r, DEDUP));
+    out.push(await s.claim(envelope(r1), 'w1', T0 + 10));
+    const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1000 };
+    out.push(await s.finish(r1.id, { ...step('w1', 1, T0 + 20), outcome: retry }));
+    out.push(await s.dueTasks(T0 + 2000, 10));
+    out.push(await s.promote(r1.id, 1, T0 + 2000), await s.promote(r1.id, 2, T0 + 2000));
+    out.push(await s.cancel(r2.id, T0 + 30), await s.cancel(r2.id, T0 + 31));
+    out.push(await s.resubmit(r2.id, T0 + 40), await s.resubmit(r2.id, T0 + 41));
+    out.push(await s.claim(envelope(r3), 'w1', T0 + 50), await s.cancel(r3.id, T0 + 51));
+    out.push(await s.requeue(r3.id, 'w2', T0 + 52, 3), await s.requeue(r3.id, 'w1', T0 + 53, 3));
+    out.push(await s.claim(envelope(r1, 2), 'w1', T0 + 60));
+    out.push(await s.requeue(r1.id, 'w1', T0 + 61, 2));
+    out.push(await s.claim(envelope(r1, 2), 'w2', T0 + 62));
+    out.push(await s.requeue(r1.id, 'w2', T0 + 63, 2));
+    out.push(await s.resubmit(r1.id, T0 + 70), await s.dueTasks(T0 + 5000, 10));
+    out.push(await s.heldBy('w1'), await s.heldBy('w2'));
+    for (const r of [r1, r2, r3]) out.push(await s.get(r.id));
+    return out;
+  };
+  const memory = new MemoryStore();
+  t.after(() => memory.close());
+  assert.deepEqual(await run(store), await run(memory));
 });

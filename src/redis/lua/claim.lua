@@ -1,16 +1,19 @@
 --[[
   Claims one attempt of a task for a worker (the claim rule of decide() in
   src/core/state-machine.ts), writing the record from the envelope first when missing.
+  The task moves into the claiming worker's held set (out of the previous holder's).
 
     Input:
       KEYS[1] task key             P task:<id>
 
-      ARGV[1] key prefix P, to find the holder's heartbeat and the result cache
+      ARGV[1] key prefix P, for the holder's heartbeat, the held sets, the scheduled set
+              and the result cache
       ARGV[2] claiming worker id
       ARGV[3] attempt being claimed
       ARGV[4] now (ms since the epoch)
-      ARGV[5] pending TTL (ms) of the record
-      ARGV[6...] hash fields of the record to write when there is none, as field, value pairs
+      ARGV[5] pending TTL (ms) of the record and of the worker's held set
+      ARGV[6] task id
+      ARGV[7...] hash fields of the record to write when there is none, as field, value pairs
 
     Output:
       {'refused', reason}                  reason: 'terminal', 'stale-attempt' or
@@ -20,26 +23,37 @@
 ]]
 local taskKey = KEYS[1]
 local prefix = ARGV[1]
+local workerId = ARGV[2]
+local id = ARGV[6]
 
 if redis.call('EXISTS', taskKey) == 0 then
-  redis.call('HSET', taskKey, unpack(ARGV, 6))
+  redis.call('HSET', taskKey, unpack(ARGV, 7))
 end
 
 local f = redis.call('HMGET', taskKey, 'status', 'attempt', 'worker', 'useCache', 'dedupKey')
 local status = f[1]
-if status == 'success' or status == 'failed' or status == 'cancelled' then
-  return {'refused', 'terminal'}
+local holder = f[3] or ''
+if isTerminal(status) then
+  return refused('terminal')
 end
 if tonumber(f[2]) ~= tonumber(ARGV[3]) then
-  return {'refused', 'stale-attempt'}
+  return refused('stale-attempt')
 end
-if status == 'processing' and f[3] ~= ''
-    and redis.call('EXISTS', prefix .. 'worker:' .. f[3]) == 1 then
-  return {'refused', 'held-by-live-worker'}
+if status == 'processing' and holder ~= ''
+    and redis.call('EXISTS', prefix .. 'worker:' .. holder) == 1 then
+  return refused('held-by-live-worker')
 end
 
-redis.call('HSET', taskKey, 'status', 'processing', 'worker', ARGV[2], 'startedAt', ARGV[4])
+redis.call('HSET', taskKey,
+  'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4], 'runAt', '')
 redis.call('PEXPIRE', taskKey, ARGV[5])
+unschedule(prefix, id)
+if holder ~= '' then
+  redis.call('SREM', prefix .. 'held:' .. holder, id)
+end
+local heldKey = prefix .. 'held:' .. workerId
+redis.call('SADD', heldKey, id)
+redis.call('PEXPIRE', heldKey, ARGV[5])
 
 local cache = ''
 if f[4] == '1' and f[5] ~= '' then

@@ -7,7 +7,7 @@
       KEYS[2] dedup key            P dedup:<dedupKey> (read only when ARGV[2] is '1')
       KEYS[3] cache key            P cache:<dedupKey> (read only when ARGV[3] is '1')
 
-      ARGV[1] key prefix P, to find the task a dedup key points to
+      ARGV[1] key prefix P, to find the task a dedup key points to and the scheduled set
       ARGV[2] '1' to check and set the dedup key, else '0'
       ARGV[3] '1' to answer from the result cache, else '0'
       ARGV[4] pending TTL (ms) of a new record and of its dedup key
@@ -15,6 +15,8 @@
       ARGV[6] events channel, told the id of a task answered from the cache
       ARGV[7] task id
       ARGV[8...] the record's hash fields, as field, value pairs
+
+    A record with a runAt (a delayed task) is also added to the scheduled set P scheduled.
 
     Output:
       {'created'}
@@ -36,7 +38,8 @@ if ARGV[3] == '1' then
     local submittedAt = redis.call('HGET', taskKey, 'submittedAt')
     redis.call('HSET', taskKey,
       'status', 'success', 'cached', '1', 'result', string.sub(entry, at + 10, -2), 'error', '',
-      'worker', '', 'startedAt', submittedAt, 'finishedAt', submittedAt, 'durationMs', '0')
+      'worker', '', 'startedAt', submittedAt, 'finishedAt', submittedAt, 'durationMs', '0',
+      'runAt', '')
     redis.call('PEXPIRE', taskKey, ARGV[5])
     redis.call('PUBLISH', ARGV[6], id)
     return {'cached', unpack(redis.call('HGETALL', taskKey))}
@@ -56,6 +59,10 @@ end
 redis.call('DEL', taskKey)
 redis.call('HSET', taskKey, unpack(ARGV, 8))
 redis.call('PEXPIRE', taskKey, ARGV[4])
+local runAt = redis.call('HGET', taskKey, 'runAt')
+if runAt and runAt ~= '' then
+  redis.call('ZADD', ARGV[1] .. 'scheduled', runAt, id)
+end
 if ARGV[2] == '1' then
   redis.call('SET', KEYS[2], id, 'PX', ARGV[4])
 end

@@ -1,16 +1,18 @@
 --[[
-  Removes a record that was never produced, and its dedup key if that still points to it.
+  Removes a record that was never produced, its dedup key if that still points to it, and
+  its entry in the scheduled set.
 
     Input:
       KEYS[1] task key             P task:<id>
 
-      ARGV[1] key prefix P, to find the record's dedup key
+      ARGV[1] key prefix P, to find the record's dedup key and the scheduled set
       ARGV[2] task id
 
     Output:
       1 when a record was removed, 0 when there was none
 ]]
 local taskKey = KEYS[1]
+redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])
 local dedupKey = redis.call('HGET', taskKey, 'dedupKey')
 if not dedupKey then
   return 0

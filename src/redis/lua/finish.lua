@@ -1,24 +1,29 @@
 --[[
   Writes the outcome of an attempt if the worker still holds its claim (the finish rule
-  of decide() in src/core/state-machine.ts), then releases the dedup key, fills the result
-  cache and tells waiters.
+  of decide() in src/core/state-machine.ts) and takes the task out of the worker's held
+  set. A failure with a retry time and attempts left waits as `retrying` with the next
+  attempt, in the scheduled set (still in flight: its dedup key stays, nobody is told).
+  Any other outcome is terminal: the dedup key is released, the result cache filled and
+  waiters told.
 
     Input:
       KEYS[1] task key             P task:<id>
 
-      ARGV[1] key prefix P, to find the record's dedup and cache keys
+      ARGV[1] key prefix P, for the dedup, cache, held and scheduled keys
       ARGV[2] task id
       ARGV[3] finishing worker id
       ARGV[4] attempt being finished
       ARGV[5] now (ms since the epoch)
-      ARGV[6] outcome status: 'success' or 'failed'
+      ARGV[6] outcome status: 'success', 'failed' or 'cancelled'
       ARGV[7] result JSON ('' unless success)
       ARGV[8] error JSON ('' unless failed)
       ARGV[9] '1' when the result came from the cache, else '0'
-      ARGV[10] retention (ms) of the finished record
-      ARGV[11] result cache TTL (ms); 0 writes no cache entry
-      ARGV[12] result cache entry: {"id":…,"finishedAt":…,"result":…}
-      ARGV[13] events channel, told the task id
+      ARGV[10] retry time (ms since the epoch) of a failure, '' for none
+      ARGV[11] retention (ms) of the finished record
+      ARGV[12] pending TTL (ms) of a retrying record
+      ARGV[13] result cache TTL (ms); 0 writes no cache entry
+      ARGV[14] result cache entry: {"id":…,"finishedAt":…,"result":…}
+      ARGV[15] events channel, told the task id
 
     Output:
       1 when the outcome was written; 0 when refused (missing, terminal, another attempt,
@@ -27,28 +32,48 @@
 local taskKey = KEYS[1]
 local prefix = ARGV[1]
 local id = ARGV[2]
+local now = ARGV[5]
+local outcome = ARGV[6]
 
-local f = redis.call('HMGET', taskKey, 'status', 'attempt', 'worker', 'startedAt', 'dedupKey')
+local f = redis.call('HMGET', taskKey,
+  'status', 'attempt', 'worker', 'startedAt', 'dedupKey', 'maxAttempts')
 if f[1] ~= 'processing' or tonumber(f[2]) ~= tonumber(ARGV[4]) or f[3] ~= ARGV[3] then
   return 0
 end
+local heldKey = prefix .. 'held:' .. ARGV[3]
 
-local now = tonumber(ARGV[5])
-local startedAt = tonumber(f[4]) or now
-redis.call('HSET', taskKey,
-  'status', ARGV[6], 'finishedAt', ARGV[5], 'durationMs', string.format('%.17g', now - startedAt),
-  'result', ARGV[7], 'error', ARGV[8], 'cached', ARGV[9])
-redis.call('PEXPIRE', taskKey, ARGV[10])
+local startedAt = f[4]
+if not startedAt or startedAt == '' then
+  startedAt = now
+end
+local durationMs = durationSince(startedAt, now)
+local attempt = tonumber(f[2])
+local dedupKey = f[5] or ''
 
-if f[5] ~= '' then
-  local dedupKey = prefix .. 'dedup:' .. f[5]
-  if redis.call('GET', dedupKey) == id then
-    redis.call('DEL', dedupKey)
-  end
-  if ARGV[6] == 'success' and ARGV[9] ~= '1' and tonumber(ARGV[11]) > 0 then
-    redis.call('SET', prefix .. 'cache:' .. f[5], ARGV[12], 'PX', ARGV[11])
-  end
+if outcome == 'failed' and ARGV[10] ~= '' and attempt < tonumber(f[6]) then
+  -- ZADD first: a retry time that is not a number fails the script before any write.
+  redis.call('ZADD', prefix .. 'scheduled', ARGV[10], id)
+  redis.call('SREM', heldKey, id)
+  redis.call('HSET', taskKey,
+    'status', 'retrying', 'attempt', num(attempt + 1), 'runAt', ARGV[10],
+    'finishedAt', now, 'durationMs', durationMs, 'result', '', 'error', ARGV[8], 'cached', '0')
+  redis.call('PEXPIRE', taskKey, ARGV[12])
+  return 1
 end
 
-redis.call('PUBLISH', ARGV[13], id)
+local result, err, cached = '', ARGV[8], '0'
+if outcome == 'success' then
+  result, err, cached = ARGV[7], '', ARGV[9]
+elseif outcome == 'cancelled' then
+  err = CANCELLED_ERROR
+end
+redis.call('SREM', heldKey, id)
+redis.call('HSET', taskKey,
+  'status', outcome, 'finishedAt', now, 'durationMs', durationMs,
+  'result', result, 'error', err, 'cached', cached)
+
+if dedupKey ~= '' and outcome == 'success' and cached ~= '1' and tonumber(ARGV[13]) > 0 then
+  redis.call('SET', prefix .. 'cache:' .. dedupKey, ARGV[14], 'PX', ARGV[13])
+end
+settleTerminal(taskKey, prefix, id, dedupKey, ARGV[11], ARGV[15])
 return 1

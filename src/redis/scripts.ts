@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { ResolvedRedisStoreOptions } from './options.ts';
+
+type Arg = string | number;
+
+/** The Lua scripts (`lua/*.lua`, KEYS first), each called by exactly one store method. */
+export interface ScriptCommands {
+  yadtqCreate(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqDiscard(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqClaim(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqFinish(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqCancel(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqResubmit(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqRegisterWorker(...keysAndArgs: Arg[]): Promise<[number, number]>;
+  yadtqHeartbeat(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqLead(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqResign(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqRequeue(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqDue(...keysAndArgs: Arg[]): Promise<string[][]>;
+  yadtqPromote(...keysAndArgs: Arg[]): Promise<string[]>;
+}
+
+const lua = (file: string): string =>
+  readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+
+/** What every script that changes a task shares (terminal handling, replies), prepended. */
+const TASK_LIB = lua('lib/task.lua');
+
+const script = (numberOfKeys: number, file: string) => ({ numberOfKeys, lua: lua(file) });
+const taskScript = (file: string) => ({ numberOfKeys: 1, lua: `${TASK_LIB}\n${lua(file)}` });
+
+const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys: number; lua: string }> = {
+  yadtqCreate: script(3, 'create.lua'),
+  yadtqDiscard: script(1, 'discard.lua'),
+  yadtqClaim: taskScript('claim.lua'),
+  yadtqFinish: taskScript('finish.lua'),
+  yadtqCancel: taskScript('cancel.lua'),
+  yadtqResubmit: taskScript('resubmit.lua'),
+  yadtqRegisterWorker: script(2, 'register-worker.lua'),
+  yadtqHeartbeat: script(2, 'heartbeat.lua'),
+  yadtqLead: script(1, 'lead.lua'),
+  yadtqResign: script(1, 'resign.lua'),
+  yadtqRequeue: taskScript('requeue.lua'),
+  yadtqDue: script(1, 'due.lua'),
+  yadtqPromote: taskScript('promote.lua'),
+};
+
+/** Defines every script as a command of `redis` (EVALSHA, loaded on first use). */
+export function defineScripts(redis: Redis): ScriptCommands {
+  for (const [name, definition] of Object.entries(SCRIPTS)) redis.defineCommand(name, definition);
+  return redis as unknown as ScriptCommands;
+}
+
+/** What the parts of the Redis store share: options, connection guard, scripts, key names. */
+export interface StoreContext {
+  readonly options: ResolvedRedisStoreOptions;
+  readonly redis: Redis;
+  readonly scripts: ScriptCommands;
+  /** The finished-task events channel, `<prefix>events`. */
+  readonly channel: string;
+  /** `<prefix><kind>`, or `<prefix><kind>:<id>`. */
+  key(kind: string, id?: string): string;
+  /** Runs a command on the store's connection once it is ready (STORE_UNAVAILABLE else). */
+  run<T>(command: () => Promise<T>): Promise<T>;
+}
