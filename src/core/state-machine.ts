@@ -145,6 +145,8 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
           status: 'processing',
           worker: event.workerId,
           startedAt: event.now,
+          finishedAt: null,
+          durationMs: null,
           runAt: null,
         },
       };

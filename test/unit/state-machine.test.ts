@@ -134,7 +134,8 @@ const TABLE: Record<TaskStatus | 'no record', Row> = {
 function expectedRecord(before: TaskRecord, event: TaskEvent): TaskRecord {
   if (event.type === 'claim')
     return { ...before, status: 'processing', worker: event.workerId, startedAt: event.now };
-  if (event.type !== 'finish' || event.outcome.status === 'cancelled') throw new Error('not in the table');
+  if (event.type !== 'finish' || event.outcome.status === 'cancelled')
+    throw new Error('not in the table');
   return {
     ...before,
     status: event.outcome.status,

@@ -45,7 +45,8 @@ if status == 'processing' and holder ~= ''
 end
 
 redis.call('HSET', taskKey,
-  'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4], 'runAt', '')
+  'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4], 'runAt', '',
+  'finishedAt', '', 'durationMs', '')
 redis.call('PEXPIRE', taskKey, ARGV[5])
 unschedule(prefix, id)
 if holder ~= '' then
