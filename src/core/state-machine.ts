@@ -2,14 +2,7 @@ import type { TaskErrorInfo, TaskOutcome, TaskRecord } from './task-record.ts';
 
 /** Something that happens to a task; the store applies it atomically through {@link decide}. */
 export type TaskEvent =
-  | {
-      type: 'claim';
-      workerId: string;
-      attempt: number;
-      now: number;
-      /** Whether the worker that holds a `processing` task still has a live heartbeat. */
-      holderAlive: boolean;
-    }
+  | { type: 'claim'; workerId: string; attempt: number; now: number }
   | { type: 'finish'; workerId: string; attempt: number; now: number; outcome: TaskOutcome }
   /** A user cancels: waiting tasks end at once, a running one is asked to stop. */
   | { type: 'cancel'; now: number }
@@ -25,7 +18,7 @@ export type RefusalReason =
   | 'missing'
   | 'terminal'
   | 'stale-attempt'
-  | 'held-by-live-worker'
+  | 'held'
   | 'not-holder'
   | 'not-waiting'
   | 'not-retryable';
@@ -52,8 +45,8 @@ const CANCELLED: TaskErrorInfo = {
  * The task state machine, written once. The memory store calls it directly; the Redis
  * Lua scripts implement the same table and the contract suite proves that they agree.
  *
- * - claim: `queued`/`retrying` of the same attempt, or `processing` of the same attempt
- *   whose holder is dead, becomes `processing` under the claiming worker.
+ * - claim: `queued`/`retrying` of the same attempt becomes `processing` under the
+ *   claiming worker (a `processing` task is refused, whether its holder lives or not).
  * - finish: only the worker holding the claim on that attempt may write the outcome; a
  *   failure with `retryAt` and attempts left becomes `retrying` with the next attempt.
  * - cancel: `queued`/`retrying` end `cancelled`; `processing` is marked for the holder.
@@ -135,9 +128,9 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
       return { ok: true, record: { ...record, status: 'queued', runAt: null } };
     case 'claim':
       if (record.attempt !== event.attempt) return { ok: false, reason: 'stale-attempt' };
-      if (record.status === 'processing' && event.holderAlive) {
-        return { ok: false, reason: 'held-by-live-worker' };
-      }
+      // Even a dead holder's task is not taken over here: the reaper recovers it, counting
+      // the loss, so a task that kills its workers ends after `maxLosses`.
+      if (record.status === 'processing') return { ok: false, reason: 'held' };
       return {
         ok: true,
         record: {

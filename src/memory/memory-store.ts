@@ -94,13 +94,11 @@ export class MemoryStore implements Store, MonitorStore {
   async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
     const record = this.#records.get(envelope.id) ?? recordFromEnvelope(envelope);
     const holder = record.worker;
-    const holderAlive = holder !== null && this.#heartbeats.get(holder) !== undefined;
     const transition = decide(record, {
       type: 'claim',
       workerId,
       attempt: envelope.attempt,
       now,
-      holderAlive,
     });
     if (!transition.ok) return transition;
     if (holder !== null) this.#held.get(holder)?.delete(envelope.id);

@@ -214,7 +214,12 @@ export function runContract(
       };
       const a = await store.claim(envelope, 'worker-a', Date.now());
       assert.equal(a.ok, true);
-      // worker-a has no live heartbeat, so worker-b may take the task over.
+      // worker-a is found dead: the reaper's requeue, then worker-b claims the task.
+      assert.deepEqual(await store.claim(envelope, 'worker-b', Date.now()), {
+        ok: false,
+        reason: 'held',
+      });
+      assert.equal((await store.requeue(envelope.id, 'worker-a', Date.now(), 3)).ok, true);
       const b = await store.claim(envelope, 'worker-b', Date.now());
       assert.equal(b.ok, true);
       const outcome = { status: 'success' as const, result: 'from a' };
@@ -248,7 +253,7 @@ export function runContract(
       assert.equal((await store.get(envelope.id))?.result, 'from b');
     });
 
-    test('a claim is refused while a live worker holds the task', async () => {
+    test('a claim is refused while a worker holds the task, even a second claim by itself', async () => {
       const backend = await makeBackend();
       open.push(() => backend.close());
       const { store } = backend;
@@ -280,10 +285,8 @@ export function runContract(
         submittedAt: now,
       };
       assert.equal((await store.claim(envelope, 'holder', now)).ok, true);
-      assert.deepEqual(await store.claim(envelope, 'other', now), {
-        ok: false,
-        reason: 'held-by-live-worker',
-      });
+      assert.deepEqual(await store.claim(envelope, 'other', now), { ok: false, reason: 'held' });
+      assert.deepEqual(await store.claim(envelope, 'holder', now), { ok: false, reason: 'held' });
       await store.deregisterWorker('holder');
     });
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createKafkaRedisBackend, resolveConfig, TaskClient } from '../../src/index.ts';
 import { until } from '../contract/contract.ts';
 import { exited, spawnYadtq, yadtq } from './cli-helpers.ts';
-import { cliEnv, deleteKeys, uniqueNames } from './services.ts';
+import { cliEnv, deleteKeys, KAFKA_BROKERS, REDIS_URL, uniqueNames } from './services.ts';
 
 describe('CLI: retry, cancel, dlq, delayed submits, and recovery from a SIGKILLed worker', () => {
   const names = uniqueNames('cli-fault');
@@ -85,42 +86,40 @@ describe('CLI: retry, cancel, dlq, delayed submits, and recovery from a SIGKILLe
   });
 
   test('SIGKILL of a worker with tasks in flight: every task still ends success, on the other worker', async () => {
-    const submitted = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        yadtq(['submit', 'mul', `[${i}, 2, 1500]`, '--no-dedup'], env),
-      ),
+    const backend = await createKafkaRedisBackend(
+      resolveConfig({ kafkaBrokers: KAFKA_BROKERS, redisUrl: REDIS_URL, ...names }),
     );
-    const ids = submitted.map((r) => r.stdout.trim());
-    await until(async () => {
-      const infos = JSON.parse((await yadtq(['workers', '--json'], env)).stdout).workers as Array<{
-        id: string;
-        inFlight: number;
-      }>;
-      return (infos.find((w) => w.id === 'f1')?.inFlight ?? 0) > 0;
-    }, 20_000);
-    const killedAt = Date.now();
-    workers.get('f1')!.child.kill('SIGKILL');
-    const statuses = await Promise.all(
-      ids.map(async (id, i) => {
-        let record: { status: string; result: number; worker: string; losses: number } | undefined;
-        await until(async () => {
-          record = JSON.parse((await yadtq(['status', id], env)).stdout);
-          return record?.status === 'success';
-        }, 60_000);
-        assert.equal(record?.result, i * 2);
-        return record!;
-      }),
-    );
-    const recoveredMs = Date.now() - killedAt;
-    const moved = statuses.filter((r) => r.losses > 0);
-    assert.ok(moved.length > 0, 'some tasks were recovered from the killed worker');
-    assert.ok(moved.every((r) => r.worker === 'f2'));
-    console.log(`recovered ${moved.length} tasks of the killed worker in ${recoveredMs} ms`);
-    const listed = JSON.parse((await yadtq(['workers', '--json'], env)).stdout).workers as Array<{
-      id: string;
-      alive: boolean;
-    }>;
-    assert.equal(listed.find((w) => w.id === 'f1')?.alive, false);
+    try {
+      const client = new TaskClient({ broker: backend.broker, store: backend.store });
+      const handles = await client.submitMany(
+        'mul',
+        Array.from({ length: 30 }, (_, i) => [i, 2, 1500]),
+        { dedup: false },
+      );
+      await until(async () => (await backend.store.heldBy('f1')).length > 0, 20_000);
+      const held = await backend.store.heldBy('f1');
+      const killedAt = Date.now();
+      workers.get('f1')!.child.kill('SIGKILL');
+      const records = await Promise.all(handles.map((h) => client.wait(h, { timeoutMs: 60_000 })));
+      records.forEach((r, i) => {
+        assert.equal(r.status, 'success', JSON.stringify(r));
+        assert.equal(r.result, i * 2);
+      });
+      const recovered = records.filter((r) => held.includes(r.id));
+      assert.ok(recovered.length > 0);
+      for (const r of recovered) {
+        assert.equal(r.worker, 'f2');
+        assert.equal(r.losses, 1);
+      }
+      const doneAt = Math.max(...recovered.map((r) => r.finishedAt ?? 0));
+      console.log(
+        `recovered ${recovered.length} tasks of the killed worker; all done ${doneAt - killedAt} ms after the kill`,
+      );
+      const listed = await backend.store.workers();
+      assert.equal(listed.find((w) => w.id === 'f1')?.alive, false);
+    } finally {
+      await backend.close();
+    }
     workers.get('f2')!.child.kill('SIGTERM');
     assert.equal(await exited(workers.get('f2')!.child), 0);
   });

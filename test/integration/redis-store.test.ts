@@ -112,10 +112,7 @@ test('claim: a duplicate claim, a stale attempt and a finished task are refused'
     ok: true,
     record: { ...r, status: 'processing', worker: 'w1', startedAt: T0 + 10 },
   });
-  assert.deepEqual(await store.claim(envelope(r), 'w2', T0 + 20), {
-    ok: false,
-    reason: 'held-by-live-worker',
-  });
+  assert.deepEqual(await store.claim(envelope(r), 'w2', T0 + 20), { ok: false, reason: 'held' });
   assert.deepEqual(await store.claim(envelope(r, 2), 'w2', T0 + 20), {
     ok: false,
     reason: 'stale-attempt',
@@ -128,15 +125,17 @@ test('claim: a duplicate claim, a stale attempt and a finished task are refused'
   });
 });
 
-test('claim takes over a processing task whose holder is dead, and writes a missing record', async (t) => {
+test('claim never takes over a dead holder task (the reaper does), and writes a missing record', async (t) => {
   const { store } = await setup(t);
   const r = record({ dedupKey: null });
   assert.equal((await store.claim(envelope(r), 'gone', T0 + 1)).ok, true);
   assert.equal((await store.get(r.id))?.status, 'processing');
-  const taken = await store.claim(envelope(r), 'w2', T0 + 2);
+  assert.deepEqual(await store.claim(envelope(r), 'w2', T0 + 2), { ok: false, reason: 'held' });
+  assert.equal((await store.requeue(r.id, 'gone', T0 + 3, 3)).ok, true);
+  const taken = await store.claim(envelope(r), 'w2', T0 + 4);
   assert.deepEqual(taken, {
     ok: true,
-    record: { ...r, status: 'processing', worker: 'w2', startedAt: T0 + 2 },
+    record: { ...r, status: 'processing', worker: 'w2', startedAt: T0 + 4, losses: 1 },
   });
 });
 
@@ -589,12 +588,13 @@ test('requeue: a dead holder loses the task to the queue, then to WORKER_LOST; c
   assert.deepEqual(events, [r.id, c.id]);
 });
 
-test('held sets follow claim, takeover, finish and requeue', async (t) => {
+test('held sets follow claim, requeue and a new claim, finish', async (t) => {
   const { store, admin, prefix } = await setup(t, { pendingTtlMs: 60_000 });
   const [a, b, c] = [record({ dedupKey: null }), record({ dedupKey: null }), record()];
   for (const r of [a, b, c]) await claimed(store, r, 'w1', T0);
   assert.deepEqual((await store.heldBy('w1')).sort(), [a.id, b.id, c.id].sort());
   await ttlWithin(admin, `${prefix}held:w1`, 60_000);
+  await store.requeue(a.id, 'w1', T0 + 1, 3);
   await claimed(store, a, 'w2', T0 + 1);
   assert.deepEqual((await store.heldBy('w1')).sort(), [b.id, c.id].sort());
   assert.deepEqual(await store.heldBy('w2'), [a.id]);

@@ -40,20 +40,8 @@ const FAILURE: TaskOutcome = { status: 'failed', error: { message: 'boom', name:
 
 /** The kinds of event the table covers; each becomes a concrete {@link TaskEvent}. */
 const EVENTS = {
-  'claim, holder alive': (attempt) => ({
-    type: 'claim',
-    workerId: OTHER,
-    attempt,
-    now: NOW,
-    holderAlive: true,
-  }),
-  'claim, holder dead': (attempt) => ({
-    type: 'claim',
-    workerId: OTHER,
-    attempt,
-    now: NOW,
-    holderAlive: false,
-  }),
+  'claim by another worker': (attempt) => ({ type: 'claim', workerId: OTHER, attempt, now: NOW }),
+  'claim by the holder': (attempt) => ({ type: 'claim', workerId: HOLDER, attempt, now: NOW }),
   'finish success by holder': (attempt) => ({
     type: 'finish',
     workerId: HOLDER,
@@ -86,16 +74,16 @@ const to = (status: TaskStatus): Expected => ({ to: status });
 const no = (reason: RefusalReason): Expected => ({ refused: reason });
 
 const TERMINAL_ROW: Row = {
-  'claim, holder alive': { sameAttempt: no('terminal'), otherAttempt: no('terminal') },
-  'claim, holder dead': { sameAttempt: no('terminal'), otherAttempt: no('terminal') },
+  'claim by another worker': { sameAttempt: no('terminal'), otherAttempt: no('terminal') },
+  'claim by the holder': { sameAttempt: no('terminal'), otherAttempt: no('terminal') },
   'finish success by holder': { sameAttempt: no('terminal'), otherAttempt: no('terminal') },
   'finish failed by holder': { sameAttempt: no('terminal'), otherAttempt: no('terminal') },
   'finish by another worker': { sameAttempt: no('terminal'), otherAttempt: no('terminal') },
 };
 
 const WAITING_ROW: Row = {
-  'claim, holder alive': { sameAttempt: to('processing'), otherAttempt: no('stale-attempt') },
-  'claim, holder dead': { sameAttempt: to('processing'), otherAttempt: no('stale-attempt') },
+  'claim by another worker': { sameAttempt: to('processing'), otherAttempt: no('stale-attempt') },
+  'claim by the holder': { sameAttempt: to('processing'), otherAttempt: no('stale-attempt') },
   'finish success by holder': { sameAttempt: no('not-holder'), otherAttempt: no('stale-attempt') },
   'finish failed by holder': { sameAttempt: no('not-holder'), otherAttempt: no('stale-attempt') },
   'finish by another worker': { sameAttempt: no('not-holder'), otherAttempt: no('stale-attempt') },
@@ -104,8 +92,8 @@ const WAITING_ROW: Row = {
 /** The whole transition table: every status (and no record) × every event kind × attempt. */
 const TABLE: Record<TaskStatus | 'no record', Row> = {
   'no record': {
-    'claim, holder alive': { sameAttempt: no('missing'), otherAttempt: no('missing') },
-    'claim, holder dead': { sameAttempt: no('missing'), otherAttempt: no('missing') },
+    'claim by another worker': { sameAttempt: no('missing'), otherAttempt: no('missing') },
+    'claim by the holder': { sameAttempt: no('missing'), otherAttempt: no('missing') },
     'finish success by holder': { sameAttempt: no('missing'), otherAttempt: no('missing') },
     'finish failed by holder': { sameAttempt: no('missing'), otherAttempt: no('missing') },
     'finish by another worker': { sameAttempt: no('missing'), otherAttempt: no('missing') },
@@ -113,11 +101,8 @@ const TABLE: Record<TaskStatus | 'no record', Row> = {
   queued: WAITING_ROW,
   retrying: WAITING_ROW,
   processing: {
-    'claim, holder alive': {
-      sameAttempt: no('held-by-live-worker'),
-      otherAttempt: no('stale-attempt'),
-    },
-    'claim, holder dead': { sameAttempt: to('processing'), otherAttempt: no('stale-attempt') },
+    'claim by another worker': { sameAttempt: no('held'), otherAttempt: no('stale-attempt') },
+    'claim by the holder': { sameAttempt: no('held'), otherAttempt: no('stale-attempt') },
     'finish success by holder': { sameAttempt: to('success'), otherAttempt: no('stale-attempt') },
     'finish failed by holder': { sameAttempt: to('failed'), otherAttempt: no('stale-attempt') },
     'finish by another worker': {
@@ -179,27 +164,18 @@ describe('decide: the transition table', () => {
   }
 
   test('an older attempt is as stale as a newer one', () => {
-    const event = EVENTS['claim, holder dead'](ATTEMPT - 1);
+    const event = EVENTS['claim by the holder'](ATTEMPT - 1);
     assert.deepEqual(decide(recordIn('queued'), event), { ok: false, reason: 'stale-attempt' });
   });
 
-  test('a live holder refuses even a claim by itself', () => {
-    const event: TaskEvent = {
-      type: 'claim',
-      workerId: HOLDER,
-      attempt: ATTEMPT,
-      now: NOW,
-      holderAlive: true,
-    };
-    assert.deepEqual(decide(recordIn('processing'), event), {
-      ok: false,
-      reason: 'held-by-live-worker',
-    });
+  test('a processing task refuses even a claim by its holder (the reaper recovers dead ones)', () => {
+    const event: TaskEvent = { type: 'claim', workerId: HOLDER, attempt: ATTEMPT, now: NOW };
+    assert.deepEqual(decide(recordIn('processing'), event), { ok: false, reason: 'held' });
   });
 
   test('a queued record that never had a worker can be claimed, but not finished', () => {
     const fresh = { ...recordIn('queued'), worker: null, startedAt: null };
-    const claim = decide(fresh, EVENTS['claim, holder alive'](ATTEMPT));
+    const claim = decide(fresh, EVENTS['claim by another worker'](ATTEMPT));
     assert.equal(claim.ok && claim.record.worker, OTHER);
     const finish = decide(fresh, EVENTS['finish success by holder'](ATTEMPT));
     assert.deepEqual(finish, { ok: false, reason: 'not-holder' });

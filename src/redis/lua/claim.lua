@@ -1,12 +1,13 @@
 --[[
   Claims one attempt of a task for a worker (the claim rule of decide() in
   src/core/state-machine.ts), writing the record from the envelope first when missing.
-  The task moves into the claiming worker's held set (out of the previous holder's).
+  The task moves into the claiming worker's held set. A processing task is never claimed,
+  even from a dead holder: the reaper alone recovers those, counting the loss.
 
     Input:
       KEYS[1] task key             P task:<id>
 
-      ARGV[1] key prefix P, for the holder's heartbeat, the held sets, the scheduled set
+      ARGV[1] key prefix P, for the held sets, the scheduled set
               and the result cache
       ARGV[2] claiming worker id
       ARGV[3] attempt being claimed
@@ -16,8 +17,7 @@
       ARGV[7...] hash fields of the record to write when there is none, as field, value pairs
 
     Output:
-      {'refused', reason}                  reason: 'terminal', 'stale-attempt' or
-                                           'held-by-live-worker'
+      {'refused', reason}                  reason: 'terminal', 'stale-attempt' or 'held'
       {'claimed', cache, field, value, ...} the claimed record; cache is the raw result
                                            cache entry, or '' when there is none to use
 ]]
@@ -39,9 +39,8 @@ end
 if tonumber(f[2]) ~= tonumber(ARGV[3]) then
   return refused('stale-attempt')
 end
-if status == 'processing' and holder ~= ''
-    and redis.call('EXISTS', prefix .. 'worker:' .. holder) == 1 then
-  return refused('held-by-live-worker')
+if status == 'processing' then
+  return refused('held')
 end
 
 redis.call('HSET', taskKey,
