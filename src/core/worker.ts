@@ -132,17 +132,20 @@ export class TaskWorker {
     this.#startedAt = Date.now();
     await this.#store.registerWorker(this.info(), this.#heartbeatTtlMs);
     this.#heartbeat.start();
+    // Before the group join, which can take seconds: a fleet whose members all restarted
+    // must still reap the dead ones meanwhile.
+    this.#monitor?.start();
     try {
       this.#stopCancelListener = await this.#store.onCancel((id) => {
         this.#context.running.get(id)?.abort();
       });
       this.#subscription = await this.#context.broker.subscribe(this.id);
     } catch (error) {
+      await this.#monitor?.stop();
       await this.#release();
       this.#state = 'stopped';
       throw error;
     }
-    this.#monitor?.start();
     this.#loop = this.#consume(this.#subscription);
     const tasks = [...this.#context.tasks.keys()];
     this.#logger.info('worker started', {
