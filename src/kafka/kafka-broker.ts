@@ -116,10 +116,14 @@ export class KafkaBroker implements Broker {
       groupId,
       deserializers: stringDeserializers,
       autocommit: false,
-      sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: this.#options.heartbeatIntervalMs,
-      rebalanceTimeout,
-      protocols: [{ name: COOPERATIVE_STICKY_ASSIGNOR, version: 3 }],
+      ...(this.#options.groupProtocol === 'consumer'
+        ? { groupProtocol: 'consumer' as const }
+        : {
+            sessionTimeout: sessionTimeoutMs,
+            heartbeatInterval: this.#options.heartbeatIntervalMs,
+            rebalanceTimeout,
+            protocols: [{ name: COOPERATIVE_STICKY_ASSIGNOR, version: 3 }],
+          }),
       highWaterMark: FETCH_HIGH_WATER_MARK,
       maxBytes: FETCH_MAX_BYTES,
       maxWaitTime: FETCH_MAX_WAIT_MS,

@@ -21,6 +21,13 @@ export interface KafkaBrokerOptions {
   sessionTimeoutMs?: number;
   /** How often a member heartbeats; below `sessionTimeoutMs`. Default `1000`. */
   heartbeatIntervalMs?: number;
+  /**
+   * The consumer group protocol: `'consumer'` (KIP-848: the broker assigns partitions
+   * and members join or die without stopping the others; Kafka ≥ 4.0) or `'classic'`
+   * (client-side cooperative-sticky assignment, session timeout and heartbeats set here).
+   * Default `'consumer'`.
+   */
+  groupProtocol?: 'consumer' | 'classic';
   /** How often settled offsets are committed. Default `200`. */
   commitIntervalMs?: number;
   /** Bound on reaching Kafka before failing with `BROKER_UNAVAILABLE`. Default `10000`. */
@@ -45,6 +52,7 @@ export const KAFKA_BROKER_DEFAULTS = {
   clientId: 'yadtq',
   sessionTimeoutMs: 6000,
   heartbeatIntervalMs: 1000,
+  groupProtocol: 'consumer',
   commitIntervalMs: DEFAULTS.commitIntervalMs,
   connectTimeoutMs: DEFAULTS.connectTimeoutMs,
 } satisfies Partial<KafkaBrokerOptions>;
@@ -88,6 +96,9 @@ export function resolveKafkaBrokerOptions(
   wholeNumber(resolved, 'heartbeatIntervalMs', 1);
   wholeNumber(resolved, 'commitIntervalMs', 1);
   wholeNumber(resolved, 'connectTimeoutMs', 1);
+  if (resolved.groupProtocol !== 'consumer' && resolved.groupProtocol !== 'classic') {
+    throw new YadtqError('INVALID_OPTION', `groupProtocol must be 'consumer' or 'classic', got ${JSON.stringify(resolved.groupProtocol)}`);
+  }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
     throw invalid(
       'heartbeatIntervalMs',
