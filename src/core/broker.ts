@@ -3,6 +3,8 @@ export interface BrokerMessage {
   key: string;
   value: string;
   headers?: Record<string, string>;
+  /** An explicit partition of the task topic (else the key decides). */
+  partition?: number;
 }
 
 /** A message as read back from a topic. */

@@ -80,11 +80,12 @@ export class KafkaBroker implements Broker {
     });
     try {
       await this.#producer.send({
-        messages: messages.map(({ key, value, headers }) => ({
+        messages: messages.map(({ key, value, headers, partition }) => ({
           topic,
           key,
           value,
           headers: headers ?? {},
+          ...(partition === undefined ? {} : { partition }),
         })),
       });
     } catch (error) {

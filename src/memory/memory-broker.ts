@@ -49,7 +49,12 @@ export class MemoryBroker implements Broker {
   async produce(destination: Destination, messages: readonly BrokerMessage[]): Promise<void> {
     const log = this.#logs.get(destination)!;
     for (const message of messages) {
-      const partition = partitionOf(message.key, this.partitions);
+      const partition =
+        message.partition !== undefined &&
+        message.partition >= 0 &&
+        message.partition < this.partitions
+          ? message.partition
+          : partitionOf(message.key, this.partitions);
       const entries = log[partition]!;
       entries.push({
         ...message,

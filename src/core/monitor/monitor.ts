@@ -5,6 +5,9 @@ import type { MonitorStore, Store } from '../store.ts';
 import { reapDeadWorkers } from './reaper.ts';
 import { produceDueTasks } from './scheduler.ts';
 
+/** A follower reaps every this many ticks (the leader every tick). */
+const FOLLOWER_REAP_EVERY = 4;
+
 /** Options of {@link Monitor}. */
 export interface MonitorOptions {
   /** This candidate's id (its worker's id). */
@@ -22,14 +25,17 @@ export interface MonitorOptions {
 
 /**
  * Leader election plus the leader's duties. Every worker runs a monitor; the one holding
- * the Redis lock (renewed each tick, TTL `leaderTtlMs`) reaps dead workers and produces
- * due retries and delayed tasks. When the leader dies, another takes over within the TTL.
+ * the Redis lock (renewed each tick, TTL `leaderTtlMs`) reaps dead workers every tick and
+ * produces due retries and delayed tasks; the others reap every few ticks, so recovery
+ * does not wait for a killed leader's lock to expire. When the leader dies, another
+ * takes over within the TTL.
  */
 export class Monitor {
   #options: Required<MonitorOptions>;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> = Promise.resolve();
   #leading = false;
+  #ticks = 0;
 
   constructor(options: MonitorOptions) {
     this.#options = {
@@ -57,16 +63,15 @@ export class Monitor {
         });
       }
       this.#leading = leading;
-      if (!leading) return;
+      this.#ticks++;
       const now = Date.now();
-      await reapDeadWorkers({
-        store,
-        broker,
-        logger,
-        now,
-        maxLosses: this.#options.maxWorkerLosses,
-      });
-      await produceDueTasks({ store, broker, logger, now });
+      // Requeue is atomic per task, so a second reaper is harmless; followers reap now and
+      // then, so a fleet whose leader was just killed does not wait for the lock to expire.
+      if (leading || this.#ticks % FOLLOWER_REAP_EVERY === 0) {
+        const maxLosses = this.#options.maxWorkerLosses;
+        await reapDeadWorkers({ store, broker, logger, now, maxLosses });
+      }
+      if (leading) await produceDueTasks({ store, broker, logger, now });
     } catch (error) {
       logger.warn('monitor tick failed', { workerId: id, error: String(error) });
     }

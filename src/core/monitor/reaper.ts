@@ -19,7 +19,14 @@ export async function reapDeadWorkers(context: {
 }): Promise<number> {
   const { store, broker, logger, now, maxLosses } = context;
   let recovered = 0;
-  for (const worker of await store.workers()) {
+  const workers = await store.workers();
+  // Recovered tasks go to partitions that live workers own: a dead member's partitions
+  // wait for Kafka to fence it (its session timeout) before anyone reads them again.
+  const liveOwned = [...new Set(workers.filter((w) => w.alive).flatMap((w) => w.partitions))];
+  let next = Math.floor(Math.random() * Math.max(1, liveOwned.length));
+  const partitionFor = () =>
+    liveOwned.length === 0 ? {} : { partition: liveOwned[next++ % liveOwned.length] };
+  for (const worker of workers) {
     if (worker.alive) continue;
     const held = await store.heldBy(worker.id);
     if (held.length === 0) continue;
@@ -36,7 +43,11 @@ export async function reapDeadWorkers(context: {
     if (requeued.length > 0) {
       await broker.produce(
         'tasks',
-        requeued.map((record) => ({ key: record.id, value: encodeEnvelope(envelopeOf(record)) })),
+        requeued.map((record) => ({
+          key: record.id,
+          value: encodeEnvelope(envelopeOf(record)),
+          ...partitionFor(),
+        })),
       );
     }
     for (const t of transitions) {
