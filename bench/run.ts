@@ -144,13 +144,10 @@ try {
     });
   }
   if (scenarios.includes('profile')) {
-    save('profile', {
-      results: await profile(context, {
-        ...base,
-        tasks: options.tasks,
-        dir: join(out, 'profiles'),
-      }),
-    });
+    save(
+      'profile',
+      await profile(context, { ...base, tasks: options.tasks, dir: join(out, 'profiles') }),
+    );
   }
 } finally {
   await redis.stop();
