@@ -1,7 +1,10 @@
 import { isYadtqError } from '../core/errors.ts';
+import { dashboardCommand } from './commands/dashboard.ts';
 import { demoCommand } from './commands/demo.ts';
+import { statsCommand } from './commands/stats.ts';
 import { statusCommand } from './commands/status.ts';
 import { submitCommand } from './commands/submit.ts';
+import { tasksCommand } from './commands/tasks.ts';
 import { workerCommand } from './commands/worker.ts';
 import { workersCommand } from './commands/workers.ts';
 import { USAGE, UsageError } from './usage.ts';
@@ -12,6 +15,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   status: statusCommand,
   workers: workersCommand,
   demo: demoCommand,
+  stats: statsCommand,
+  tasks: tasksCommand,
+  dashboard: dashboardCommand,
 };
 
 /** Runs one CLI call and returns its exit code: 0 ok, 1 failed, 2 usage error. */

@@ -2,11 +2,14 @@
 export const USAGE = `yadtq — a distributed task queue on Kafka and Redis
 
 Usage:
-  yadtq worker <workerId> [--concurrency N] [--tasks <module>]
+  yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]
   yadtq submit <task> [<json-args>] [--wait] [--timeout <ms>] [--wait-timeout <ms>]
                [--dedup-key <key>] [--no-dedup] [--no-cache] [--partition-key <key>]
   yadtq status <taskId>
   yadtq workers [--json]
+  yadtq stats [--json]
+  yadtq tasks [--status success|failed|retrying|cancelled] [--limit N] [--json]
+  yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token <secret>]
   yadtq demo [--kafka] [--redis]
   yadtq help
 
