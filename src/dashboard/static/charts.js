@@ -124,7 +124,7 @@ export function horizontalBars(rows, series, { width = 640 } = {}) {
     ...rows.map((r) => series.reduce((sum, { key }) => sum + (r.values[key] ?? 0), 0)),
     1,
   );
-  const barSpace = width - labelWidth - 70;
+  const barSpace = width - labelWidth - 200;
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img' });
   rows.forEach((row, i) => {
     const y = i * rowHeight + 6;
