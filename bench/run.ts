@@ -81,6 +81,14 @@ const machine = {
 const startedAt = new Date().toISOString();
 const redis = await startRedis();
 let kafka: ReturnType<typeof startKafka> | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    log(`${signal}: stopping Redis${kafka ? ' and Kafka' : ''}`);
+    await redis.stop();
+    await kafka?.stop();
+    process.exit(130);
+  });
+}
 try {
   kafka = startKafka();
   const context: BenchContext = {

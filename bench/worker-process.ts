@@ -51,6 +51,9 @@ function report(type: WorkerReport['type'], error?: string): void {
   });
 }
 
+// The parent is gone (killed, crashed): do not linger.
+process.on('disconnect', () => process.exit(1));
+
 try {
   const adapter = await loadAdapter(spec.adapter);
   worker = await adapter.worker(spec, {
