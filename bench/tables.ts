@@ -48,30 +48,51 @@ const table = (head: string[], rows: string[][]): string =>
 const out: string[] = [];
 const metas: Meta[] = [];
 
-const tp = load<{ summary: ThroughputSummary[]; runs: ThroughputRun[] }>('throughput');
-if (tp) {
+function rateTables(name: 'throughput' | 'drain', title: string, costTitle: string): void {
+  const tp = load<{ summary: ThroughputSummary[]; runs: ThroughputRun[] }>(name);
+  if (!tp) return;
   metas.push(tp.meta);
   const cell = (q: string, w: number) => tp.summary.find((s) => s.queue === q && s.workers === w);
   const workers = [...new Set(tp.summary.map((s) => s.workers))];
   out.push(
-    `### Throughput (${n(tp.runs[0]?.tasks)} no-op jobs added in bulk, first add → last done, jobs/s, median [min–max] of ${Math.max(...tp.runs.map((r) => r.run))} runs)`,
+    `### ${title} (${n(tp.runs[0]?.tasks)} no-op jobs; jobs/s, median [min–max] of ${Math.max(...tp.runs.map((r) => r.run))} runs)`,
     '',
     table(
-      ['worker processes', ...QUEUES, 'yadtq / BullMQ', 'yadtq / bee-queue'],
-      workers.map((w) => [
-        String(w),
-        ...QUEUES.map((q) => {
-          const c = cell(q, w);
-          return c ? `**${n(c.median)}** [${n(c.min)}–${n(c.max)}]` : '–';
-        }),
-        ratio(cell('yadtq', w)?.median, cell('bullmq', w)?.median),
-        ratio(cell('yadtq', w)?.median, cell('bee-queue', w)?.median),
-      ]),
+      [
+        'worker processes',
+        ...QUEUES,
+        'yadtq / BullMQ (of medians; median of per-round ratios)',
+        'yadtq / bee-queue (same)',
+      ],
+      workers.map((w) => {
+        // Runs of one round ran back to back: their ratio cancels most of the machine's drift.
+        const rounds = (other: string): string => {
+          const ratios = tp.runs
+            .filter((r) => r.queue === 'yadtq' && r.workers === w)
+            .map((y) => {
+              const o = tp.runs.find(
+                (r) => r.queue === other && r.workers === w && r.run === y.run,
+              );
+              return o ? y.jobsPerSec / o.jobsPerSec : Number.NaN;
+            })
+            .filter(Number.isFinite);
+          return ratios.length ? `${median(ratios).toFixed(2)}×` : '–';
+        };
+        return [
+          String(w),
+          ...QUEUES.map((q) => {
+            const c = cell(q, w);
+            return c ? `**${n(c.median)}** [${n(c.min)}–${n(c.max)}]` : '–';
+          }),
+          `${ratio(cell('yadtq', w)?.median, cell('bullmq', w)?.median)}; ${rounds('bullmq')}`,
+          `${ratio(cell('yadtq', w)?.median, cell('bee-queue', w)?.median)}; ${rounds('bee-queue')}`,
+        ];
+      }),
     ),
     '',
-    '![throughput](bench/results/throughput.svg)',
+    `![${name}](bench/results/${name}.svg)`,
     '',
-    '#### What a run costs (1 worker process, medians): CPU seconds per 10,000 jobs by process, Redis traffic per job',
+    `#### ${costTitle}`,
     '',
     table(
       [
@@ -118,6 +139,17 @@ if (tp) {
     '',
   );
 }
+
+rateTables(
+  'throughput',
+  'Throughput: added in bulk while the workers run, first add → last done',
+  'What a throughput run costs (1 worker process, medians): CPU seconds per 10,000 jobs by process, Redis traffic per job',
+);
+rateTables(
+  'drain',
+  'Drain: the worker side alone (all jobs queued first, then 1 worker process; first → last done)',
+  'What draining costs (medians): CPU seconds per 10,000 jobs (workers: from ready to stop), Redis commands and traffic per job from the workers alone',
+);
 
 const fp = load<{ runs: ThroughputRun[] }>('footprint');
 if (fp) {

@@ -37,6 +37,7 @@ export async function profile(
       ...options,
       runs: 1,
       workerCounts: [1],
+      prefill: true,
       workerExecArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     });
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
