@@ -104,8 +104,8 @@ export function barChart(title: string, panels: Panel[], note = ''): string {
     .join('\n');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
     `<title>${xml(title)}</title>`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
     ...panels.map((p, i) => `<g>\n${panel(p, i * PANEL_W, series)}\n</g>`),
     legend,
     note === ''

@@ -1,3 +1,6 @@
+// The SVG chart of each scenario; `node bench/report.ts [dir]` redraws them from the JSON results.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { barChart } from './chart.ts';
 import { median } from './lib/context.ts';
 import type { LatencyResult } from './scenarios/latency.ts';
@@ -31,6 +34,28 @@ export const charts: Record<string, (data: any) => string> = {
       'concurrency 50 per worker',
     );
   },
+  drain: (data: { summary: ThroughputSummary[]; runs: ThroughputRun[] }) =>
+    barChart(
+      'Drain: the worker side alone',
+      [
+        {
+          title: `${sizeLabel(data.runs[0]?.tasks ?? 0)} no-op jobs queued first, 1 worker process`,
+          unit: 'jobs/s, first → last done (median; min–max)',
+          groups: [
+            {
+              label: '1 worker process, concurrency 50',
+              bars: data.summary.map((s) => ({
+                series: s.queue,
+                value: s.median,
+                low: s.min,
+                high: s.max,
+              })),
+            },
+          ],
+        },
+      ],
+      'no client running',
+    ),
   footprint: (data: { runs: ThroughputRun[] }) => {
     const queues = [...new Set(data.runs.map((r) => r.queue))];
     const per = (pick: (r: ThroughputRun) => number) =>
@@ -114,3 +139,12 @@ export const charts: Record<string, (data: any) => string> = {
       },
     ]),
 };
+
+if (import.meta.main) {
+  const dir = process.argv[2] ?? join(import.meta.dirname, 'results');
+  for (const [name, draw] of Object.entries(charts)) {
+    const path = join(dir, `${name}.json`);
+    if (existsSync(path))
+      writeFileSync(join(dir, `${name}.svg`), draw(JSON.parse(readFileSync(path, 'utf8'))));
+  }
+}

@@ -2,28 +2,29 @@
 // on one Redis of its own and one Kafka broker, results in bench/results/ (JSON + SVG).
 //
 //   --quick                small sizes for a smoke run (a few minutes)
-//   --scenarios a,b        throughput,latency,recovery,scale (default: all; footprint comes
-//                          with throughput) and profile (not in the default set)
+//   --scenarios a,b        throughput,drain,latency,recovery,scale (default: all; footprint
+//                          comes with throughput) and profile (not in the default set)
 //   --queues a,b           yadtq,bullmq,bee-queue (default: all three)
 //   --tasks N --runs N     throughput jobs per run (20000) and runs per cell (3)
 //   --latency-tasks N      (1000)     --recovery-tasks N (200)     --recovery-job-ms N (2000)
 //   --scale N,N,…          yadtq scale sizes (10000,100000,1000000)
 //   --out DIR              (bench/results)
 // Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else scripts/kafka.mjs on BENCH_KAFKA_PORT (49092).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchContext } from './lib/context.ts';
 import { countKafkaRequests } from './lib/kafka-requests.ts';
-import { startKafka, startRedis, versions } from './lib/services.ts';
+import { ROOT, startKafka, startRedis, versions } from './lib/services.ts';
 import { QUEUE_NAMES, type QueueName } from './queues/types.ts';
 import { charts } from './report.ts';
 import { latency } from './scenarios/latency.ts';
 import { profile } from './scenarios/profile.ts';
 import { recovery } from './scenarios/recovery.ts';
 import { scale } from './scenarios/scale.ts';
-import { throughput } from './scenarios/throughput.ts';
+import { drain, throughput } from './scenarios/throughput.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,7 +46,7 @@ const int = (text: string | undefined, full: number, small: number): number =>
 const list = (text: string | undefined, all: readonly string[]): string[] =>
   text === undefined ? [...all] : text.split(',').map((s) => s.trim());
 
-const scenarios = list(values.scenarios, ['throughput', 'latency', 'recovery', 'scale']);
+const scenarios = list(values.scenarios, ['throughput', 'drain', 'latency', 'recovery', 'scale']);
 const queues = list(values.queues, QUEUE_NAMES) as QueueName[];
 for (const queue of queues) {
   if (!QUEUE_NAMES.includes(queue)) throw new Error(`unknown queue ${queue}`);
@@ -81,6 +82,14 @@ const machine = {
 const startedAt = new Date().toISOString();
 const redis = await startRedis();
 let kafka: ReturnType<typeof startKafka> | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    log(`${signal}: stopping Redis${kafka ? ' and Kafka' : ''}`);
+    await redis.stop();
+    await kafka?.stop();
+    process.exit(130);
+  });
+}
 try {
   kafka = startKafka();
   const context: BenchContext = {
@@ -107,6 +116,14 @@ try {
     writeFileSync(join(out, `${name}.json`), text);
     const svg = charts[name]?.(data);
     if (svg !== undefined) writeFileSync(join(out, `${name}.svg`), svg);
+    // The project's formatter checks these files too: let it lay them out.
+    spawnSync(
+      join(ROOT, 'node_modules/.bin/biome'),
+      ['format', '--write', join(out, `${name}.json`)],
+      {
+        stdio: 'ignore',
+      },
+    );
     log(`wrote ${join(out, `${name}.json`)}`);
   };
   const base = { concurrency: options.concurrency, batch: options.batch };
@@ -119,6 +136,17 @@ try {
     });
     save('throughput', result);
     save('footprint', { runs: result.runs.filter((r) => r.workers === 1) });
+  }
+  if (scenarios.includes('drain')) {
+    save(
+      'drain',
+      await drain(context, {
+        ...base,
+        tasks: options.tasks,
+        runs: options.runs,
+        workerCounts: [1],
+      }),
+    );
   }
   if (scenarios.includes('latency')) {
     save('latency', {
@@ -144,13 +172,10 @@ try {
     });
   }
   if (scenarios.includes('profile')) {
-    save('profile', {
-      results: await profile(context, {
-        ...base,
-        tasks: options.tasks,
-        dir: join(out, 'profiles'),
-      }),
-    });
+    save(
+      'profile',
+      await profile(context, { ...base, tasks: options.tasks, dir: join(out, 'profiles') }),
+    );
   }
 } finally {
   await redis.stop();

@@ -7,6 +7,7 @@
 //   5. stops whatever it started.
 // If Kafka or Redis cannot be had, it fails with a clear message: integration tests are never skipped.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +104,29 @@ function startKafka() {
   return String(result.stdout).trim().split('\n').pop();
 }
 
+/**
+ * The dashboard test drives Debian's Chromium (playwright-core with executablePath). It is
+ * installed with apt-get when missing and we are root; otherwise the run fails and says how.
+ */
+function ensureChromium() {
+  const chromium = process.env.YADTQ_CHROMIUM ?? '/usr/bin/chromium';
+  if (existsSync(chromium)) return;
+  if (process.getuid?.() !== 0 || process.env.YADTQ_CHROMIUM) {
+    throw new Error(
+      `${chromium} is missing: install it (sudo apt-get install -y chromium) for the dashboard browser test`,
+    );
+  }
+  log(`${chromium} is missing: installing Debian's chromium package`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (
+    run('apt-get', ['update'], env) !== 0 ||
+    run('apt-get', ['install', '-y', 'chromium'], env) !== 0 ||
+    !existsSync(chromium)
+  ) {
+    throw new Error('apt-get could not install chromium; the dashboard browser test needs it');
+  }
+}
+
 let code = 1;
 try {
   const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
@@ -111,6 +135,7 @@ try {
   if (run(npx, ['--no-install', 'tsc', '--noEmit', '-p', '.']) !== 0)
     throw new Error('type check failed');
   if (run('npm', ['run', '--silent', 'build']) !== 0) throw new Error('build failed');
+  ensureChromium();
   const redisUrl = await startRedis();
   const brokers = startKafka();
   log(`Kafka at ${brokers}, Redis at ${redisUrl}`);

@@ -22,8 +22,11 @@ export const bullmqAdapter: QueueAdapter = {
         );
       },
       async submitAndWait(i: number) {
+        const start = performance.now();
         const added = await queue.add('bench-job', { i, ms: 0 });
+        const submitted = performance.now() - start;
         await added.waitUntilFinished(events!);
+        return submitted;
       },
       async close() {
         await events?.close();

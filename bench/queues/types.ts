@@ -42,8 +42,11 @@ export interface SubmitOptions {
 export interface BenchProducer {
   /** Adds jobs `from … from + count - 1` in one bulk call (submitMany / addBulk / saveAll). */
   submitBulk(from: number, count: number, options: SubmitOptions): Promise<void>;
-  /** Adds one no-op job and resolves when its result is known to the client. */
-  submitAndWait(i: number): Promise<void>;
+  /**
+   * Adds one no-op job and resolves when its result is known to the client, with the ms
+   * from the start until the add itself was acknowledged.
+   */
+  submitAndWait(i: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -41,7 +41,11 @@ export const yadtqAdapter: QueueAdapter = {
         });
       },
       async submitAndWait(i: number) {
-        await client.run(job, [i, 0], { cache: false });
+        const start = performance.now();
+        const handle = await client.submit(job, [i, 0], { cache: false });
+        const submitted = performance.now() - start;
+        await client.result(handle);
+        return submitted;
       },
       close: () => backend.close(),
     };

@@ -11,6 +11,9 @@ export interface LatencyOptions {
 export interface LatencyResult {
   queue: QueueName;
   tasks: number;
+  /** p50 of the add alone (until the queue acknowledged it), ms. */
+  submitP50: number;
+  submitP99: number;
   p50: number;
   p95: number;
   p99: number;
@@ -31,18 +34,32 @@ export async function latency(
     const producer = await adapter.producer(spec, { waits: true });
     try {
       await fleet.ready(context.partitions);
-      for (let i = 0; i < options.warmup; i++) await producer.submitAndWait(-1 - i);
+      const once = (i: number): Promise<number> =>
+        Promise.race([
+          producer.submitAndWait(i),
+          new Promise<never>((_, reject) =>
+            setTimeout(
+              () => reject(new Error(`${queue}: job ${i} not done in 30 s`)),
+              30_000,
+            ).unref(),
+          ),
+        ]);
+      for (let i = 0; i < options.warmup; i++) await once(-1 - i);
       const times: number[] = [];
+      const submits: number[] = [];
       for (let i = 0; i < options.tasks; i++) {
         const start = performance.now();
-        await producer.submitAndWait(i);
+        submits.push(await once(i));
         times.push(performance.now() - start);
       }
       times.sort((a, b) => a - b);
+      submits.sort((a, b) => a - b);
       const ms = (n: number): number => Number(n.toFixed(3));
       const result: LatencyResult = {
         queue,
         tasks: options.tasks,
+        submitP50: ms(percentile(submits, 50)),
+        submitP99: ms(percentile(submits, 99)),
         p50: ms(percentile(times, 50)),
         p95: ms(percentile(times, 95)),
         p99: ms(percentile(times, 99)),

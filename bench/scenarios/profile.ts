@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import type { BenchContext } from '../lib/context.ts';
 import { type ProfileSummary, summariseProfile } from '../profile-top.ts';
 import type { QueueName } from '../queues/types.ts';
+import { type SubmitBreakdown, submitBreakdown } from './submit-breakdown.ts';
 import { type ThroughputOptions, type ThroughputRun, throughputRun } from './throughput.ts';
+
+export interface ProfileReport {
+  results: ProfileResult[];
+  /** yadtq only: where submitMany spends its time. */
+  submit?: SubmitBreakdown;
+}
 
 export interface ProfileResult {
   queue: QueueName;
@@ -20,7 +27,7 @@ export interface ProfileResult {
 export async function profile(
   context: BenchContext,
   options: Omit<ThroughputOptions, 'runs' | 'workerCounts'> & { dir: string },
-): Promise<ProfileResult[]> {
+): Promise<ProfileReport> {
   const results: ProfileResult[] = [];
   for (const queue of context.queues) {
     const dir = join(options.dir, queue);
@@ -30,6 +37,7 @@ export async function profile(
       ...options,
       runs: 1,
       workerCounts: [1],
+      prefill: true,
       workerExecArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     });
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
@@ -41,5 +49,6 @@ export async function profile(
       profileFile: join(dir, file),
     });
   }
-  return results;
+  if (!context.queues.includes('yadtq')) return { results };
+  return { results, submit: await submitBreakdown(context, 10, options.batch) };
 }

@@ -19,6 +19,8 @@ export interface ThroughputOptions {
   concurrency: number;
   /** Jobs per bulk call. */
   batch: number;
+  /** Add every job before the workers start; time first → last outcome (drain mode). */
+  prefill?: boolean;
   /** Extra node flags for the worker processes (e.g. --cpu-prof). */
   workerExecArgv?: string[];
 }
@@ -38,7 +40,12 @@ export interface ThroughputRun {
   kafkaRequestsPer1000: Record<string, number>;
 }
 
-/** One measured run: workers up, then `tasks` no-op jobs added in bulk, until all are done. */
+/**
+ * One measured run: workers up, then `tasks` no-op jobs added in bulk, until all are done.
+ * With `prefill` (the drain mode) every job is added first with no worker running; the
+ * workers then start and the time is their first → last stored outcome, so the client
+ * neither competes for the CPU nor paces the workers, and the costs are the workers' alone.
+ */
 export async function throughputRun(
   context: BenchContext,
   queue: QueueName,
@@ -47,28 +54,44 @@ export async function throughputRun(
   options: ThroughputOptions,
 ): Promise<ThroughputRun> {
   const adapter = await loadAdapter(queue);
-  const spec = await freshRun(context, `tp-${queue}`);
-  const fleet = new Fleet(
-    workerSpecs(spec, queue, workers, options.concurrency),
-    options.workerExecArgv,
-  );
+  const spec = await freshRun(context, `${options.prefill ? 'drain' : 'tp'}-${queue}`);
   const producer = await adapter.producer(spec, { waits: false });
-  try {
-    await fleet.ready(context.partitions);
-    const workerKafkaBefore = sumCounts(...fleet.workers.map((w) => w.last?.kafkaRequests ?? {}));
-    const before = await snapshot(context, fleet.pids());
-    const t0 = Date.now();
+  const submitAll = async (): Promise<number> => {
+    const start = Date.now();
     for (let from = 0; from < options.tasks; from += options.batch) {
       await producer.submitBulk(from, Math.min(options.batch, options.tasks - from), { jobMs: 0 });
     }
-    const submitMs = Date.now() - t0;
+    return Date.now() - start;
+  };
+  let fleet: Fleet | undefined;
+  try {
+    const prefillMs = options.prefill ? await submitAll() : 0;
+    const before = options.prefill ? await snapshot(context, []) : undefined;
+    fleet = new Fleet(
+      workerSpecs(spec, queue, workers, options.concurrency),
+      options.workerExecArgv,
+    );
+    await fleet.ready(context.partitions);
+    const ready = fleet.workers.map((w) => w.last);
+    const start = before ?? (await snapshot(context, fleet.pids()));
+    const t0 = Date.now();
+    const submitMs = options.prefill ? prefillMs : await submitAll();
     const lastDoneAt = await fleet.allDone(options.tasks, Math.max(120_000, options.tasks * 10));
-    const after = await snapshot(context, fleet.pids());
+    const after = await snapshot(context, options.prefill ? [] : fleet.pids());
     const reports = await fleet.stop();
-    const ms = lastDoneAt - t0;
+    const firstDoneAt = Math.min(...reports.map((r) => r?.firstDoneAt || Number.MAX_VALUE));
+    const ms = lastDoneAt - (options.prefill ? firstDoneAt : t0);
+    const runCost = cost(start, after, options.tasks);
+    if (options.prefill) {
+      const used = reports.map((r, i) => (r?.cpuSeconds ?? 0) - (ready[i]?.cpuSeconds ?? 0));
+      runCost.cpuSeconds.workers = Number(used.reduce((a, b) => a + b, 0).toFixed(2));
+    }
     const kafka = sumCounts(
-      diffCounts(before.kafkaRequests, after.kafkaRequests),
-      diffCounts(workerKafkaBefore, sumCounts(...reports.map((r) => r?.kafkaRequests ?? {}))),
+      diffCounts(start.kafkaRequests, after.kafkaRequests),
+      diffCounts(
+        sumCounts(...ready.map((r) => r?.kafkaRequests ?? {})),
+        sumCounts(...reports.map((r) => r?.kafkaRequests ?? {})),
+      ),
     );
     const result: ThroughputRun = {
       queue,
@@ -79,7 +102,7 @@ export async function throughputRun(
       submitMs,
       jobsPerSec: Math.round((options.tasks / ms) * 1000),
       workerRssMaxMb: reports.map((r) => Math.round((r?.rssMax ?? 0) / 2 ** 20)),
-      cost: cost(before, after, options.tasks),
+      cost: runCost,
       kafkaRequestsPer1000: Object.fromEntries(
         Object.entries(kafka).map(([api, n]) => [
           api,
@@ -88,12 +111,12 @@ export async function throughputRun(
       ),
     };
     context.log(
-      `throughput ${queue} ×${workers} run ${run}: ${result.jobsPerSec} jobs/s (${ms} ms, submit ${submitMs} ms)`,
+      `${options.prefill ? 'drain' : 'throughput'} ${queue} ×${workers} run ${run}: ${result.jobsPerSec} jobs/s (${ms} ms, submit ${submitMs} ms)`,
     );
     return result;
   } finally {
     await producer.close().catch(() => {});
-    await fleet.stop();
+    await fleet?.stop();
   }
 }
 
@@ -119,6 +142,14 @@ export async function throughput(
     }
   }
   return { runs, summary: summarise(runs) };
+}
+
+/** Worker side alone: jobs added first, then 1 worker process drains them (see prefill). */
+export async function drain(
+  context: BenchContext,
+  options: ThroughputOptions,
+): Promise<{ runs: ThroughputRun[]; summary: ThroughputSummary[] }> {
+  return throughput(context, { ...options, prefill: true, workerCounts: [1] });
 }
 
 export function summarise(runs: ThroughputRun[]): ThroughputSummary[] {

@@ -1,9 +1,12 @@
 import { isYadtqError } from '../core/errors.ts';
+import { dashboardCommand } from './commands/dashboard.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
+import { statsCommand } from './commands/stats.ts';
 import { statusCommand } from './commands/status.ts';
 import { submitCommand } from './commands/submit.ts';
 import { cancelCommand, retryCommand } from './commands/task-actions.ts';
+import { tasksCommand } from './commands/tasks.ts';
 import { workerCommand } from './commands/worker.ts';
 import { workersCommand } from './commands/workers.ts';
 import { USAGE, UsageError } from './usage.ts';
@@ -17,6 +20,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   cancel: cancelCommand,
   retry: retryCommand,
   dlq: dlqCommand,
+  stats: statsCommand,
+  tasks: tasksCommand,
+  dashboard: dashboardCommand,
 };
 
 /** Runs one CLI call and returns its exit code: 0 ok, 1 failed, 2 usage error. */

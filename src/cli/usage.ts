@@ -2,7 +2,7 @@
 export const USAGE = `yadtq — a distributed task queue on Kafka and Redis
 
 Usage:
-  yadtq worker <workerId> [--concurrency N] [--tasks <module>]
+  yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]
   yadtq submit <task> [<json-args>] [--wait] [--timeout <ms>] [--wait-timeout <ms>]
                [--dedup-key <key>] [--no-dedup] [--no-cache] [--partition-key <key>]
                [--max-attempts N] [--delay <ms>]
@@ -11,6 +11,9 @@ Usage:
   yadtq retry <taskId>
   yadtq dlq [--limit N] [--json]
   yadtq workers [--json]
+  yadtq stats [--json]
+  yadtq tasks [--status success|failed|retrying|cancelled] [--limit N] [--json]
+  yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token <secret>]
   yadtq demo [--kafka] [--redis]
   yadtq help
 

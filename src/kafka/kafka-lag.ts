@@ -47,6 +47,10 @@ export class KafkaLag {
   }
 
   async #read(admin: Admin, topic: string, groupId: string): Promise<LagSnapshot> {
+    // Asking for the metadata of a topic that does not exist yet retries until the deadline.
+    if (!(await admin.listTopics()).includes(topic)) {
+      return { topic, group: groupId, partitions: [], total: 0 };
+    }
     const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
     const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
     const partitions = Array.from({ length: count }, (_, p) => p);

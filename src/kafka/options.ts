@@ -97,7 +97,10 @@ export function resolveKafkaBrokerOptions(
   wholeNumber(resolved, 'commitIntervalMs', 1);
   wholeNumber(resolved, 'connectTimeoutMs', 1);
   if (resolved.groupProtocol !== 'consumer' && resolved.groupProtocol !== 'classic') {
-    throw new YadtqError('INVALID_OPTION', `groupProtocol must be 'consumer' or 'classic', got ${JSON.stringify(resolved.groupProtocol)}`);
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `groupProtocol must be 'consumer' or 'classic', got ${JSON.stringify(resolved.groupProtocol)}`,
+    );
   }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
     throw invalid(

@@ -4,36 +4,63 @@ import { parseArgs } from 'node:util';
 import type { TaskDefinition } from '../../core/define-task.ts';
 import { TaskWorker } from '../../core/worker.ts';
 import { demoTasks } from '../../demo-tasks.ts';
+import { type MetricsServer, parseListenAddress, serveMetrics } from '../../metrics/server.ts';
+import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import { CONNECTION_FLAGS, connect } from '../connection.ts';
 import { stderrLogger } from '../log.ts';
 import { UsageError } from '../usage.ts';
 
-/** `yadtq worker <workerId> [--concurrency N] [--tasks <module>]`: runs until SIGTERM/SIGINT. */
+/**
+ * `yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]`:
+ * runs until SIGTERM/SIGINT.
+ */
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...CONNECTION_FLAGS, concurrency: { type: 'string' }, tasks: { type: 'string' } },
+    options: {
+      ...CONNECTION_FLAGS,
+      concurrency: { type: 'string' },
+      tasks: { type: 'string' },
+      'metrics-port': { type: 'string' },
+    },
   });
   if (positionals.length !== 1) throw new UsageError('worker takes exactly one <workerId>');
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
     throw new UsageError(`--concurrency must be a whole number > 0, got ${values.concurrency}`);
   }
+  let listen: { host: string; port: number } | undefined;
+  try {
+    if (values['metrics-port'] !== undefined) listen = parseListenAddress(values['metrics-port']);
+  } catch (error) {
+    throw new UsageError(`--metrics-port: ${(error as Error).message}`);
+  }
   const tasks = values.tasks === undefined ? demoTasks : await loadTasks(values.tasks);
   const logger = stderrLogger();
   const backend = await connect(values, `yadtq-${positionals[0]}`);
+  const metrics = listen === undefined ? undefined : new WorkerMetrics(backend.stats);
   const worker = new TaskWorker({
     id: positionals[0]!,
     broker: backend.broker,
     store: backend.store,
+    stats: metrics?.recorder ?? backend.stats,
     tasks,
     concurrency,
     logger,
   });
+  let metricsServer: MetricsServer | undefined;
   try {
     await worker.start();
+    if (metrics !== undefined && listen !== undefined) {
+      metricsServer = await serveMetrics({
+        ...listen,
+        render: () => metrics.render({ worker, store: backend.store, lag: () => backend.lag() }),
+      });
+      logger.info('metrics served', { workerId: worker.id, url: metricsServer.url });
+    }
   } catch (error) {
+    await worker.stop().catch(() => {});
     await backend.close();
     throw error;
   }
@@ -51,6 +78,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
   });
   await worker.stop();
+  await metricsServer?.close();
   await backend.close();
   return 0;
 }

@@ -1,0 +1,294 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { YadtqError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import {
+  type LagSnapshot,
+  OUTCOMES,
+  type Outcome,
+  readOverview,
+  type StatsReader,
+} from '../core/stats.ts';
+import type { Store } from '../core/store.ts';
+import type { TaskStatus } from '../core/task-record.ts';
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../metrics/prometheus.ts';
+import { isLoopback, requestToken, sameOrigin, tokenMatches } from './auth.ts';
+
+/** What the dashboard reads: a backend's stats, store and lag. */
+export interface DashboardSource {
+  stats: StatsReader;
+  store: Pick<Store, 'workers' | 'get'>;
+  lag(): Promise<LagSnapshot>;
+}
+
+/** The task actions of the page (a `TaskClient` provides them). */
+export interface TaskActions {
+  retry(id: string): Promise<{ id: string; status: TaskStatus }>;
+  cancel(id: string): Promise<{ cancelled: boolean; status: TaskStatus }>;
+}
+
+/** Options of {@link Dashboard}. */
+export interface DashboardOptions {
+  source: DashboardSource;
+  /** Retry and cancel; without them the action endpoints answer 501. */
+  actions?: TaskActions;
+  /** Default `127.0.0.1`. A host other than loopback needs a `token`. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Required by the state-changing endpoints when set. */
+  token?: string;
+  /** How often live pages get a new snapshot, in ms. Default 1000. */
+  intervalMs?: number;
+  logger?: Logger;
+}
+
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+};
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+};
+
+/**
+ * The web dashboard: a static page, a read-only JSON API under `/api/`, server-sent
+ * events with a fresh overview every second, Prometheus `/metrics`, and token-guarded
+ * retry/cancel actions. One overview is read per interval however many pages watch.
+ */
+export class Dashboard {
+  readonly #options: Required<Omit<DashboardOptions, 'actions' | 'token'>> &
+    Pick<DashboardOptions, 'actions' | 'token'>;
+  readonly #server: Server;
+  readonly #clients = new Set<ServerResponse>();
+  readonly #files = new Map<string, Buffer>();
+  #timer: NodeJS.Timeout | undefined;
+  #broadcasting = false;
+
+  /** @throws YadtqError INVALID_OPTION for a host other than loopback without a token. */
+  constructor(options: DashboardOptions) {
+    const host = options.host ?? '127.0.0.1';
+    if (options.token !== undefined && options.token.length < 8) {
+      throw new YadtqError('INVALID_OPTION', 'the dashboard token must be at least 8 characters');
+    }
+    if (!isLoopback(host) && options.token === undefined) {
+      throw new YadtqError(
+        'INVALID_OPTION',
+        `refusing to serve the dashboard on ${host} without a token: anyone who can reach it ` +
+          'could retry and cancel tasks; pass --token <secret> (or bind to 127.0.0.1)',
+      );
+    }
+    this.#options = {
+      ...options,
+      host,
+      port: options.port ?? 8080,
+      intervalMs: options.intervalMs ?? 1000,
+      logger: options.logger ?? silentLogger,
+    };
+    for (const { file } of Object.values(STATIC)) {
+      this.#files.set(file, readFileSync(new URL(`./static/${file}`, import.meta.url)));
+    }
+    this.#server = createServer((request, response) => {
+      this.#route(request, response).catch((error: unknown) => {
+        this.#options.logger.error('dashboard request failed', {
+          url: request.url,
+          error: String(error),
+        });
+        if (!response.headersSent) json(response, 500, { error: errorMessage(error) });
+        else response.end();
+      });
+    });
+  }
+
+  /** Starts listening; resolves with the page's URL. */
+  async listen(): Promise<string> {
+    const { host, port } = this.#options;
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.url;
+  }
+
+  /** The page's URL once listening. */
+  get url(): string {
+    const address = this.#server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}/`;
+  }
+
+  /** Ends the live streams and stops listening. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const client of this.#clients) client.end();
+    this.#clients.clear();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+    const url = new URL(request.url ?? '/', 'http://dashboard');
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+    const action = /^\/api\/tasks\/([^/]+)\/(retry|cancel)$/.exec(path);
+    if (action !== null) {
+      if (method !== 'POST') return json(response, 405, { error: 'use POST' }, { allow: 'POST' });
+      return this.#act(request, response, decodeURIComponent(action[1]!), action[2] as 'retry');
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      return json(response, 405, { error: 'read-only endpoint: use GET' }, { allow: 'GET' });
+    }
+    const asset = STATIC[path === '/index.html' ? '/' : path];
+    if (asset !== undefined) {
+      response.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
+      response.end(this.#files.get(asset.file));
+      return;
+    }
+    const source = this.#options.source;
+    switch (path) {
+      case '/api/overview':
+        return json(response, 200, await this.#overview());
+      case '/api/config':
+        return json(response, 200, {
+          tokenRequired: this.#options.token !== undefined,
+          actions: this.#options.actions !== undefined,
+          intervalMs: this.#options.intervalMs,
+        });
+      case '/api/events':
+        return this.#subscribe(response);
+      case '/metrics': {
+        const overview = await readOverview(source);
+        response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+        response.end(renderMetrics(overview));
+        return;
+      }
+      case '/api/tasks': {
+        const status = url.searchParams.get('status') ?? undefined;
+        if (status !== undefined && !OUTCOMES.includes(status as Outcome)) {
+          return json(response, 400, { error: `status must be one of ${OUTCOMES.join(', ')}` });
+        }
+        const limit = Number(url.searchParams.get('limit') ?? 50);
+        if (!(Number.isInteger(limit) && limit > 0 && limit <= 1000)) {
+          return json(response, 400, { error: 'limit must be a whole number from 1 to 1000' });
+        }
+        const tasks = await source.stats.recentTasks({
+          limit,
+          ...(status === undefined ? {} : { status: status as Outcome }),
+        });
+        return json(response, 200, { tasks });
+      }
+    }
+    const one = /^\/api\/tasks\/([^/]+)$/.exec(path);
+    if (one !== null) {
+      const record = await source.store.get(decodeURIComponent(one[1]!));
+      if (record === null) return json(response, 404, { error: 'no such task (or it expired)' });
+      return json(response, 200, { task: record });
+    }
+    json(response, 404, { error: `nothing at ${path}` });
+  }
+
+  async #overview(): Promise<Record<string, unknown>> {
+    const started = performance.now();
+    const overview = await readOverview(this.#options.source);
+    return { ...overview, readMs: Math.round((performance.now() - started) * 10) / 10 };
+  }
+
+  async #act(
+    request: IncomingMessage,
+    response: ServerResponse,
+    id: string,
+    kind: 'retry' | 'cancel',
+  ): Promise<void> {
+    request.resume();
+    if (!sameOrigin(request)) return json(response, 403, { error: 'cross-origin request refused' });
+    const { token, actions, logger } = this.#options;
+    if (token !== undefined && !tokenMatches(requestToken(request), token)) {
+      logger.warn('dashboard action refused: missing or wrong token', { taskId: id, action: kind });
+      return json(
+        response,
+        401,
+        { error: 'a valid token is required (Authorization: Bearer <token>)' },
+        { 'www-authenticate': 'Bearer realm="yadtq"' },
+      );
+    }
+    if (actions === undefined) return json(response, 501, { error: `${kind} is not available` });
+    try {
+      const result = kind === 'retry' ? await actions.retry(id) : await actions.cancel(id);
+      logger.info(`dashboard ${kind}`, { taskId: id, ...result });
+      json(response, 200, { ok: true, action: kind, taskId: id, ...result });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const status = code === 'TASK_NOT_FOUND' ? 404 : code === 'INVALID_ARGS' ? 409 : 500;
+      json(response, status, { error: errorMessage(error), code });
+    }
+  }
+
+  #subscribe(response: ServerResponse): void {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.write(`retry: 2000\n\n`);
+    this.#clients.add(response);
+    response.on('close', () => {
+      this.#clients.delete(response);
+      if (this.#clients.size === 0) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    });
+    void this.#broadcast();
+    this.#timer ??= setInterval(() => void this.#broadcast(), this.#options.intervalMs);
+  }
+
+  /** Reads one overview and sends it to every live page (skipped while one is running). */
+  async #broadcast(): Promise<void> {
+    if (this.#broadcasting || this.#clients.size === 0) return;
+    this.#broadcasting = true;
+    try {
+      let message: string;
+      try {
+        message = `event: overview\ndata: ${JSON.stringify(await this.#overview())}\n\n`;
+      } catch (error) {
+        message = `event: failure\ndata: ${JSON.stringify({ error: errorMessage(error) })}\n\n`;
+      }
+      for (const client of this.#clients) client.write(message);
+    } finally {
+      this.#broadcasting = false;
+    }
+  }
+}
+
+function json(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  response.end(JSON.stringify(body));
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

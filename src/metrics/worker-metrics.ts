@@ -1,0 +1,76 @@
+import type { LagSnapshot, Overview, StatsRecorder, TaskOutcomeEvent } from '../core/stats.ts';
+import type { Store, WorkerInfo } from '../core/store.ts';
+import { MemoryStats } from '../memory/memory-stats.ts';
+import { renderMetrics } from './prometheus.ts';
+
+/**
+ * One worker's own metrics, for `yadtq worker --metrics-port`: outcomes it finished
+ * (kept in this process, bounded like every stats store), its published heartbeat and
+ * the lag of the partitions it owns, so that summing over workers never double counts.
+ */
+export class WorkerMetrics {
+  readonly #local = new MemoryStats();
+  readonly #shared: StatsRecorder;
+
+  constructor(shared: StatsRecorder) {
+    this.#shared = shared;
+  }
+
+  /** The recorder to give the worker: the shared stats and this process's own. */
+  get recorder(): StatsRecorder {
+    return {
+      record: async (event: TaskOutcomeEvent) => {
+        await Promise.all([this.#local.record(event), this.#shared.record(event)]);
+      },
+    };
+  }
+
+  /** The exposition of `worker` now. */
+  async render(source: {
+    worker: { info(): WorkerInfo };
+    store: Pick<Store, 'workers'>;
+    lag: () => Promise<LagSnapshot>;
+  }): Promise<string> {
+    const now = Date.now();
+    const info = source.worker.info();
+    const [stats, published, lag] = await Promise.all([
+      this.#local.snapshot(now),
+      source.store.workers().then(
+        (all) => all.find((w) => w.id === info.id),
+        () => undefined,
+      ),
+      source.lag().then(
+        (l): LagSnapshot => {
+          const partitions = l.partitions.filter((p) => info.partitions.includes(p.partition));
+          return { ...l, partitions, total: partitions.reduce((sum, p) => sum + p.lag, 0) };
+        },
+        (error: unknown) => String(error),
+      ),
+    ]);
+    const self = stats.workers.find((w) => w.workerId === info.id);
+    const { totals } = stats;
+    const overview: Overview = {
+      at: now,
+      status: {
+        queued: typeof lag === 'string' ? 0 : Math.max(0, lag.total - info.inFlight),
+        processing: info.inFlight,
+        success: totals.success,
+        failed: totals.failed,
+        retrying: totals.retrying,
+        cancelled: totals.cancelled,
+      },
+      workers: [
+        {
+          ...info,
+          alive: published?.alive ?? true,
+          heartbeatAgeMs: Math.max(0, now - (published?.lastHeartbeat ?? now)),
+          busyMs: self?.busyMs ?? 0,
+        },
+      ],
+      lag: typeof lag === 'string' ? null : lag,
+      ...(typeof lag === 'string' ? { lagError: lag } : {}),
+      stats,
+    };
+    return renderMetrics(overview);
+  }
+}

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { Dashboard, type TaskActions } from '../../src/dashboard/server.ts';
+import {
+  type Backend,
+  defineTask,
+  demoTasks,
+  TaskClient,
+  type TaskRecord,
+  TaskWorker,
+} from '../../src/index.ts';
+import { until } from '../contract/contract.ts';
+import { parsePrometheus, seriesValue } from '../prometheus-text.ts';
+import { kafkaRedisBackend } from './services.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SCREENSHOT = join(ROOT, '.artifacts', 'dashboard.png');
+const CHROMIUM = process.env.YADTQ_CHROMIUM ?? '/usr/bin/chromium';
+const TOKEN = 'dashboard-test-token';
+
+/** A task that fails while the card is declined, and succeeds once it is not. */
+const declined = true;
+const charge = defineTask('charge', async ([cents]: [number]) => {
+  await new Promise((r) => setTimeout(r, 15));
+  if (declined) throw new Error(`card declined for ${cents} cents`);
+  return { charged: cents };
+});
+
+describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () => {
+  let backend: Backend;
+  let workers: TaskWorker[];
+  let client: TaskClient;
+  let dashboard: Dashboard;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  let navigations = 0;
+  let failedId = '';
+
+  before(async () => {
+    backend = await kafkaRedisBackend('dashboard');
+    workers = ['dash-w1', 'dash-w2'].map(
+      (id) =>
+        new TaskWorker({
+          id,
+          broker: backend.broker,
+          store: backend.store,
+          stats: backend.stats,
+          tasks: [...demoTasks, charge],
+          concurrency: 4,
+        }),
+    );
+    await Promise.all(workers.map((w) => w.start()));
+    client = new TaskClient({ broker: backend.broker, store: backend.store });
+    const candidate = client as unknown as Partial<TaskActions>;
+    dashboard = new Dashboard({
+      source: backend,
+      ...(typeof candidate.retry === 'function' && typeof candidate.cancel === 'function'
+        ? { actions: candidate as TaskActions }
+        : {}),
+      port: 0,
+      token: TOKEN,
+    });
+    await dashboard.listen();
+    profile = mkdtempSync(join(tmpdir(), 'yadtq-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1440, height: 1000 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) navigations++;
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await dashboard?.close();
+    await Promise.all((workers ?? []).map((w) => w.stop()));
+    await backend?.close();
+  });
+
+  test('shows both workers alive, and a failure with its error without a reload', async () => {
+    await page.goto(dashboard.url);
+    for (const id of ['dash-w1', 'dash-w2']) {
+      await page
+        .locator(`#workers tr[data-worker="${id}"][data-alive="true"]`)
+        .waitFor({ timeout: 60_000 });
+    }
+    await until(async () => {
+      const response = await fetch(new URL('/api/overview', dashboard.url));
+      const overview = (await response.json()) as {
+        workers: { id: string; partitions: number[] }[];
+      };
+      return overview.workers.filter((w) => w.partitions.length > 0).length === 2;
+    }, 60_000);
+
+    const metricsUrl = new URL('/metrics', dashboard.url);
+    const scrape = async () => parsePrometheus(await (await fetch(metricsUrl)).text());
+    const before = await scrape();
+    assert.equal(seriesValue(before, 'yadtq_worker_up', { worker: 'dash-w1' }), 1);
+    const handles = await client.submitMany(
+      'add',
+      Array.from({ length: 24 }, (_, i) => [i, i, 20 + (i % 5) * 15]),
+    );
+    const muls = await client.submitMany('mul', [
+      [2, 3, 40],
+      [4, 5, 90],
+      [6, 7, 160],
+    ]);
+    const failing = await client.submit(charge, [1299]);
+    failedId = failing.id;
+    const failed = await client.wait(failing, { timeoutMs: 30_000 });
+    assert.equal(failed.status, 'failed');
+    await Promise.all([...handles, ...muls].map((h) => client.wait(h, { timeoutMs: 30_000 })));
+
+    await until(async () => {
+      const after = await scrape();
+      return seriesValue(after, 'yadtq_tasks_total', { name: 'add', status: 'success' }) === 24;
+    }, 10_000);
+    const after = await scrape();
+    assert.equal(seriesValue(after, 'yadtq_tasks_total', { name: 'charge', status: 'failed' }), 1);
+    assert.equal(seriesValue(after, 'yadtq_task_duration_seconds_count', { name: 'mul' }), 3);
+    assert.equal(
+      seriesValue(before, 'yadtq_tasks_total', { name: 'add', status: 'success' }),
+      undefined,
+    );
+
+    const item = page.locator(`#failures li[data-task-id="${failedId}"]`);
+    await item.locator('.error').waitFor({ timeout: 15_000 });
+    assert.match(
+      (await item.locator('.error').textContent()) ?? '',
+      /card declined for 1299 cents/,
+    );
+    assert.equal(navigations, 1, 'the page was never reloaded');
+
+    const spread = await page.locator('#spread-chart svg rect').count();
+    assert.ok(spread >= 2, `tasks-per-worker bars: ${spread}`);
+    await page.locator('#names tr[data-name="add"]').waitFor();
+    await page
+      .locator('[data-status="success"] .value')
+      .filter({ hasText: /^2[5-9]|^[3-9]\d/ })
+      .waitFor({ timeout: 10_000 });
+
+    // Let the throughput and lag charts show a few live points before the picture.
+    await page.waitForTimeout(2500);
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.ok(statSync(SCREENSHOT).size > 20_000, 'the screenshot has content');
+  });
+
+  test('without the token, retry is refused and the page asks for the token', async () => {
+    assert.ok(failedId, 'the previous test left a failed task');
+    const item = page.locator(`#failures li[data-task-id="${failedId}"]`);
+    const refused = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${failedId}/retry`));
+    await item.locator('button[data-action="retry"]').click();
+    assert.equal((await refused).status(), 401);
+    await page.locator('#toasts .toast', { hasText: 'Refused' }).first().waitFor();
+    await page.locator('#token-dialog[open]').waitFor();
+    await page.locator('#token-cancel').click();
+
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong-token-123' },
+      { 'x-yadtq-token': 'nope' },
+    ]) {
+      const response = await fetch(new URL(`/api/tasks/${failedId}/cancel`, dashboard.url), {
+        method: 'POST',
+        headers,
+      });
+      assert.equal(response.status, 401);
+    }
+    const crossSite = await fetch(new URL(`/api/tasks/${failedId}/retry`, dashboard.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, origin: 'http://evil.example' },
+    });
+    assert.equal(crossSite.status, 403);
+    const record = (await client.status(failedId)) as TaskRecord;
+    assert.equal(record.status, 'failed', 'nothing ran again');
+    assert.equal(record.attempt, 1);
+  });
+});
