@@ -83,9 +83,29 @@ export async function createKafkaRedisBackend(
     broker,
     store,
     stats,
-    lag: () => lag.lag(),
+    lag: async () => withHeartbeatOwners(await lag.lag(), store),
     async close() {
       await Promise.allSettled([broker.close(), store.close(), stats.close(), lag.close()]);
     },
+  };
+}
+
+/**
+ * Fills partition owners the group description did not give (a KIP-848 consumer-protocol
+ * group is not described by the classic API) from the partitions live workers publish in
+ * their heartbeats.
+ */
+async function withHeartbeatOwners(snapshot: LagSnapshot, store: Store): Promise<LagSnapshot> {
+  if (snapshot.partitions.every((p) => p.owner !== null)) return snapshot;
+  const owners = new Map<number, string>();
+  for (const worker of await store.workers()) {
+    if (worker.alive) for (const partition of worker.partitions) owners.set(partition, worker.id);
+  }
+  return {
+    ...snapshot,
+    partitions: snapshot.partitions.map((p) => ({
+      ...p,
+      owner: p.owner ?? owners.get(p.partition) ?? null,
+    })),
   };
 }

@@ -130,7 +130,12 @@ export class TaskWorker {
       throw new YadtqError('INVALID_OPTION', `worker ${this.id} was started already`);
     this.#state = 'running';
     this.#startedAt = Date.now();
-    await this.#store.registerWorker(this.info(), this.#heartbeatTtlMs);
+    try {
+      await this.#store.registerWorker(this.info(), this.#heartbeatTtlMs);
+    } catch (error) {
+      this.#state = 'stopped';
+      throw error;
+    }
     this.#heartbeat.start();
     // Before the group join, which can take seconds: a fleet whose members all restarted
     // must still reap the dead ones meanwhile.

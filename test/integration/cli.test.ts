@@ -99,20 +99,20 @@ describe('CLI against Kafka + Redis: two `yadtq worker` processes', () => {
   });
 
   test('an identical submit in flight is deduplicated; after success it is a cache hit', async () => {
-    const first = await yadtq(['submit', 'sub', '[50, 8, 1500]'], env);
+    const first = await yadtq(['submit', 'sub', '[50, 8, 4000]'], env);
     assert.equal(first.code, 0, first.stderr);
-    const second = await yadtq(['submit', 'sub', '[50, 8, 1500]'], env);
+    const second = await yadtq(['submit', 'sub', '[50, 8, 4000]'], env);
     assert.equal(second.stdout.trim(), first.stdout.trim());
     assert.match(second.stderr, /deduplicated/);
-    const waited = await yadtq(['submit', 'sub', '[50, 8, 1500]', '--wait'], env);
+    const waited = await yadtq(['submit', 'sub', '[50, 8, 4000]', '--wait'], env);
     assert.equal(JSON.parse(waited.stdout).id, first.stdout.trim());
-    const hit = await yadtq(['submit', 'sub', '[50, 8, 1500]', '--wait'], env);
+    const hit = await yadtq(['submit', 'sub', '[50, 8, 4000]', '--wait'], env);
     assert.equal(hit.code, 0, hit.stderr);
     const cached = JSON.parse(hit.stdout);
     assert.equal(cached.cached, true);
     assert.equal(cached.result, 42);
     assert.match(hit.stderr, /cache/);
-    const fresh = await yadtq(['submit', 'sub', '[50, 8, 1500]', '--no-cache'], env);
+    const fresh = await yadtq(['submit', 'sub', '[50, 8, 4000]', '--no-cache'], env);
     assert.notEqual(fresh.stdout.trim(), first.stdout.trim());
   });
 

@@ -24,7 +24,7 @@ const CHROMIUM = process.env.YADTQ_CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token';
 
 /** A task that fails while the card is declined, and succeeds once it is not. */
-const declined = true;
+let declined = true;
 const charge = defineTask('charge', async ([cents]: [number]) => {
   await new Promise((r) => setTimeout(r, 15));
   if (declined) throw new Error(`card declined for ${cents} cents`);
@@ -195,5 +195,46 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
     const record = (await client.status(failedId)) as TaskRecord;
     assert.equal(record.status, 'failed', 'nothing ran again');
     assert.equal(record.attempt, 1);
+  });
+
+  test('with the token, retry makes the failed task run again, and cancel stops a running one', async () => {
+    assert.ok(failedId, 'the first test left a failed task');
+    declined = false;
+    await page.locator('#token-button').click();
+    await page.locator('#token-dialog[open]').waitFor();
+    await page.locator('#token-input').fill(TOKEN);
+    await page.locator('#token-save').click();
+    await page.locator('#token-button', { hasText: 'Token set' }).waitFor();
+
+    const item = page.locator(`#failures li[data-task-id="${failedId}"]`);
+    const answered = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${failedId}/retry`));
+    await item.locator('button[data-action="retry"]').click();
+    const response = await answered;
+    assert.equal(response.status(), 200, await response.text());
+    const body = (await response.json()) as { id: string; status: string };
+    await page.locator('#toasts .toast', { hasText: 'Retried' }).first().waitFor();
+    const rerun = await client.wait(body.id, { timeoutMs: 30_000 });
+    assert.equal(rerun.status, 'success');
+    assert.deepEqual(rerun.result, { charged: 1299 });
+    await page
+      .locator(`#lookup-result dl[data-task-id="${body.id}"][data-status="success"]`)
+      .waitFor({
+        timeout: 10_000,
+      });
+
+    const slow = await client.submit('add', [1, 2, 20_000]);
+    await until(async () => (await client.status(slow.id))?.status === 'processing', 15_000);
+    await page.locator('#lookup-id').fill(slow.id);
+    await page.locator('#lookup-form button[type="submit"]').click();
+    const cancelButton = page.locator(
+      `#lookup-result button[data-action="cancel"][data-task-id="${slow.id}"]`,
+    );
+    const cancelled = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${slow.id}/cancel`));
+    await cancelButton.click();
+    const cancelResponse = await cancelled;
+    assert.equal(cancelResponse.status(), 200, await cancelResponse.text());
+    assert.equal(((await cancelResponse.json()) as { cancelled: boolean }).cancelled, true);
+    const stopped = await client.wait(slow, { timeoutMs: 30_000 });
+    assert.equal(stopped.status, 'cancelled');
   });
 });
