@@ -6,6 +6,7 @@
 //                          comes with throughput) and profile (not in the default set)
 //   --queues a,b           yadtq,bullmq,bee-queue (default: all three)
 //   --tasks N --runs N     throughput jobs per run (20000) and runs per cell (3)
+//   --concurrency N        jobs at once per worker process (50)
 //   --latency-tasks N      (1000)     --recovery-tasks N (200)     --recovery-job-ms N (2000)
 //   --scale N,N,…          yadtq scale sizes (10000,100000,1000000)
 //   --out DIR              (bench/results)
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     queues: { type: 'string' },
     tasks: { type: 'string' },
     runs: { type: 'string' },
+    concurrency: { type: 'string' },
     'latency-tasks': { type: 'string' },
     'recovery-tasks': { type: 'string' },
     'recovery-job-ms': { type: 'string' },
@@ -55,7 +57,7 @@ const options = {
   quick,
   tasks: int(values.tasks, 20_000, 2_000),
   runs: int(values.runs, 3, 1),
-  concurrency: 50,
+  concurrency: int(values.concurrency, 50, 50),
   batch: 1_000,
   latencyTasks: int(values['latency-tasks'], 1_000, 200),
   recoveryTasks: int(values['recovery-tasks'], 200, 50),
