@@ -9,7 +9,7 @@
 //   --concurrency N        jobs at once per worker process (50)
 //   --latency-tasks N      (1000)     --recovery-tasks N (200)     --recovery-job-ms N (2000)
 //   --scale N,N,…          yadtq scale sizes (10000,100000,1000000)
-//   --out DIR              (bench/results)
+//   --out DIR              (bench/results; bench/results/quick with --quick)
 // Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else scripts/kafka.mjs on BENCH_KAFKA_PORT (49092).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -66,7 +66,8 @@ const options = {
     .split(',')
     .map((s) => Number.parseInt(s, 10)),
 };
-const out = values.out ?? join(import.meta.dirname, 'results');
+// A smoke run must not overwrite the committed results of the last full run.
+const out = values.out ?? join(import.meta.dirname, quick ? 'results/quick' : 'results');
 mkdirSync(out, { recursive: true });
 
 const log = (message: string): void => {
