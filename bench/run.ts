@@ -6,9 +6,10 @@
 //                          comes with throughput) and profile (not in the default set)
 //   --queues a,b           yadtq,bullmq,bee-queue (default: all three)
 //   --tasks N --runs N     throughput jobs per run (20000) and runs per cell (3)
+//   --concurrency N        jobs at once per worker process (50)
 //   --latency-tasks N      (1000)     --recovery-tasks N (200)     --recovery-job-ms N (2000)
 //   --scale N,N,…          yadtq scale sizes (10000,100000,1000000)
-//   --out DIR              (bench/results)
+//   --out DIR              (bench/results; bench/results/quick with --quick)
 // Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else scripts/kafka.mjs on BENCH_KAFKA_PORT (49092).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     queues: { type: 'string' },
     tasks: { type: 'string' },
     runs: { type: 'string' },
+    concurrency: { type: 'string' },
     'latency-tasks': { type: 'string' },
     'recovery-tasks': { type: 'string' },
     'recovery-job-ms': { type: 'string' },
@@ -55,7 +57,7 @@ const options = {
   quick,
   tasks: int(values.tasks, 20_000, 2_000),
   runs: int(values.runs, 3, 1),
-  concurrency: 50,
+  concurrency: int(values.concurrency, 50, 50),
   batch: 1_000,
   latencyTasks: int(values['latency-tasks'], 1_000, 200),
   recoveryTasks: int(values['recovery-tasks'], 200, 50),
@@ -64,7 +66,8 @@ const options = {
     .split(',')
     .map((s) => Number.parseInt(s, 10)),
 };
-const out = values.out ?? join(import.meta.dirname, 'results');
+// A smoke run must not overwrite the committed results of the last full run.
+const out = values.out ?? join(import.meta.dirname, quick ? 'results/quick' : 'results');
 mkdirSync(out, { recursive: true });
 
 const log = (message: string): void => {

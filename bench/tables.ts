@@ -1,5 +1,6 @@
 // Markdown tables of the latest results: `node bench/tables.ts [--write] [dir]`.
 // --write replaces the part of BENCHMARKS.md between <!-- results:start --> and <!-- results:end -->.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from './lib/context.ts';
@@ -348,6 +349,10 @@ if (write) {
     path,
     `${doc.slice(0, start)}<!-- results:start -->\n\n${text}\n<!-- results:end -->${doc.slice(end + 20)}`,
   );
+  // The project's formatter aligns Markdown tables: let it.
+  spawnSync(join(ROOT, 'node_modules/.bin/biome'), ['format', '--write', path], {
+    stdio: 'ignore',
+  });
 } else {
   process.stdout.write(`${text}\n`);
 }
