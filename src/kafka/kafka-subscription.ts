@@ -32,10 +32,10 @@ export class KafkaSubscription implements Subscription {
   readonly #timer: NodeJS.Timeout;
   readonly #onClose: () => void;
   readonly #closeTimeoutMs: number;
-  #stopNow: () => void = () => {};
-  readonly #stopped = new Promise<typeof STOPPED>((resolve) => {
-    this.#stopNow = () => resolve(STOPPED);
-  });
+  #stoppedFlag = false;
+  /** Wakes the pulls waiting now; each pull makes its own (a long-lived promise raced
+   * once per message would keep a reaction, and so the message, for every pull). */
+  readonly #stopWaiters = new Set<() => void>();
   #pulls: Promise<unknown> = Promise.resolve();
   #committing: Promise<void> | undefined;
   #failure: YadtqError | undefined;
@@ -114,13 +114,33 @@ export class KafkaSubscription implements Subscription {
     await this.#committing;
   }
 
+  #stopNow(): void {
+    this.#stoppedFlag = true;
+    for (const wake of this.#stopWaiters) wake();
+    this.#stopWaiters.clear();
+  }
+
+  async #nextOrStopped(): Promise<IteratorResult<StringMessage> | typeof STOPPED> {
+    if (this.#stoppedFlag) return STOPPED;
+    let wake: () => void = () => {};
+    const stopped = new Promise<typeof STOPPED>((resolve) => {
+      wake = () => resolve(STOPPED);
+    });
+    this.#stopWaiters.add(wake);
+    try {
+      return await Promise.race([this.#messages.next(), stopped]);
+    } finally {
+      this.#stopWaiters.delete(wake);
+    }
+  }
+
   async #pull(): Promise<IteratorResult<Delivery>> {
     for (;;) {
       if (this.#closing !== undefined) return DONE;
       if (this.#failure !== undefined) throw this.#failure;
       let next: IteratorResult<StringMessage> | typeof STOPPED;
       try {
-        next = await Promise.race([this.#messages.next(), this.#stopped]);
+        next = await this.#nextOrStopped();
       } catch (error) {
         this.#failure ??= toYadtqError(error, 'consuming from Kafka failed');
         continue;
