@@ -110,18 +110,22 @@ export class RedisStore implements Store, MonitorStore {
 
   async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
     const { prefix, pendingTtlMs } = this.#options;
-    const reply = await this.#call(this.#redis, () =>
-      this.#scripts.yadtqClaim(
-        this.#key('task', envelope.id),
-        prefix,
-        workerId,
-        envelope.attempt,
-        now,
-        pendingTtlMs,
-        envelope.id,
-        ...recordToArgs(recordFromEnvelope(envelope)),
-      ),
-    );
+    const claim = (fields: string[]) =>
+      this.#call(this.#redis, () =>
+        this.#scripts.yadtqClaim(
+          this.#key('task', envelope.id),
+          prefix,
+          workerId,
+          envelope.attempt,
+          now,
+          pendingTtlMs,
+          envelope.id,
+          ...fields,
+        ),
+      );
+    // The record nearly always exists (the client wrote it): send it only when it does not.
+    let reply = await claim([]);
+    if (reply[0] === 'missing') reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
     if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
     const record = decodeRecordReply(reply, 2)!;
     const cachedResult = parseCacheEntry(reply[1] ?? '');

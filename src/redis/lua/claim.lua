@@ -14,9 +14,12 @@
       ARGV[4] now (ms since the epoch)
       ARGV[5] pending TTL (ms) of the record and of the worker's held set
       ARGV[6] task id
-      ARGV[7...] hash fields of the record to write when there is none, as field, value pairs
+      ARGV[7...] hash fields of the record to write when there is none, as field, value
+              pairs; callers send them only after a {'missing'} reply, so the usual
+              claim of an existing record stays small
 
     Output:
+      {'missing'}                          no record, and no fields were given to write one
       {'refused', reason}                  reason: 'terminal', 'stale-attempt' or 'held'
       {'claimed', cache, field, value, ...} the claimed record; cache is the raw result
                                            cache entry, or '' when there is none to use
@@ -27,6 +30,9 @@ local workerId = ARGV[2]
 local id = ARGV[6]
 
 if redis.call('EXISTS', taskKey) == 0 then
+  if #ARGV < 7 then
+    return {'missing'}
+  end
   redis.call('HSET', taskKey, unpack(ARGV, 7))
 end
 
