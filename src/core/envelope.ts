@@ -14,6 +14,9 @@ export interface TaskEnvelope {
   submittedAt: number;
 }
 
+/** The task fields an envelope carries (a record has them all). */
+export type EnvelopeFields = Omit<TaskEnvelope, 'v'>;
+
 /** Serialises an envelope with its fields in the documented order. */
 export function encodeEnvelope(envelope: TaskEnvelope): string {
   const { v, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt } = envelope;
@@ -76,16 +79,7 @@ function invalid(why: string): YadtqError {
 }
 
 /** The envelope that carries a record's current attempt. */
-export function envelopeOf(record: {
-  id: string;
-  name: string;
-  args: JsonValue;
-  attempt: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  dedupKey: string | null;
-  submittedAt: number;
-}): TaskEnvelope {
+export function envelopeOf(record: EnvelopeFields): TaskEnvelope {
   const { id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt } = record;
   return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
 }

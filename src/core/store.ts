@@ -11,6 +11,16 @@ export type CreateOutcome =
   /** The cache held the answer: the record was written already `success`, `cached: true`. */
   | { kind: 'cached'; record: TaskRecord };
 
+/** The outcome a worker writes for the attempt it holds (see {@link Store.finish}). */
+export interface FinishStep {
+  workerId: string;
+  attempt: number;
+  now: number;
+  outcome: TaskOutcome;
+  /** Cache a successful result under the dedup key for this long (0 = no cache). */
+  cacheTtlMs: number;
+}
+
 /** What {@link Store.claim} did. */
 export type ClaimOutcome =
   | {
@@ -52,16 +62,7 @@ export interface Store {
   /** Claims the attempt in `envelope` for `workerId` (creating the record if missing). */
   claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome>;
   /** Writes the outcome if `workerId` still holds the claim; false when fenced off. */
-  finish(
-    id: string,
-    step: {
-      workerId: string;
-      attempt: number;
-      now: number;
-      outcome: TaskOutcome;
-      cacheTtlMs: number;
-    },
-  ): Promise<boolean>;
+  finish(id: string, step: FinishStep): Promise<boolean>;
   /** The record, or null when unknown or expired. */
   get(id: string): Promise<TaskRecord | null>;
   /** Resolves with the record once it is terminal. @throws YadtqError WAIT_TIMEOUT, TASK_NOT_FOUND */

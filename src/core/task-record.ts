@@ -1,3 +1,4 @@
+import type { EnvelopeFields } from './envelope.ts';
 import type { JsonValue } from './json.ts';
 
 /** Where a task is in its life. `success`, `failed` and `cancelled` are terminal. */
@@ -57,16 +58,7 @@ export type TaskOutcome =
   | { status: 'cancelled' };
 
 /** The `queued` record a claim writes when the envelope's task has no record yet. */
-export function recordFromEnvelope(envelope: {
-  id: string;
-  name: string;
-  args: JsonValue;
-  attempt: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  dedupKey: string | null;
-  submittedAt: number;
-}): TaskRecord {
+export function recordFromEnvelope(envelope: EnvelopeFields): TaskRecord {
   return {
     id: envelope.id,
     name: envelope.name,

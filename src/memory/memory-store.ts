@@ -7,16 +7,12 @@ import { decide, type TaskEvent, type Transition } from '../core/state-machine.t
 import type {
   ClaimOutcome,
   CreateOutcome,
+  FinishStep,
   MonitorStore,
   Store,
   WorkerInfo,
 } from '../core/store.ts';
-import {
-  isTerminal,
-  recordFromEnvelope,
-  type TaskOutcome,
-  type TaskRecord,
-} from '../core/task-record.ts';
+import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -113,16 +109,7 @@ export class MemoryStore implements Store, MonitorStore {
       : { ok: true, record: claimed, cachedResult: structuredClone(cachedResult) };
   }
 
-  async finish(
-    id: string,
-    step: {
-      workerId: string;
-      attempt: number;
-      now: number;
-      outcome: TaskOutcome;
-      cacheTtlMs: number;
-    },
-  ): Promise<boolean> {
+  async finish(id: string, step: FinishStep): Promise<boolean> {
     const transition = this.#step(id, { type: 'finish', ...step });
     if (!transition.ok) return false;
     this.#held.get(step.workerId)?.delete(id);

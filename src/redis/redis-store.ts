@@ -6,11 +6,12 @@ import type { RefusalReason, Transition } from '../core/state-machine.ts';
 import type {
   ClaimOutcome,
   CreateOutcome,
+  FinishStep,
   MonitorStore,
   Store,
   WorkerInfo,
 } from '../core/store.ts';
-import type { TaskOutcome, TaskRecord } from '../core/task-record.ts';
+import type { TaskRecord } from '../core/task-record.ts';
 import { recordFromEnvelope } from '../core/task-record.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
 import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './options.ts';
@@ -132,16 +133,7 @@ export class RedisStore implements Store, MonitorStore {
     return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
   }
 
-  async finish(
-    id: string,
-    step: {
-      workerId: string;
-      attempt: number;
-      now: number;
-      outcome: TaskOutcome;
-      cacheTtlMs: number;
-    },
-  ): Promise<boolean> {
+  async finish(id: string, step: FinishStep): Promise<boolean> {
     const { outcome, now } = step;
     const success = outcome.status === 'success';
     const result = success ? (outcome.result ?? null) : null;
