@@ -33,7 +33,6 @@ if ARGV[3] == '1' then
   -- Slicing keeps the result's exact text (cjson would round numbers and turn [] into {}).
   local at = entry and string.find(entry, ',"result":', 1, true)
   if at then
-    redis.call('DEL', taskKey)
     redis.call('HSET', taskKey, unpack(ARGV, 8))
     local submittedAt = redis.call('HGET', taskKey, 'submittedAt')
     redis.call('HSET', taskKey,
@@ -56,7 +55,7 @@ if ARGV[2] == '1' then
   end
 end
 
-redis.call('DEL', taskKey)
+-- Every field is written, so no DEL first: an earlier hash under this id is overwritten.
 redis.call('HSET', taskKey, unpack(ARGV, 8))
 redis.call('PEXPIRE', taskKey, ARGV[4])
 local runAt = redis.call('HGET', taskKey, 'runAt')
