@@ -101,6 +101,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
     say();
     const hit = await submit(add, [4, 5, 600], '  (identical again, after it finished)');
     const hitRecord = await client.wait(hit, { timeoutMs: 10_000 });
+    // Let the watcher print the last transitions before the summary.
+    await new Promise((r) => setTimeout(r, 60));
+    watching = false;
+    await watcher;
     say();
     say(
       `dedup:   the repeated add[4,5,600] got ${duplicate.id === handles[0]!.id ? 'the same id' : 'A NEW ID'} (${duplicate.id}); it ran once`,
