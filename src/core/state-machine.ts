@@ -86,38 +86,20 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
     case 'cancel':
       if (record.status === 'processing')
         return { ok: true, record: { ...record, cancelRequested: true } };
-      return {
-        ok: true,
-        record: {
-          ...record,
-          ...ended(event.now, record),
-          status: 'cancelled',
-          error: CANCELLED,
-          runAt: null,
-        },
-      };
+      return endAs(record, event.now, 'cancelled', CANCELLED);
     case 'requeue': {
       if (record.status !== 'processing' || record.worker !== event.workerId)
         return { ok: false, reason: 'not-holder' };
       const losses = record.losses + 1;
-      if (record.cancelRequested) {
-        return {
-          ok: true,
-          record: {
-            ...record,
-            ...ended(event.now, record),
-            status: 'cancelled',
-            error: CANCELLED,
-            losses,
-          },
-        };
-      }
+      if (record.cancelRequested)
+        return endAs({ ...record, losses }, event.now, 'cancelled', CANCELLED);
       if (losses >= event.maxLosses) {
-        const error = workerLostError(losses, event.workerId);
-        return {
-          ok: true,
-          record: { ...record, ...ended(event.now, record), status: 'failed', error, losses },
-        };
+        return endAs(
+          { ...record, losses },
+          event.now,
+          'failed',
+          workerLostError(losses, event.workerId),
+        );
       }
       return { ok: true, record: { ...record, status: 'queued', startedAt: null, losses } };
     }
@@ -152,8 +134,18 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
   }
 }
 
-function ended(now: number, record: TaskRecord): Pick<TaskRecord, 'finishedAt' | 'durationMs'> {
-  return { finishedAt: now, durationMs: record.startedAt === null ? null : now - record.startedAt };
+/** Ends a task that was not finished by its worker (cancelled, or lost with its workers). */
+function endAs(
+  record: TaskRecord,
+  now: number,
+  status: 'cancelled' | 'failed',
+  error: TaskErrorInfo,
+): Transition {
+  const durationMs = record.startedAt === null ? null : now - record.startedAt;
+  return {
+    ok: true,
+    record: { ...record, status, error, finishedAt: now, durationMs, runAt: null },
+  };
 }
 
 function finished(record: TaskRecord, outcome: TaskOutcome, now: number): TaskRecord {
