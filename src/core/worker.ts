@@ -101,6 +101,7 @@ export class TaskWorker {
       logger: this.#logger,
       stats: options.stats,
       running: new Map(),
+      claimed: new Set(),
     };
     this.#heartbeat = new Heartbeat({
       store: this.#store,

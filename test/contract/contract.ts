@@ -340,6 +340,36 @@ export function runContract(
       );
     });
 
+    test('a claim whose reply was lost (the task is already held by this worker) is run, not skipped', async () => {
+      let runs = 0;
+      const resumed = defineTask('resumed', (n: number) => {
+        runs++;
+        return n * 10;
+      });
+      const { backend, client, workers } = await setup([resumed]);
+      const now = Date.now();
+      const envelope = {
+        v: 1 as const,
+        id: `lost-reply-${now}`,
+        name: 'resumed',
+        args: 4,
+        attempt: 1,
+        maxAttempts: 1,
+        timeoutMs: 5000,
+        dedupKey: null,
+        submittedAt: now,
+      };
+      // As if the worker's claim had been applied but its reply lost in a reconnect.
+      assert.equal((await backend.store.claim(envelope, workers[0]!.id, now)).ok, true);
+      await backend.broker.produce('tasks', [
+        { key: envelope.id, value: encodeEnvelope(envelope) },
+      ]);
+      const record = await client.wait(envelope.id, { timeoutMs: 30_000 });
+      assert.equal(record.status, 'success');
+      assert.equal(record.result, 40);
+      assert.equal(runs, 1);
+    });
+
     test('a worker id whose heartbeat is alive is refused', async () => {
       const noop = defineTask('noop', () => null);
       const { backend, workers } = await setup([noop]);

@@ -6,7 +6,7 @@ import { YadtqError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 import type { Logger } from '../logger.ts';
 import type { StatsRecorder } from '../stats.ts';
-import type { Store } from '../store.ts';
+import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
 import { backoffDelay } from './retry-policy.ts';
 import { errorInfo, runHandler } from './run-handler.ts';
@@ -21,6 +21,8 @@ export interface ProcessorContext {
   stats: StatsRecorder | undefined;
   /** Running tasks by id, so a cancel can reach them. */
   running: Map<string, AbortController>;
+  /** Ids of the tasks this worker claimed and has not finished. */
+  claimed: Set<string>;
 }
 
 /** How a delivery ended, for the worker's counters. */
@@ -51,12 +53,13 @@ export async function processDelivery(
   }
   const fields = { taskId: envelope.id, task: envelope.name, workerId: ctx.workerId };
   try {
-    const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now());
+    const claim = await claimOrResume(ctx, envelope);
     if (!claim.ok) {
       ctx.logger.debug('delivery skipped', { ...fields, reason: claim.reason });
       delivery.settle();
       return 'skipped';
     }
+    ctx.claimed.add(envelope.id);
     const definition = ctx.tasks.get(envelope.name);
     const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
     const stored = await ctx.store.finish(envelope.id, {
@@ -85,15 +88,34 @@ export async function processDelivery(
         ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
       });
     }
+    ctx.claimed.delete(envelope.id);
     delivery.settle();
     return stored ? processed : 'skipped';
   } catch (error) {
+    ctx.claimed.delete(envelope.id);
     ctx.logger.error('task handling failed; the delivery stays unsettled', {
       ...fields,
       error: String(error),
     });
     return 'unsettled';
   }
+}
+
+/**
+ * Claims the envelope's attempt. A task already `processing` under this worker's own id,
+ * and not among the tasks it is running, was claimed by a call whose reply was lost (the
+ * Redis client resends commands after a reconnect): that claim is this worker's, so the
+ * task is run rather than skipped and left held forever.
+ */
+async function claimOrResume(ctx: ProcessorContext, envelope: TaskEnvelope): Promise<ClaimOutcome> {
+  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now());
+  if (claim.ok || claim.reason !== 'held' || ctx.claimed.has(envelope.id)) return claim;
+  const record = await ctx.store.get(envelope.id);
+  const ours =
+    record?.status === 'processing' &&
+    record.worker === ctx.workerId &&
+    record.attempt === envelope.attempt;
+  return ours ? { ok: true, record } : claim;
 }
 
 async function run(
