@@ -175,7 +175,13 @@ describe('KafkaBroker', { timeout: 60_000 }, () => {
     const gotA: Delivery[] = [];
     const gotB: Delivery[] = [];
     const drains = [drain(a, gotA), drain(b, gotB)];
-    await waitFor('all messages', () => gotA.length + gotB.length >= sent.length);
+    // Seen once in a full suite run on the consumer protocol: one member idle for over
+    // 20 s right after the split (not reproduced since); allow for it, and report the time.
+    const producedAt = Date.now();
+    await waitFor('all messages', () => gotA.length + gotB.length >= sent.length, 60_000);
+    t.diagnostic(
+      `all ${sent.length} messages arrived ${Date.now() - producedAt} ms after the produce`,
+    );
     await sleep(300);
     await Promise.all([a.close(), b.close()]);
     await Promise.all(drains);
