@@ -21,6 +21,10 @@ export const DEFAULTS = {
   maxWorkerLosses: 3,
   /** How often the monitor (leader election, reaper, scheduler) ticks. */
   monitorIntervalMs: 500,
+  /** How often a worker with free slots looks for tasks recovered from dead workers. */
+  recoveryPollMs: 500,
+  /** How long a recovered task handed to one worker is offered to no one else. */
+  recoveryLeaseMs: 3000,
   /** Leader lock TTL: a dead leader is replaced within this time. */
   leaderTtlMs: 3000,
   /** How long a terminal record is kept. */

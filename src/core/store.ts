@@ -96,8 +96,17 @@ export interface MonitorStore {
   resign(candidateId: string): Promise<void>;
   /** Ids of the tasks `workerId` claimed and has not finished. */
   heldBy(workerId: string): Promise<string[]>;
-  /** The reaper's step for one task of dead worker `workerId` (state-machine event `requeue`). */
+  /**
+   * The reaper's step for one task of dead worker `workerId` (state-machine event
+   * `requeue`). A task back in `queued` is also offered through {@link takeRecovered}.
+   */
   requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition>;
+  /**
+   * Up to `limit` requeued tasks still `queued`, longest waiting first, for a live worker to
+   * claim without waiting for the task log. Each is leased for `leaseMs`: offered to no one
+   * else until then (a taker that dies before its claim does not strand it).
+   */
+  takeRecovered(now: number, limit: number, leaseMs: number): Promise<TaskRecord[]>;
   /** Waiting tasks whose `runAt` has come, earliest first (stale set entries are dropped). */
   dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
   /** After the scheduler produced `attempt`: `retrying`/delayed → `queued`, out of the set. */

@@ -2,13 +2,20 @@ import { hostname } from 'node:os';
 import type { Broker, Subscription } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
+import { envelopeOf } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { Monitor, type MonitorOptions } from './monitor/monitor.ts';
 import type { StatsRecorder } from './stats.ts';
 import type { MonitorStore, Store, WorkerInfo } from './store.ts';
 import { Heartbeat } from './worker/heartbeat.ts';
-import { type ProcessorContext, processDelivery } from './worker/process-delivery.ts';
+import {
+  type Processed,
+  type ProcessorContext,
+  processDelivery,
+  processEnvelope,
+} from './worker/process-delivery.ts';
+import { RecoveryPoller } from './worker/recovery-poller.ts';
 
 /** Options of {@link TaskWorker}. */
 export interface TaskWorkerOptions {
@@ -53,6 +60,7 @@ export class TaskWorker {
   #logger: Logger;
   #heartbeat: Heartbeat;
   #monitor: Monitor | undefined;
+  #recovery: RecoveryPoller;
   #subscription: Subscription | undefined;
   #stopCancelListener: (() => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
@@ -110,6 +118,16 @@ export class TaskWorker {
       ttlMs: this.#heartbeatTtlMs,
       logger: this.#logger,
     });
+    this.#recovery = new RecoveryPoller({
+      workerId: this.id,
+      store: this.#store,
+      intervalMs: DEFAULTS.recoveryPollMs,
+      leaseMs: DEFAULTS.recoveryLeaseMs,
+      freeSlots: () => (this.#state === 'running' ? this.#concurrency - this.#inFlight : 0),
+      // Taken from the store, not delivered: there is no offset to settle.
+      run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
+      logger: this.#logger,
+    });
     if (options.monitor !== false) {
       const settings = options.monitor ?? {};
       for (const key of ['intervalMs', 'leaderTtlMs', 'maxWorkerLosses'] as const) {
@@ -138,15 +156,19 @@ export class TaskWorker {
       throw error;
     }
     this.#heartbeat.start();
-    // Before the group join, which can take seconds: a fleet whose members all restarted
-    // must still reap the dead ones meanwhile.
+    // Before the group join, which can take seconds (or longer while Kafka is down): a
+    // fleet whose members all restarted must still reap the dead ones and run their tasks.
     this.#monitor?.start();
+    this.#recovery.start();
     try {
       this.#stopCancelListener = await this.#store.onCancel((id) => {
         this.#context.running.get(id)?.abort();
       });
       this.#subscription = await this.#context.broker.subscribe(this.id);
     } catch (error) {
+      this.#state = 'stopping';
+      await this.#recovery.stop();
+      await this.#drain(Date.now() + this.#shutdownGraceMs);
       await this.#monitor?.stop();
       await this.#release();
       this.#state = 'stopped';
@@ -165,8 +187,8 @@ export class TaskWorker {
   async stop(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
-    const deadline = Date.now() + this.#shutdownGraceMs;
-    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.#recovery.stop();
+    await this.#drain(Date.now() + this.#shutdownGraceMs);
     await this.#subscription?.close();
     await this.#loop;
     await this.#monitor?.stop();
@@ -203,18 +225,28 @@ export class TaskWorker {
     await this.#store.deregisterWorker(this.id).catch(() => {});
   }
 
+  /** Waits for running tasks to end, until `deadline` (ms since the epoch). */
+  async #drain(deadline: number): Promise<void> {
+    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Counts one task in flight until `processing` settles, then frees its slot. */
+  #track(processing: Promise<Processed>): void {
+    this.#inFlight++;
+    void processing.then((processed) => {
+      if (processed === 'success') this.#processed++;
+      if (processed === 'failed') this.#failed++;
+      this.#inFlight--;
+      this.#slotFreed?.();
+    });
+  }
+
   async #consume(subscription: Subscription): Promise<void> {
     try {
       for await (const delivery of subscription) {
         // While stopping, a delivery is left unsettled: the next owner of its partition gets it.
         if (this.#state !== 'running') continue;
-        this.#inFlight++;
-        void processDelivery(this.#context, delivery).then((processed) => {
-          if (processed === 'success') this.#processed++;
-          if (processed === 'failed') this.#failed++;
-          this.#inFlight--;
-          this.#slotFreed?.();
-        });
+        this.#track(processDelivery(this.#context, delivery));
         while (this.#inFlight >= this.#concurrency) {
           await new Promise<void>((resolve) => {
             this.#slotFreed = resolve;

@@ -34,6 +34,8 @@ export class MemoryStore implements Store, MonitorStore {
   #workers = new Map<string, WorkerInfo>();
   #held = new Map<string, Set<string>>();
   #scheduled = new Map<string, number>();
+  /** Requeued tasks for live workers to take: id → when it may be taken (ms). */
+  #recovering = new Map<string, number>();
   #leader = new ExpiringMap<string>();
   #events = new EventEmitter();
   #retentionMs: number;
@@ -216,7 +218,25 @@ export class MemoryStore implements Store, MonitorStore {
 
   async requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition> {
     this.#held.get(workerId)?.delete(id);
-    return this.#step(id, { type: 'requeue', workerId, now, maxLosses });
+    const transition = this.#step(id, { type: 'requeue', workerId, now, maxLosses });
+    if (transition.ok && transition.record.status === 'queued') this.#recovering.set(id, now);
+    return transition;
+  }
+
+  async takeRecovered(now: number, limit: number, leaseMs: number): Promise<TaskRecord[]> {
+    const taken: TaskRecord[] = [];
+    const ordered = [...this.#recovering].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
+    for (const [id] of ordered) {
+      if (taken.length >= limit) break;
+      const record = this.#records.get(id);
+      if (record?.status !== 'queued') {
+        this.#recovering.delete(id);
+        continue;
+      }
+      this.#recovering.set(id, now + leaseMs);
+      taken.push(structuredClone(record));
+    }
+    return taken;
   }
 
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {

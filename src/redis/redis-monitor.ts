@@ -7,7 +7,8 @@ import type { StoreContext } from './scripts.ts';
 /**
  * The monitor's part of the Redis store ({@link MonitorStore}), composed into
  * `RedisStore`: the leader lock `<prefix>leader`, the held sets `<prefix>held:<workerId>`
- * and the scheduled set `<prefix>scheduled` (score runAt, member task id).
+ * the scheduled set `<prefix>scheduled` (score runAt, member task id) and the recovering
+ * set `<prefix>recovering` (score: when a requeued task may be taken, member task id).
  */
 export class RedisMonitor implements MonitorStore {
   readonly #context: StoreContext;
@@ -55,6 +56,21 @@ export class RedisMonitor implements MonitorStore {
     const { run, scripts, key, options } = this.#context;
     const reply = await run(() =>
       scripts.yadtqDue(key('scheduled'), options.prefix, now, Math.floor(limit)),
+    );
+    return reply.flatMap((fields) => decodeRecordReply(fields) ?? []);
+  }
+
+  async takeRecovered(now: number, limit: number, leaseMs: number): Promise<TaskRecord[]> {
+    if (!(limit >= 1)) return [];
+    const { run, scripts, key, options } = this.#context;
+    const reply = await run(() =>
+      scripts.yadtqTakeRecovered(
+        key('recovering'),
+        options.prefix,
+        now,
+        Math.floor(limit),
+        wholeMs(leaseMs),
+      ),
     );
     return reply.flatMap((fields) => decodeRecordReply(fields) ?? []);
   }

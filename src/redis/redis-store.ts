@@ -281,6 +281,10 @@ export class RedisStore implements Store, MonitorStore {
     return this.#monitor.requeue(id, workerId, now, maxLosses);
   }
 
+  takeRecovered(now: number, limit: number, leaseMs: number): Promise<TaskRecord[]> {
+    return this.#monitor.takeRecovered(now, limit, leaseMs);
+  }
+
   dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
     return this.#monitor.dueTasks(now, limit);
   }

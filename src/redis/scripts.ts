@@ -19,6 +19,7 @@ export interface ScriptCommands {
   yadtqRequeue(...keysAndArgs: Arg[]): Promise<string[]>;
   yadtqDue(...keysAndArgs: Arg[]): Promise<string[][]>;
   yadtqPromote(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqTakeRecovered(...keysAndArgs: Arg[]): Promise<string[][]>;
 }
 
 const lua = (file: string): string =>
@@ -44,6 +45,7 @@ const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys: number; lua: string 
   yadtqRequeue: taskScript('requeue.lua'),
   yadtqDue: script(1, 'due.lua'),
   yadtqPromote: taskScript('promote.lua'),
+  yadtqTakeRecovered: script(1, 'take-recovered.lua'),
 };
 
 /** Defines every script as a command of `redis` (EVALSHA, loaded on first use). */

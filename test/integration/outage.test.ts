@@ -13,8 +13,8 @@ import {
   TaskWorker,
 } from '../../src/index.ts';
 import { until } from '../contract/contract.ts';
-import { yadtq } from './cli-helpers.ts';
-import { deleteKeys, KAFKA_BROKERS, REDIS_URL, uniqueNames } from './services.ts';
+import { exited, spawnYadtq, yadtq } from './cli-helpers.ts';
+import { cliEnv, deleteKeys, KAFKA_BROKERS, REDIS_URL, uniqueNames } from './services.ts';
 
 // Outages: a Kafka broker and a Redis stopped and restarted under running workers and a
 // submitting client (both servers our own, on their own ports, keeping their data), and
@@ -175,6 +175,65 @@ describe('outages: servers stopped and restarted mid-run', () => {
       }
     });
   }
+
+  test('a worker SIGKILLed while Kafka is down: its tasks finish on a live worker before Kafka is back', {
+    timeout: 240_000,
+  }, async () => {
+    const names = uniqueNames('kill-in-kafka-outage');
+    const env = { ...cliEnv(names), YADTQ_KAFKA_BROKERS: kafka.brokers };
+    const workers = new Map(
+      ['k1', 'k2'].map((id) => [id, spawnYadtq(['worker', id, '--concurrency', '20'], env)]),
+    );
+    const config = resolveConfig({ kafkaBrokers: kafka.brokers, redisUrl: REDIS_URL, ...names });
+    const backend = await createKafkaRedisBackend(config, { clientId: 'kill-in-outage-client' });
+    try {
+      await until(async () => {
+        const infos = await backend.store.workers();
+        return ['k1', 'k2'].every((id) =>
+          infos.some((i) => i.id === id && i.alive && i.partitions.length > 0),
+        );
+      }, 90_000);
+      const client = new TaskClient({ broker: backend.broker, store: backend.store });
+      // 40 tasks of 4 s: each worker holds 20, so both are busy when Kafka goes away.
+      const handles = await client.submitMany(
+        'mul',
+        Array.from({ length: 40 }, (_, i) => [i, 3, 4000]),
+        { dedup: false },
+      );
+      await until(async () => (await backend.store.heldBy('k1')).length > 0, 30_000);
+      await kafka.stop();
+      const held = await backend.store.heldBy('k1');
+      const killedAt = Date.now();
+      workers.get('k1')!.child.kill('SIGKILL');
+      // Kafka stays down: only the store can hand k1's tasks to k2.
+      await until(async () => {
+        const records = await Promise.all(held.map((id) => client.status(id)));
+        return records.every((r) => r?.status === 'success');
+      }, 45_000);
+      const recovered = await Promise.all(held.map((id) => client.status(id)));
+      const doneAt = Math.max(...recovered.map((r) => r?.finishedAt ?? 0));
+      for (const r of recovered) {
+        assert.equal(r?.worker, 'k2', JSON.stringify(r));
+        assert.equal(r?.losses, 1);
+      }
+      console.log(
+        `Kafka down: ${held.length} tasks of the killed worker finished on k2 ${doneAt - killedAt} ms after the kill`,
+      );
+      await kafka.start(true);
+      const records = await Promise.all(handles.map((h) => client.wait(h, { timeoutMs: 90_000 })));
+      records.forEach((r, i) => {
+        assert.equal(r.status, 'success', JSON.stringify(r));
+        assert.equal(r.result, i * 3);
+      });
+      workers.get('k2')!.child.kill('SIGTERM');
+      assert.equal(await exited(workers.get('k2')!.child), 0);
+    } finally {
+      await kafka.start(true).catch(() => {});
+      for (const w of workers.values()) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await backend.close();
+      await deleteKeys(names.prefix);
+    }
+  });
 
   for (const outageMs of [3000, 15_000]) {
     test(`Redis stopped for ${outageMs / 1000} s and restarted (AOF): no accepted task is lost`, {

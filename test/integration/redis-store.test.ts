@@ -700,3 +700,41 @@ test('the Redis store and the memory reference agree, step by step', async (t) =
   t.after(() => memory.close());
   assert.deepEqual(await run(store), await run(memory));
 });
+
+test('takeRecovered: a requeued task is handed out once per lease, until claimed or ended (both stores)', async (t) => {
+  const { store } = await setup(t);
+  const memory = new MemoryStore();
+  t.after(() => memory.close());
+  for (const s of [store, memory] as Array<Store & MonitorStore>) {
+    const [a, b, c] = [1, 2, 3].map(() => record({ dedupKey: null }));
+    for (const r of [a!, b!, c!]) await claimed(s, r, 'dead', T0);
+    assert.deepEqual(await s.takeRecovered(T0 + 1, 10, 1000), [], 'nothing before a requeue');
+    await s.requeue(b!.id, 'dead', T0 + 1, 3);
+    await s.requeue(a!.id, 'dead', T0 + 2, 3);
+    await s.requeue(c!.id, 'dead', T0 + 3, 3);
+    await s.cancel(c!.id, T0 + 4);
+
+    const first = await s.takeRecovered(T0 + 5, 1, 1000);
+    assert.deepEqual(
+      first.map((r) => [r.id, r.status, r.losses]),
+      [[b!.id, 'queued', 1]],
+      'longest waiting first, up to the limit',
+    );
+    const second = await s.takeRecovered(T0 + 6, 10, 1000);
+    assert.deepEqual(
+      second.map((r) => r.id),
+      [a!.id],
+      'a leased task is not handed out again; an ended one is dropped',
+    );
+    assert.deepEqual(await s.takeRecovered(T0 + 7, 10, 1000), []);
+    await claimed(s, a!, 'alive', T0 + 8);
+    const afterLease = await s.takeRecovered(T0 + 1006, 10, 1000);
+    assert.deepEqual(
+      afterLease.map((r) => r.id),
+      [b!.id],
+      'once its lease ran out an unclaimed task is handed out again; a claimed one is not',
+    );
+    await claimed(s, b!, 'alive', T0 + 1007);
+    assert.deepEqual(await s.takeRecovered(T0 + 9000, 10, 1000), []);
+  }
+});

@@ -36,6 +36,8 @@ export class Monitor {
   #ticking: Promise<void> = Promise.resolve();
   #leading = false;
   #ticks = 0;
+  /** Produces still running (they may outlast a tick while Kafka is down). */
+  #background = new Set<Promise<unknown>>();
 
   constructor(options: MonitorOptions) {
     this.#options = {
@@ -69,7 +71,8 @@ export class Monitor {
       // then, so a fleet whose leader was just killed does not wait for the lock to expire.
       if (leading || this.#ticks % FOLLOWER_REAP_EVERY === 0) {
         const maxLosses = this.#options.maxWorkerLosses;
-        await reapDeadWorkers({ store, broker, logger, now, maxLosses });
+        const background = this.#inBackground;
+        await reapDeadWorkers({ store, broker, logger, now, maxLosses, background });
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
     } catch (error) {
@@ -82,9 +85,28 @@ export class Monitor {
     return this.#leading;
   }
 
+  /** Lets `work` run past the tick; a failure is logged (the next tick retries what it can). */
+  readonly #inBackground = (work: Promise<unknown>, what: string): void => {
+    const { id, logger } = this.#options;
+    const tracked: Promise<unknown> = work
+      .catch((error) =>
+        logger.warn(`monitor: ${what} failed`, { workerId: id, error: String(error) }),
+      )
+      .finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  };
+
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     await this.#ticking;
+    // A produce retrying through a Kafka outage is not waited for long: the recovered tasks
+    // are in the store, where live workers take them anyway.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise((resolve) => {
+      timer = setTimeout(resolve, this.#options.leaderTtlMs);
+    });
+    await Promise.race([Promise.all(this.#background), bound]);
+    clearTimeout(timer);
     if (this.#leading) await this.#options.store.resign(this.#options.id).catch(() => {});
     this.#leading = false;
   }

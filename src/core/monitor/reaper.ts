@@ -5,10 +5,12 @@ import type { Logger } from '../logger.ts';
 import type { MonitorStore, Store } from '../store.ts';
 
 /**
- * Finds workers whose heartbeat expired and puts the tasks they held back to `queued`,
- * producing them again (Kafka's own redelivery of the same messages is then refused by
- * the claim step). A task whose holders keep dying ends `failed` ("worker lost") and is
- * dead-lettered; one whose cancel was requested ends `cancelled`.
+ * Finds workers whose heartbeat expired and puts the tasks they held back to `queued`:
+ * live workers take them from the store (see `RecoveryPoller`) and they are produced
+ * again (Kafka's own redelivery of the same messages is then refused by the claim step).
+ * A task whose holders keep dying ends `failed` ("worker lost") and is dead-lettered; one
+ * whose cancel was requested ends `cancelled`. Produces run in the `background`, so a
+ * Kafka outage does not hold up the reaping of other dead workers.
  */
 export async function reapDeadWorkers(context: {
   store: Store & MonitorStore;
@@ -16,8 +18,9 @@ export async function reapDeadWorkers(context: {
   logger: Logger;
   now: number;
   maxLosses: number;
+  background: (work: Promise<unknown>, what: string) => void;
 }): Promise<number> {
-  const { store, broker, logger, now, maxLosses } = context;
+  const { store, broker, logger, now, maxLosses, background } = context;
   let recovered = 0;
   const workers = await store.workers();
   // Recovered tasks go to partitions that live workers own: a dead member's partitions
@@ -41,18 +44,16 @@ export async function reapDeadWorkers(context: {
       t.ok && t.record.status === 'queued' ? [t.record] : [],
     );
     if (requeued.length > 0) {
-      await broker.produce(
-        'tasks',
-        requeued.map((record) => ({
-          key: record.id,
-          value: encodeEnvelope(envelopeOf(record)),
-          ...partitionFor(),
-        })),
-      );
+      const messages = requeued.map((record) => ({
+        key: record.id,
+        value: encodeEnvelope(envelopeOf(record)),
+        ...partitionFor(),
+      }));
+      background(broker.produce('tasks', messages), 'producing recovered tasks again');
     }
     for (const t of transitions) {
       if (t.ok && t.record.status === 'failed')
-        await deadLetterTask(broker, t.record, 'worker-lost');
+        background(deadLetterTask(broker, t.record, 'worker-lost'), 'dead-lettering a lost task');
     }
     recovered += requeued.length;
   }

@@ -36,10 +36,9 @@ export type Processed =
   | 'unsettled';
 
 /**
- * One delivery, start to end: decode (malformed → dead-letter topic), claim (refused →
- * skipped), run with timeout and cancel, store the outcome (fenced), dead-letter a task
- * that failed for good, and settle. A store or broker error leaves the delivery unsettled,
- * so its offset is not committed and it is delivered again.
+ * One delivery, start to end: decode (malformed → dead-letter topic), then
+ * {@link processEnvelope}. A store or broker error leaves the delivery unsettled, so its
+ * offset is not committed and it is delivered again.
  */
 export async function processDelivery(
   ctx: ProcessorContext,
@@ -51,12 +50,26 @@ export async function processDelivery(
   } catch (error) {
     return deadLetterMessage(ctx, delivery, error as YadtqError);
   }
+  return processEnvelope(ctx, envelope, () => delivery.settle());
+}
+
+/**
+ * One task attempt, wherever it came from (a delivery, or a dead worker's task taken from
+ * the store): claim (refused → skipped), run with timeout and cancel, store the outcome
+ * (fenced), dead-letter a task that failed for good, then `settle`. A store or broker
+ * error returns 'unsettled' without calling `settle`.
+ */
+export async function processEnvelope(
+  ctx: ProcessorContext,
+  envelope: TaskEnvelope,
+  settle: () => void,
+): Promise<Processed> {
   const fields = { taskId: envelope.id, task: envelope.name, workerId: ctx.workerId };
   try {
     const claim = await claimOrResume(ctx, envelope);
     if (!claim.ok) {
       ctx.logger.debug('delivery skipped', { ...fields, reason: claim.reason });
-      delivery.settle();
+      settle();
       return 'skipped';
     }
     ctx.claimed.add(envelope.id);
@@ -89,7 +102,7 @@ export async function processDelivery(
       });
     }
     ctx.claimed.delete(envelope.id);
-    delivery.settle();
+    settle();
     return stored ? processed : 'skipped';
   } catch (error) {
     ctx.claimed.delete(envelope.id);

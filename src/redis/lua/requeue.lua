@@ -2,13 +2,14 @@
   The reaper's step for one task of a dead worker (the requeue rule of decide() in
   src/core/state-machine.ts). The task always leaves the dead worker's held set. If that
   worker still holds it, the loss is counted and the task goes back to `queued` for the
-  caller to produce again, or ends: `cancelled` when its cancel was requested, `failed`
+  caller to produce again (and in the recovering set P recovering, score now, where live
+  workers take it from without waiting for Kafka), or ends: `cancelled` when its cancel was requested, `failed`
   (WORKER_LOST) once it has been lost maxLosses times.
 
     Input:
       KEYS[1] task key             P task:<id>
 
-      ARGV[1] key prefix P, for the held set, the dedup key and the scheduled set
+      ARGV[1] key prefix P, for the held set, the dedup key, the scheduled and recovering sets
       ARGV[2] task id
       ARGV[3] dead worker id
       ARGV[4] now (ms since the epoch)
@@ -65,5 +66,6 @@ else
   redis.call('HSET', taskKey, 'status', 'queued', 'startedAt', '', 'losses', num(losses))
   redis.call('PEXPIRE', taskKey, ARGV[7])
   unschedule(prefix, id)
+  redis.call('ZADD', prefix .. 'recovering', now, id)
 end
 return transitioned(taskKey)

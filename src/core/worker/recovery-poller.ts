@@ -1,0 +1,73 @@
+import type { Logger } from '../logger.ts';
+import type { MonitorStore } from '../store.ts';
+import type { TaskRecord } from '../task-record.ts';
+
+/** Options of {@link RecoveryPoller}. */
+export interface RecoveryPollerOptions {
+  workerId: string;
+  store: Pick<MonitorStore, 'takeRecovered'>;
+  /** How often to look for recovered tasks. */
+  intervalMs: number;
+  /** How long a taken task is offered to no one else. */
+  leaseMs: number;
+  /** Tasks the worker can start now (0 when full or stopping). */
+  freeSlots(): number;
+  /** Starts one taken task (the claim step still decides whether it runs). */
+  run(record: TaskRecord): void;
+  logger: Logger;
+}
+
+/**
+ * Takes tasks the reaper recovered from dead workers straight from the store, while the
+ * worker has free slots. They are also produced to the task log again, but the log can be
+ * down, or put them on a partition whose owner has just died too; this path needs only
+ * Redis, so a killed worker's tasks finish elsewhere within seconds either way.
+ */
+export class RecoveryPoller {
+  readonly #options: RecoveryPollerOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  #failing = false;
+
+  constructor(options: RecoveryPollerOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#polling ??= this.poll().finally(() => {
+        this.#polling = undefined;
+      });
+    }, this.#options.intervalMs);
+  }
+
+  /** One look: takes up to the free slots' worth of recovered tasks and starts them. */
+  async poll(): Promise<void> {
+    const { store, freeSlots, run, leaseMs, logger, workerId } = this.#options;
+    const free = freeSlots();
+    if (free <= 0) return;
+    try {
+      const records = await store.takeRecovered(Date.now(), free, leaseMs);
+      this.#failing = false;
+      for (const record of records) {
+        logger.info('running a task recovered from a dead worker', {
+          workerId,
+          taskId: record.id,
+          task: record.name,
+        });
+        run(record);
+      }
+    } catch (error) {
+      // Said once per outage, not every interval.
+      if (!this.#failing) {
+        logger.warn('cannot look for recovered tasks', { workerId, error: String(error) });
+      }
+      this.#failing = true;
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#polling;
+  }
+}
