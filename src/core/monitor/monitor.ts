@@ -5,8 +5,13 @@ import type { MonitorStore, Store } from '../store.ts';
 import { reapDeadWorkers } from './reaper.ts';
 import { produceDueTasks } from './scheduler.ts';
 
-/** A follower reaps every this many ticks (the leader every tick). */
-const FOLLOWER_REAP_EVERY = 4;
+/**
+ * Follower reaps per tick across the whole fleet, about: each follower reaps on a tick
+ * with probability FOLLOWER_REAPS / live workers (every tick in a fleet this small or
+ * smaller), so a killed leader delays recovery by a tick or so, and a big fleet does not
+ * scan the worker list hundreds of times a second.
+ */
+const FOLLOWER_REAPS = 4;
 
 /** Options of {@link Monitor}. */
 export interface MonitorOptions {
@@ -26,8 +31,8 @@ export interface MonitorOptions {
 /**
  * Leader election plus the leader's duties. Every worker runs a monitor; the one holding
  * the Redis lock (renewed each tick, TTL `leaderTtlMs`) reaps dead workers every tick and
- * produces due retries and delayed tasks; the others reap every few ticks, so recovery
- * does not wait for a killed leader's lock to expire. When the leader dies, another
+ * produces due retries and delayed tasks; the others reap too, now and then (every tick
+ * in a small fleet), so recovery does not wait for a killed leader's lock to expire. When the leader dies, another
  * takes over within the TTL.
  */
 export class Monitor {
@@ -35,7 +40,8 @@ export class Monitor {
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> = Promise.resolve();
   #leading = false;
-  #ticks = 0;
+  /** Live workers at the last reap (sets how often a follower reaps). */
+  #liveWorkers = 1;
   /** Produces still running (they may outlast a tick while Kafka is down). */
   #background = new Set<Promise<unknown>>();
 
@@ -65,14 +71,14 @@ export class Monitor {
         });
       }
       this.#leading = leading;
-      this.#ticks++;
       const now = Date.now();
       // Requeue is atomic per task, so a second reaper is harmless; followers reap now and
       // then, so a fleet whose leader was just killed does not wait for the lock to expire.
-      if (leading || this.#ticks % FOLLOWER_REAP_EVERY === 0) {
+      if (leading || Math.random() * this.#liveWorkers < FOLLOWER_REAPS) {
         const maxLosses = this.#options.maxWorkerLosses;
         const background = this.#inBackground;
-        await reapDeadWorkers({ store, broker, logger, now, maxLosses, background });
+        const reaped = await reapDeadWorkers({ store, broker, logger, now, maxLosses, background });
+        this.#liveWorkers = Math.max(1, reaped.liveWorkers);
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
     } catch (error) {

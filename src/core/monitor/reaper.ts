@@ -19,7 +19,7 @@ export async function reapDeadWorkers(context: {
   now: number;
   maxLosses: number;
   background: (work: Promise<unknown>, what: string) => void;
-}): Promise<number> {
+}): Promise<{ recovered: number; liveWorkers: number }> {
   const { store, broker, logger, now, maxLosses, background } = context;
   let recovered = 0;
   const workers = await store.workers();
@@ -57,5 +57,5 @@ export async function reapDeadWorkers(context: {
     }
     recovered += requeued.length;
   }
-  return recovered;
+  return { recovered, liveWorkers: workers.filter((w) => w.alive).length };
 }
