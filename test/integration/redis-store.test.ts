@@ -700,3 +700,54 @@ test('the Redis store and the memory reference agree, step by step', async (t) =
   t.after(() => memory.close());
   assert.deepEqual(await run(store), await run(memory));
 });
+
+test('a record keeps only the fields that hold a value, and decodes as the full record', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const fieldsOf = async (id: string) => (await admin.hkeys(`${prefix}task:${id}`)).sort();
+  const r = record({ dedupKey: null });
+  assert.deepEqual(await store.create(r, DEDUP), { kind: 'created' });
+  const stored = ['args', 'attempt', 'id', 'maxAttempts', 'name', 'status', 'submittedAt'];
+  assert.deepEqual(await fieldsOf(r.id), [...stored, 'timeoutMs']);
+  assert.deepEqual(await store.get(r.id), r);
+
+  // A retry's run fields go at the next claim; the success clears the earlier error.
+  await claimed(store, r, 'w1', T0 + 10);
+  const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1000 };
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 20, cacheTtlMs: 0 };
+  assert.equal(await store.finish(r.id, { ...step, outcome: retry }), true);
+  await store.promote(r.id, 2, T0 + 1000);
+  const second = await store.claim(envelope(r, 2), 'w2', T0 + 1100);
+  assert.ok(second.ok);
+  assert.deepEqual(second.record, {
+    ...r,
+    status: 'processing',
+    attempt: 2,
+    worker: 'w2',
+    startedAt: T0 + 1100,
+    error: boom,
+  });
+  const done = { ...step, workerId: 'w2', attempt: 2, now: T0 + 1150, outcome: success(null) };
+  assert.equal(await store.finish(r.id, done), true);
+  assert.deepEqual(await store.get(r.id), {
+    ...r,
+    status: 'success',
+    attempt: 2,
+    worker: 'w2',
+    startedAt: T0 + 1100,
+    finishedAt: T0 + 1150,
+    durationMs: 50,
+  });
+  assert.equal((await fieldsOf(r.id)).includes('error'), false);
+
+  // A record without a dedup key (no such field) is still found and discarded.
+  const lone = record({ dedupKey: null });
+  await store.create(lone, { dedup: false, useCache: false });
+  await store.discard(lone.id);
+  assert.equal(await admin.exists(`${prefix}task:${lone.id}`), 0);
+
+  // An earlier hash under a new record's id does not leave its fields behind.
+  const reused = record();
+  await admin.hset(`${prefix}task:${reused.id}`, { id: reused.id, losses: '3', worker: 'old' });
+  await store.create(reused, { dedup: false, useCache: true });
+  assert.deepEqual(await store.get(reused.id), reused);
+});
