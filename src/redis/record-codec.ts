@@ -1,3 +1,4 @@
+import type { EnvelopeFields } from '../core/envelope.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { RefusalReason, Transition } from '../core/state-machine.ts';
 import type { TaskErrorInfo, TaskRecord, TaskStatus } from '../core/task-record.ts';
@@ -103,6 +104,43 @@ function parseOptionalNumber(text: string): number | null {
 
 function parseJson(text: string): JsonValue {
   return text === '' ? null : (JSON.parse(text) as JsonValue);
+}
+
+/**
+ * The record a claim made, from the claim script's reply `{'claimed', cache, error,
+ * result, cached, useCache, losses, cancelRequested}` (nil for a missing field) and what
+ * the claim knows: the envelope's fields (the record's own, for the attempt it claimed),
+ * `processing` under `workerId` since `now`.
+ */
+export function decodeClaimReply(
+  reply: readonly (string | null)[],
+  envelope: EnvelopeFields,
+  workerId: string,
+  now: number,
+): TaskRecord {
+  const text = (index: number): string => reply[index] ?? '';
+  return {
+    id: envelope.id,
+    name: envelope.name,
+    args: envelope.args,
+    status: 'processing',
+    attempt: envelope.attempt,
+    maxAttempts: envelope.maxAttempts,
+    timeoutMs: envelope.timeoutMs,
+    worker: workerId,
+    submittedAt: envelope.submittedAt,
+    startedAt: now,
+    finishedAt: null,
+    durationMs: null,
+    error: text(2) === '' ? null : (JSON.parse(text(2)) as TaskErrorInfo),
+    result: parseJson(text(3)),
+    dedupKey: envelope.dedupKey || null,
+    cached: text(4) === '1',
+    useCache: text(5) !== '0',
+    runAt: null,
+    losses: Number(text(6) || '0'),
+    cancelRequested: text(7) === '1',
+  };
 }
 
 /** Decodes a transition script's reply: `{'ok', field, value, …}` or `{'refused', reason}`. */

@@ -206,6 +206,8 @@ test('finish is fenced, writes the outcome, releases the dedup key and fills the
   assert.equal((await store.get(fresh.id))?.useCache, false);
   const claimFresh = await store.claim(envelope(fresh), 'w1', T0 + 2000);
   assert.equal(claimFresh.ok && 'cachedResult' in claimFresh, false);
+  assert.deepEqual(claimFresh.ok && claimFresh.record, await store.get(fresh.id));
+  assert.equal(claimFresh.ok && claimFresh.record.useCache, false);
   const cachedTask = record({ dedupKey: 'add:abc' });
   const claimCached = await store.claim(envelope(cachedTask), 'w1', T0 + 2000);
   assert.ok(claimCached.ok);

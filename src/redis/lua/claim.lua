@@ -21,8 +21,10 @@
     Output:
       {'missing'}                          no record, and no fields were given to write one
       {'refused', reason}                  reason: 'terminal', 'stale-attempt' or 'held'
-      {'claimed', cache, field, value, ...} the claimed record; cache is the raw result
-                                           cache entry, or '' when there is none to use
+      {'claimed', cache, error, result, cached, useCache, losses, cancelRequested}
+              cache is the raw result cache entry, or '' when there is none to use; then
+              the fields of the claimed record that neither the envelope nor the claim
+              itself gives (a missing one as nil): the caller builds the record from them
 ]]
 local taskKey = KEYS[1]
 local prefix = ARGV[1]
@@ -70,4 +72,5 @@ local cache = ''
 if f[4] ~= '0' and f[5] and f[5] ~= '' then
   cache = redis.call('GET', prefix .. 'cache:' .. f[5]) or ''
 end
-return {'claimed', cache, unpack(redis.call('HGETALL', taskKey))}
+return {'claimed', cache, unpack(redis.call('HMGET', taskKey,
+  'error', 'result', 'cached', 'useCache', 'losses', 'cancelRequested'))}
