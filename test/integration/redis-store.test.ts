@@ -670,46 +670,6 @@ test('lead: one candidate at a time, renewed by its holder, taken over after the
   assert.equal(await store.lead('a', 200), true);
 });
 
-test('the Redis store and the memory reference agree, step by step', async (t) => {
-  const { store } = await setup(t);
-  const ids = [randomUUID(), randomUUID(), randomUUID()];
-  const [r1, r2, r3] = [
-    record({ id: ids[0]! }),
-    record({ id: ids[1]!, dedupKey: 'k2', runAt: T0 + 500 }),
-    record({ id: ids[2]!, dedupKey: null }),
-  ];
-  const run = async (s: Store & MonitorStore) => {
-    const out: unknown[] = [];
-    const step = (workerId: string, attempt: number, now: number) => ({
-      workerId,
-      attempt,
-      now,
-      cacheTtlMs: 0,
-    });
-    for (const r of [r1, r2, r3]) out.push(await s.create(r, DEDUP));
-    out.push(await s.claim(envelope(r1), 'w1', T0 + 10));
-    const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1000 };
-    out.push(await s.finish(r1.id, { ...step('w1', 1, T0 + 20), outcome: retry }));
-    out.push(await s.dueTasks(T0 + 2000, 10));
-    out.push(await s.promote(r1.id, 1, T0 + 2000), await s.promote(r1.id, 2, T0 + 2000));
-    out.push(await s.cancel(r2.id, T0 + 30), await s.cancel(r2.id, T0 + 31));
-    out.push(await s.resubmit(r2.id, T0 + 40), await s.resubmit(r2.id, T0 + 41));
-    out.push(await s.claim(envelope(r3), 'w1', T0 + 50), await s.cancel(r3.id, T0 + 51));
-    out.push(await s.requeue(r3.id, 'w2', T0 + 52, 3), await s.requeue(r3.id, 'w1', T0 + 53, 3));
-    out.push(await s.claim(envelope(r1, 2), 'w1', T0 + 60));
-    out.push(await s.requeue(r1.id, 'w1', T0 + 61, 2));
-    out.push(await s.claim(envelope(r1, 2), 'w2', T0 + 62));
-    out.push(await s.requeue(r1.id, 'w2', T0 + 63, 2));
-    out.push(await s.resubmit(r1.id, T0 + 70), await s.dueTasks(T0 + 5000, 10));
-    out.push(await s.heldBy('w1'), await s.heldBy('w2'));
-    for (const r of [r1, r2, r3]) out.push(await s.get(r.id));
-    return out;
-  };
-  const memory = new MemoryStore();
-  t.after(() => memory.close());
-  assert.deepEqual(await run(store), await run(memory));
-});
-
 test('a record keeps only the fields that hold a value, and decodes as the full record', async (t) => {
   const { store, admin, prefix } = await setup(t);
   const fieldsOf = async (id: string) => (await admin.hkeys(`${prefix}task:${id}`)).sort();
@@ -819,4 +779,44 @@ test('an ended task is announced with its record while anyone listens: a waiter 
     assert.equal((await pending).status, 'success');
     assert.deepEqual(reads, [r.id, r.id], `message with tail ${JSON.stringify(tail)}`);
   }
+});
+
+test('the Redis store and the memory reference agree, step by step', async (t) => {
+  const { store } = await setup(t);
+  const ids = [randomUUID(), randomUUID(), randomUUID()];
+  const [r1, r2, r3] = [
+    record({ id: ids[0]! }),
+    record({ id: ids[1]!, dedupKey: 'k2', runAt: T0 + 500 }),
+    record({ id: ids[2]!, dedupKey: null }),
+  ];
+  const run = async (s: Store & MonitorStore) => {
+    const out: unknown[] = [];
+    const step = (workerId: string, attempt: number, now: number) => ({
+      workerId,
+      attempt,
+      now,
+      cacheTtlMs: 0,
+    });
+    for (const r of [r1, r2, r3]) out.push(await s.create(r, DEDUP));
+    out.push(await s.claim(envelope(r1), 'w1', T0 + 10));
+    const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1000 };
+    out.push(await s.finish(r1.id, { ...step('w1', 1, T0 + 20), outcome: retry }));
+    out.push(await s.dueTasks(T0 + 2000, 10));
+    out.push(await s.promote(r1.id, 1, T0 + 2000), await s.promote(r1.id, 2, T0 + 2000));
+    out.push(await s.cancel(r2.id, T0 + 30), await s.cancel(r2.id, T0 + 31));
+    out.push(await s.resubmit(r2.id, T0 + 40), await s.resubmit(r2.id, T0 + 41));
+    out.push(await s.claim(envelope(r3), 'w1', T0 + 50), await s.cancel(r3.id, T0 + 51));
+    out.push(await s.requeue(r3.id, 'w2', T0 + 52, 3), await s.requeue(r3.id, 'w1', T0 + 53, 3));
+    out.push(await s.claim(envelope(r1, 2), 'w1', T0 + 60));
+    out.push(await s.requeue(r1.id, 'w1', T0 + 61, 2));
+    out.push(await s.claim(envelope(r1, 2), 'w2', T0 + 62));
+    out.push(await s.requeue(r1.id, 'w2', T0 + 63, 2));
+    out.push(await s.resubmit(r1.id, T0 + 70), await s.dueTasks(T0 + 5000, 10));
+    out.push(await s.heldBy('w1'), await s.heldBy('w2'));
+    for (const r of [r1, r2, r3]) out.push(await s.get(r.id));
+    return out;
+  };
+  const memory = new MemoryStore();
+  t.after(() => memory.close());
+  assert.deepEqual(await run(store), await run(memory));
 });
