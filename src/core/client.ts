@@ -112,7 +112,9 @@ export class TaskClient {
           `args of task "${name}" are ${bytes} bytes; the limit is ${this.#maxPayloadBytes}`,
         );
       }
-      const json = JSON.parse(text) as JsonValue;
+      // toJson checked that the args are plain JSON, so they are used as given (no parse of
+      // the text back); the store and the message are written from them before any await.
+      const json = args as JsonValue;
       const envelope: TaskEnvelope = {
         v: 1,
         id: ulid(now),
@@ -124,18 +126,18 @@ export class TaskClient {
         dedupKey: options.dedupKey ?? dedupKeyOf(name, json),
         submittedAt: now,
       };
-      return envelope;
+      return { envelope, message: encodeEnvelope(envelope) };
     });
 
     const handles: TaskHandle<R>[] = [];
-    const toProduce: TaskEnvelope[] = [];
+    const toProduce: Array<{ envelope: TaskEnvelope; message: string }> = [];
     // Issued together so a Redis store pipelines them; each create stays atomic on its own.
     const outcomes = await Promise.all(
-      prepared.map((envelope) =>
+      prepared.map(({ envelope }) =>
         this.#store.create({ ...recordFromEnvelope(envelope), runAt }, { dedup, useCache }),
       ),
     );
-    for (const [index, envelope] of prepared.entries()) {
+    for (const [index, { envelope, message }] of prepared.entries()) {
       const outcome = outcomes[index]!;
       if (outcome.kind === 'duplicate') {
         handles.push({ id: outcome.id, status: 'queued', deduplicated: true, cached: false });
@@ -144,21 +146,21 @@ export class TaskClient {
       } else {
         handles.push({ id: envelope.id, status: 'queued', deduplicated: false, cached: false });
         // A delayed task waits in the store's scheduled set; the monitor produces it when due.
-        if (runAt === null) toProduce.push(envelope);
+        if (runAt === null) toProduce.push({ envelope, message });
       }
     }
     if (toProduce.length > 0) {
       try {
         await this.#broker.produce(
           'tasks',
-          toProduce.map((envelope) => ({
+          toProduce.map(({ envelope, message }) => ({
             key: options.partitionKey ?? envelope.id,
-            value: encodeEnvelope(envelope),
+            value: message,
           })),
         );
       } catch (error) {
         // Not queued: remove the records so dedup does not point at tasks that will never run.
-        await Promise.allSettled(toProduce.map((envelope) => this.#store.discard(envelope.id)));
+        await Promise.allSettled(toProduce.map(({ envelope }) => this.#store.discard(envelope.id)));
         throw error;
       }
     }

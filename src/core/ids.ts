@@ -21,12 +21,13 @@ export function ulid(now: number = Date.now()): string {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  let bits = 0n;
-  for (const byte of lastRandom) bits = (bits << 8n) | BigInt(byte);
+  // 80 random bits as 16 characters of 5 bits, most significant first: each pair of
+  // characters takes 10 bits, read from two neighbouring bytes (no BigInt: it is slow).
   let random = '';
-  for (let i = 0; i < 16; i++) {
-    random = ALPHABET[Number(bits & 31n)] + random;
-    bits >>= 5n;
+  for (let bit = 0; bit < 80; bit += 5) {
+    const byte = bit >> 3;
+    const pair = ((lastRandom[byte] ?? 0) << 8) | (lastRandom[byte + 1] ?? 0);
+    random += ALPHABET[(pair >> (11 - (bit & 7))) & 31];
   }
   return time + random;
 }

@@ -1,3 +1,4 @@
+import type { EnvelopeFields } from '../core/envelope.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { RefusalReason, Transition } from '../core/state-machine.ts';
 import type { TaskErrorInfo, TaskRecord, TaskStatus } from '../core/task-record.ts';
@@ -5,6 +6,7 @@ import type { TaskErrorInfo, TaskRecord, TaskStatus } from '../core/task-record.
 /**
  * A task record as the string fields of its Redis hash. Absent values are `''`, JSON
  * values are serialised, booleans are `'1'`/`'0'`; the Lua scripts rely on this layout.
+ * A field missing from the hash reads as its default ({@link FIELD_DEFAULTS}, else `''`).
  */
 export type RecordFields = Record<keyof TaskRecord, string>;
 
@@ -34,9 +36,26 @@ export function encodeRecord(record: TaskRecord): RecordFields {
   };
 }
 
-/** Encodes a record as a flat `field, value, …` list, the shape HSET takes. */
+/** What a field missing from the hash decodes as, when that is not `''`. */
+const FIELD_DEFAULTS: Partial<RecordFields> = {
+  cached: '0',
+  useCache: '1',
+  losses: '0',
+  cancelRequested: '0',
+};
+
+/**
+ * Encodes a record as a flat `field, value, …` list, the shape HSET takes, leaving out
+ * the fields that hold their default (about half of them while a task waits): a missing
+ * field decodes the same, and the hash is smaller to send and to keep.
+ */
 export function recordToArgs(record: TaskRecord): string[] {
-  return Object.entries(encodeRecord(record)).flat();
+  const args: string[] = [];
+  for (const [field, value] of Object.entries(encodeRecord(record))) {
+    if (value !== '' && value !== FIELD_DEFAULTS[field as keyof TaskRecord])
+      args.push(field, value);
+  }
+  return args;
 }
 
 /** Decodes the fields of a hash (HGETALL); null when the hash is empty (no such task). */
@@ -61,7 +80,7 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     dedupKey: text('dedupKey') || null,
     cached: text('cached') === '1',
     useCache: text('useCache') !== '0',
-    // Hashes written before these fields existed decode as never scheduled, lost or cancelled.
+    // Missing fields (left out at create, or from before they existed) take their default.
     runAt: parseOptionalNumber(text('runAt')),
     losses: Number(text('losses') || '0'),
     cancelRequested: text('cancelRequested') === '1',
@@ -85,6 +104,43 @@ function parseOptionalNumber(text: string): number | null {
 
 function parseJson(text: string): JsonValue {
   return text === '' ? null : (JSON.parse(text) as JsonValue);
+}
+
+/**
+ * The record a claim made, from the claim script's reply `{'claimed', cache, error,
+ * result, cached, useCache, losses, cancelRequested}` (nil for a missing field) and what
+ * the claim knows: the envelope's fields (the record's own, for the attempt it claimed),
+ * `processing` under `workerId` since `now`.
+ */
+export function decodeClaimReply(
+  reply: readonly (string | null)[],
+  envelope: EnvelopeFields,
+  workerId: string,
+  now: number,
+): TaskRecord {
+  const text = (index: number): string => reply[index] ?? '';
+  return {
+    id: envelope.id,
+    name: envelope.name,
+    args: envelope.args,
+    status: 'processing',
+    attempt: envelope.attempt,
+    maxAttempts: envelope.maxAttempts,
+    timeoutMs: envelope.timeoutMs,
+    worker: workerId,
+    submittedAt: envelope.submittedAt,
+    startedAt: now,
+    finishedAt: null,
+    durationMs: null,
+    error: text(2) === '' ? null : (JSON.parse(text(2)) as TaskErrorInfo),
+    result: parseJson(text(3)),
+    dedupKey: envelope.dedupKey || null,
+    cached: text(4) === '1',
+    useCache: text(5) !== '0',
+    runAt: null,
+    losses: Number(text(6) || '0'),
+    cancelRequested: text(7) === '1',
+  };
 }
 
 /** Decodes a transition script's reply: `{'ok', field, value, …}` or `{'refused', reason}`. */

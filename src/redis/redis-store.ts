@@ -16,7 +16,13 @@ import { recordFromEnvelope } from '../core/task-record.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
 import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
-import { decodeRecord, decodeRecordReply, decodeTransition, recordToArgs } from './record-codec.ts';
+import {
+  decodeClaimReply,
+  decodeRecord,
+  decodeRecordReply,
+  decodeTransition,
+  recordToArgs,
+} from './record-codec.ts';
 import { RedisMonitor, wholeMs } from './redis-monitor.ts';
 import { defineScripts, type ScriptCommands } from './scripts.ts';
 import { TaskEvents } from './task-events.ts';
@@ -128,7 +134,7 @@ export class RedisStore implements Store, MonitorStore {
     let reply = await claim([]);
     if (reply[0] === 'missing') reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
     if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
-    const record = decodeRecordReply(reply, 2)!;
+    const record = decodeClaimReply(reply, envelope, workerId, now);
     const cachedResult = parseCacheEntry(reply[1] ?? '');
     return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
   }

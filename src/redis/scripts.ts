@@ -8,7 +8,7 @@ type Arg = string | number;
 export interface ScriptCommands {
   yadtqCreate(...keysAndArgs: Arg[]): Promise<string[]>;
   yadtqDiscard(...keysAndArgs: Arg[]): Promise<number>;
-  yadtqClaim(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqClaim(...keysAndArgs: Arg[]): Promise<(string | null)[]>;
   yadtqFinish(...keysAndArgs: Arg[]): Promise<number>;
   yadtqCancel(...keysAndArgs: Arg[]): Promise<string[]>;
   yadtqResubmit(...keysAndArgs: Arg[]): Promise<string[]>;

@@ -3,10 +3,14 @@ import { YadtqError } from '../core/errors.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { isTerminal } from '../core/task-record.ts';
 import { closeConnection } from './connection.ts';
+import { decodeRecordReply } from './record-codec.ts';
 
 /** What {@link TaskEvents} needs from the store. */
 export interface TaskEventsOptions {
-  /** The pub/sub channel that finished task ids are published on. */
+  /**
+   * The pub/sub channel that ended tasks are announced on: the id alone, or the id, a
+   * newline and the record as a JSON array of field, value, … (see lua/lib/task.lua).
+   */
   channel: string;
   /** The pub/sub channel that ids of running tasks to cancel are published on. */
   cancelChannel: string;
@@ -30,7 +34,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * The store's pub/sub, on one subscriber connection opened on first use:
  * - waiting for tasks to finish: one subscription to the events channel, shared by every
- *   waiter; each announced id is read once, however many wait on it;
+ *   waiter; an announcement that carries the record settles them with no read, one with
+ *   the id alone is read once, however many wait on it;
  * - cancel requests: the cancel channel, subscribed while any listener is registered.
  */
 export class TaskEvents {
@@ -143,18 +148,23 @@ export class TaskEvents {
   #connection(): Redis {
     if (this.#subscriber !== null) return this.#subscriber;
     const subscriber = this.#options.connect();
-    subscriber.on('message', (channel: string, id: string) => {
+    subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#options.cancelChannel) {
         for (const listener of [...this.#cancelListeners]) {
           try {
-            listener(id);
+            listener(message);
           } catch {
             // A listener's failure is its own: the others still hear, the connection lives.
           }
         }
-      } else if (this.#waiters.has(id)) {
-        void this.#settle(id);
+        return;
       }
+      const newline = message.indexOf('\n');
+      const id = newline === -1 ? message : message.slice(0, newline);
+      if (!this.#waiters.has(id)) return;
+      const record = newline === -1 ? null : announcedRecord(message.slice(newline + 1), id);
+      if (record !== null) this.#deliver(id, record);
+      else void this.#settle(id);
     });
     subscriber.on('ready', () => {
       // After a reconnect ioredis resubscribes right after 'ready'; the PING answers once
@@ -184,6 +194,11 @@ export class TaskEvents {
     } catch (error) {
       outcome = error as Error;
     }
+    this.#deliver(id, outcome);
+  }
+
+  /** Hands `outcome` to every waiter of `id`. */
+  #deliver(id: string, outcome: TaskRecord | Error): void {
     const waiters = this.#waiters.get(id);
     if (waiters === undefined) return;
     this.#waiters.delete(id);
@@ -198,5 +213,17 @@ export class TaskEvents {
     const waiters = this.#waiters.get(id);
     waiters?.delete(waiter);
     if (waiters?.size === 0) this.#waiters.delete(id);
+  }
+}
+
+/** The terminal record an announcement carries; null when it is not one (then read it). */
+function announcedRecord(json: string, id: string): TaskRecord | null {
+  try {
+    const fields: unknown = JSON.parse(json);
+    if (!Array.isArray(fields)) return null;
+    const record = decodeRecordReply(fields as string[]);
+    return record !== null && record.id === id && isTerminal(record.status) ? record : null;
+  } catch {
+    return null;
   }
 }

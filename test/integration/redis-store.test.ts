@@ -10,7 +10,9 @@ import type { MonitorStore, Store, WorkerInfo } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
 import { MemoryStore } from '../../src/memory/memory-store.ts';
 import type { RedisStoreOptions } from '../../src/redis/options.ts';
+import { decodeRecordReply } from '../../src/redis/record-codec.ts';
 import { RedisStore } from '../../src/redis/redis-store.ts';
+import { TaskEvents } from '../../src/redis/task-events.ts';
 
 const url = process.env.YADTQ_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const T0 = 1_764_000_000_000;
@@ -204,6 +206,8 @@ test('finish is fenced, writes the outcome, releases the dedup key and fills the
   assert.equal((await store.get(fresh.id))?.useCache, false);
   const claimFresh = await store.claim(envelope(fresh), 'w1', T0 + 2000);
   assert.equal(claimFresh.ok && 'cachedResult' in claimFresh, false);
+  assert.deepEqual(claimFresh.ok && claimFresh.record, await store.get(fresh.id));
+  assert.equal(claimFresh.ok && claimFresh.record.useCache, false);
   const cachedTask = record({ dedupKey: 'add:abc' });
   const claimCached = await store.claim(envelope(cachedTask), 'w1', T0 + 2000);
   assert.ok(claimCached.ok);
@@ -388,12 +392,17 @@ test('a given client is used and left open; dropped connections recover by thems
 const CANCELLED = { name: 'YadtqError', code: 'TASK_CANCELLED', message: 'cancelled' };
 const boom = { message: 'boom', name: 'Error' };
 
-/** Collects what is published on `channel`, through a connection of its own. */
-async function listen(t: test.TestContext, channel: string): Promise<string[]> {
+/**
+ * Collects what is published on `channel`, through a connection of its own: the task ids
+ * of its messages (an announcement of an ended task may carry the record after the id).
+ */
+async function listen(t: test.TestContext, channel: string, raw = false): Promise<string[]> {
   const heard: string[] = [];
   const subscriber = new Redis(url);
   t.after(() => subscriber.quit());
-  subscriber.on('message', (_channel: string, message: string) => heard.push(message));
+  subscriber.on('message', (_channel: string, message: string) =>
+    heard.push(raw ? message : message.split('\n')[0]!),
+  );
   await subscriber.subscribe(channel);
   return heard;
 }
@@ -659,6 +668,117 @@ test('lead: one candidate at a time, renewed by its holder, taken over after the
   assert.equal(await store.lead('a', 200), false);
   await other.resign('b');
   assert.equal(await store.lead('a', 200), true);
+});
+
+test('a record keeps only the fields that hold a value, and decodes as the full record', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const fieldsOf = async (id: string) => (await admin.hkeys(`${prefix}task:${id}`)).sort();
+  const r = record({ dedupKey: null });
+  assert.deepEqual(await store.create(r, DEDUP), { kind: 'created' });
+  const stored = ['args', 'attempt', 'id', 'maxAttempts', 'name', 'status', 'submittedAt'];
+  assert.deepEqual(await fieldsOf(r.id), [...stored, 'timeoutMs']);
+  assert.deepEqual(await store.get(r.id), r);
+
+  // A retry's run fields go at the next claim; the success clears the earlier error.
+  await claimed(store, r, 'w1', T0 + 10);
+  const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1000 };
+  const step = { workerId: 'w1', attempt: 1, now: T0 + 20, cacheTtlMs: 0 };
+  assert.equal(await store.finish(r.id, { ...step, outcome: retry }), true);
+  await store.promote(r.id, 2, T0 + 1000);
+  const second = await store.claim(envelope(r, 2), 'w2', T0 + 1100);
+  assert.ok(second.ok);
+  assert.deepEqual(second.record, {
+    ...r,
+    status: 'processing',
+    attempt: 2,
+    worker: 'w2',
+    startedAt: T0 + 1100,
+    error: boom,
+  });
+  const done = { ...step, workerId: 'w2', attempt: 2, now: T0 + 1150, outcome: success(null) };
+  assert.equal(await store.finish(r.id, done), true);
+  assert.deepEqual(await store.get(r.id), {
+    ...r,
+    status: 'success',
+    attempt: 2,
+    worker: 'w2',
+    startedAt: T0 + 1100,
+    finishedAt: T0 + 1150,
+    durationMs: 50,
+  });
+  assert.equal((await fieldsOf(r.id)).includes('error'), false);
+
+  // A record without a dedup key (no such field) is still found and discarded.
+  const lone = record({ dedupKey: null });
+  await store.create(lone, { dedup: false, useCache: false });
+  await store.discard(lone.id);
+  assert.equal(await admin.exists(`${prefix}task:${lone.id}`), 0);
+
+  // An earlier hash under a new record's id does not leave its fields behind.
+  const reused = record();
+  await admin.hset(`${prefix}task:${reused.id}`, { id: reused.id, losses: '3', worker: 'old' });
+  await store.create(reused, { dedup: false, useCache: true });
+  assert.deepEqual(await store.get(reused.id), reused);
+});
+
+test('an ended task is announced with its record while anyone listens: a waiter reads nothing', async (t) => {
+  const { store, admin, prefix } = await setup(t);
+  const channel = `${prefix}events`;
+  const heard = await listen(t, channel, true);
+  const finish = (r: TaskRecord, now: number) =>
+    store.finish(r.id, { workerId: 'w1', attempt: 1, now, outcome: success(now), cacheTtlMs: 0 });
+  const until = async (check: () => boolean) => {
+    while (!check()) await sleep(5);
+  };
+
+  const announced = record();
+  await store.create(announced, DEDUP);
+  await claimed(store, announced, 'w1', T0);
+  await finish(announced, T0 + 5);
+  await until(() => heard.length === 1);
+  const [id, json] = heard[0]!.split('\n');
+  assert.equal(id, announced.id);
+  assert.deepEqual(decodeRecordReply(JSON.parse(json!)), await store.get(announced.id));
+
+  // A waiter of its own: one read when it starts, none once the announcement comes.
+  const reads: string[] = [];
+  const events = new TaskEvents({
+    channel,
+    cancelChannel: `${prefix}cancel`,
+    connect: () => new Redis(url),
+    call: (_connection, command) => command(),
+    read: (readId) => {
+      reads.push(readId);
+      return store.get(readId);
+    },
+  });
+  t.after(() => events.close(new Error('closed')));
+  const waited = record();
+  await store.create(waited, DEDUP);
+  await claimed(store, waited, 'w1', T0);
+  const outcome = events.waitFor(waited.id, 10_000);
+  // Reads at the start: after subscribing, and once the new connection is ready.
+  await until(() => reads.length > 0);
+  await sleep(50);
+  const startReads = reads.length;
+  await finish(waited, T0 + 7);
+  assert.deepEqual(await outcome, await store.get(waited.id));
+  assert.equal(reads.length, startReads);
+
+  // An announcement of the id alone (or one that cannot be decoded) is followed by a read.
+  for (const tail of ['', '\nnot json', '\n["id","another"]']) {
+    const r = record();
+    await store.create(r, DEDUP);
+    await claimed(store, r, 'w1', T0);
+    reads.length = 0;
+    const pending = events.waitFor(r.id, 10_000);
+    await until(() => reads.length > 0);
+    await sleep(20);
+    await admin.hset(`${prefix}task:${r.id}`, 'status', 'success');
+    await admin.publish(channel, `${r.id}${tail}`);
+    assert.equal((await pending).status, 'success');
+    assert.deepEqual(reads, [r.id, r.id], `message with tail ${JSON.stringify(tail)}`);
+  }
 });
 
 test('the Redis store and the memory reference agree, step by step', async (t) => {

@@ -21,8 +21,10 @@
     Output:
       {'missing'}                          no record, and no fields were given to write one
       {'refused', reason}                  reason: 'terminal', 'stale-attempt' or 'held'
-      {'claimed', cache, field, value, ...} the claimed record; cache is the raw result
-                                           cache entry, or '' when there is none to use
+      {'claimed', cache, error, result, cached, useCache, losses, cancelRequested}
+              cache is the raw result cache entry, or '' when there is none to use; then
+              the fields of the claimed record that neither the envelope nor the claim
+              itself gives (a missing one as nil): the caller builds the record from them
 ]]
 local taskKey = KEYS[1]
 local prefix = ARGV[1]
@@ -36,7 +38,9 @@ if redis.call('EXISTS', taskKey) == 0 then
   redis.call('HSET', taskKey, unpack(ARGV, 7))
 end
 
-local f = redis.call('HMGET', taskKey, 'status', 'attempt', 'worker', 'useCache', 'dedupKey')
+-- A field may be missing (false here): records leave out empty and default fields.
+local f = redis.call('HMGET', taskKey,
+  'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt')
 local status = f[1]
 local holder = f[3] or ''
 if isTerminal(status) then
@@ -49,9 +53,11 @@ if status == 'processing' then
   return refused('held')
 end
 
-redis.call('HSET', taskKey,
-  'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4], 'runAt', '',
-  'finishedAt', '', 'durationMs', '')
+redis.call('HSET', taskKey, 'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4])
+-- Only a task that ran or waited before has these (a retry): a fresh one has none.
+if (f[6] or '') ~= '' or (f[7] or '') ~= '' then
+  redis.call('HDEL', taskKey, 'runAt', 'finishedAt', 'durationMs')
+end
 redis.call('PEXPIRE', taskKey, ARGV[5])
 unschedule(prefix, id)
 if holder ~= '' then
@@ -62,7 +68,9 @@ redis.call('SADD', heldKey, id)
 redis.call('PEXPIRE', heldKey, ARGV[5])
 
 local cache = ''
-if f[4] == '1' and f[5] ~= '' then
+-- useCache defaults to on: only '0' turns it off.
+if f[4] ~= '0' and f[5] and f[5] ~= '' then
   cache = redis.call('GET', prefix .. 'cache:' .. f[5]) or ''
 end
-return {'claimed', cache, unpack(redis.call('HGETALL', taskKey))}
+return {'claimed', cache, unpack(redis.call('HMGET', taskKey,
+  'error', 'result', 'cached', 'useCache', 'losses', 'cancelRequested'))}

@@ -14,7 +14,7 @@
       ARGV[5] retention (ms) of a record answered from the cache
       ARGV[6] events channel, told the id of a task answered from the cache
       ARGV[7] task id
-      ARGV[8...] the record's hash fields, as field, value pairs
+      ARGV[8...] the record's hash fields that hold a value, as field, value pairs
 
     A record with a runAt (a delayed task) is also added to the scheduled set P scheduled.
 
@@ -26,6 +26,16 @@
 local taskKey = KEYS[1]
 local id = ARGV[7]
 
+-- Only the fields that hold a value are given (a missing field reads as empty). HSET
+-- counts the fields it added: fewer than given means an earlier hash under this id (never
+-- for a fresh id), whose other fields must not survive, so it is replaced whole.
+local function writeRecord()
+  if redis.call('HSET', taskKey, unpack(ARGV, 8)) < (#ARGV - 7) / 2 then
+    redis.call('DEL', taskKey)
+    redis.call('HSET', taskKey, unpack(ARGV, 8))
+  end
+end
+
 if ARGV[3] == '1' then
   local entry = redis.call('GET', KEYS[3])
   -- The store writes the entry as {"id":…,"finishedAt":…,"result":…}; the id is a JSON
@@ -33,7 +43,7 @@ if ARGV[3] == '1' then
   -- Slicing keeps the result's exact text (cjson would round numbers and turn [] into {}).
   local at = entry and string.find(entry, ',"result":', 1, true)
   if at then
-    redis.call('HSET', taskKey, unpack(ARGV, 8))
+    writeRecord()
     local submittedAt = redis.call('HGET', taskKey, 'submittedAt')
     redis.call('HSET', taskKey,
       'status', 'success', 'cached', '1', 'result', string.sub(entry, at + 10, -2), 'error', '',
@@ -55,8 +65,7 @@ if ARGV[2] == '1' then
   end
 end
 
--- Every field is written, so no DEL first: an earlier hash under this id is overwritten.
-redis.call('HSET', taskKey, unpack(ARGV, 8))
+writeRecord()
 redis.call('PEXPIRE', taskKey, ARGV[4])
 local runAt = redis.call('HGET', taskKey, 'runAt')
 if runAt and runAt ~= '' then

@@ -13,10 +13,12 @@
 ]]
 local taskKey = KEYS[1]
 redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])
-local dedupKey = redis.call('HGET', taskKey, 'dedupKey')
-if not dedupKey then
+-- A record without a dedup key may have no such field: the id tells that it exists.
+local f = redis.call('HMGET', taskKey, 'id', 'dedupKey')
+if not f[1] then
   return 0
 end
+local dedupKey = f[2] or ''
 if dedupKey ~= '' then
   local key = ARGV[1] .. 'dedup:' .. dedupKey
   if redis.call('GET', key) == ARGV[2] then

@@ -50,7 +50,7 @@ local durationMs = durationSince(startedAt, now)
 local attempt = tonumber(f[2])
 local dedupKey = f[5] or ''
 
-if outcome == 'failed' and ARGV[10] ~= '' and attempt < tonumber(f[6]) then
+if outcome == 'failed' and ARGV[10] ~= '' and attempt < (tonumber(f[6]) or 0) then
   -- ZADD first: a retry time that is not a number fails the script before any write.
   redis.call('ZADD', prefix .. 'scheduled', ARGV[10], id)
   redis.call('SREM', heldKey, id)
@@ -68,9 +68,21 @@ elseif outcome == 'cancelled' then
   err = CANCELLED_ERROR
 end
 redis.call('SREM', heldKey, id)
-redis.call('HSET', taskKey,
-  'status', outcome, 'finishedAt', now, 'durationMs', durationMs,
-  'result', result, 'error', err, 'cached', cached)
+-- Empty fields are left out (they read as empty). A running task has no result and is
+-- not cached; only an earlier attempt's error (kept while retrying) may need clearing.
+local fields = {'status', outcome, 'finishedAt', now, 'durationMs', durationMs}
+if result ~= '' then
+  fields[#fields + 1], fields[#fields + 2] = 'result', result
+end
+if err ~= '' then
+  fields[#fields + 1], fields[#fields + 2] = 'error', err
+elseif attempt > 1 then
+  redis.call('HDEL', taskKey, 'error')
+end
+if cached == '1' then
+  fields[#fields + 1], fields[#fields + 2] = 'cached', cached
+end
+redis.call('HSET', taskKey, unpack(fields))
 
 if dedupKey ~= '' and outcome == 'success' and cached ~= '1' and tonumber(ARGV[13]) > 0 then
   redis.call('SET', prefix .. 'cache:' .. dedupKey, ARGV[14], 'PX', ARGV[13])

@@ -29,6 +29,18 @@ local function unschedule(prefix, id)
   redis.call('ZREM', prefix .. 'scheduled', id)
 end
 
+-- Tells waiters that a task ended. While anyone listens, the message is the id, a
+-- newline and the record as a JSON array of field, value, ... (what HGETALL gives), so a
+-- waiter needs no read; with no listener (the usual worker-only case) just the id, which
+-- is also what a waiter reads the record after (src/redis/task-events.ts).
+local function announce(taskKey, id, channel)
+  if redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0 then
+    redis.call('PUBLISH', channel, id .. '\n' .. cjson.encode(redis.call('HGETALL', taskKey)))
+  else
+    redis.call('PUBLISH', channel, id)
+  end
+end
+
 -- After a task became terminal: keep the record for the retention, take it out of the
 -- scheduled set, release its dedup key if that still points to it, and tell waiters.
 local function settleTerminal(taskKey, prefix, id, dedupKey, retentionMs, channel)
@@ -40,7 +52,7 @@ local function settleTerminal(taskKey, prefix, id, dedupKey, retentionMs, channe
       redis.call('DEL', key)
     end
   end
-  redis.call('PUBLISH', channel, id)
+  announce(taskKey, id, channel)
 end
 
 -- The reply of an accepted transition: {'ok', field, value, ...} of the new record.
