@@ -135,6 +135,23 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
 }
 
 /** Ends a task that was not finished by its worker (cancelled, or lost with its workers). */
+/**
+ * Whether `record` already holds this very finish: the outcome of `attempt` that
+ * `workerId` stored at `now` (a `failed` one with a retry waits as `retrying` with the
+ * next attempt). A finish sent again after its reply was lost (Redis clients resend
+ * commands across a reconnect) is then answered as done, not as refused.
+ */
+export function holdsFinish(
+  record: TaskRecord | null,
+  step: { workerId: string; attempt: number; now: number; status: TaskOutcome['status'] },
+): boolean {
+  if (record === null || record.worker !== step.workerId || record.finishedAt !== step.now)
+    return false;
+  if (record.status === 'retrying')
+    return step.status === 'failed' && record.attempt === step.attempt + 1;
+  return record.status === step.status && record.attempt === step.attempt;
+}
+
 function endAs(
   record: TaskRecord,
   now: number,

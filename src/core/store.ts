@@ -61,7 +61,10 @@ export interface Store {
   discard(id: string): Promise<void>;
   /** Claims the attempt in `envelope` for `workerId` (creating the record if missing). */
   claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome>;
-  /** Writes the outcome if `workerId` still holds the claim; false when fenced off. */
+  /**
+   * Writes the outcome if `workerId` still holds the claim; false when fenced off. The
+   * same step sent again once it was written answers true again (see `holdsFinish`).
+   */
   finish(id: string, step: FinishStep): Promise<boolean>;
   /** The record, or null when unknown or expired. */
   get(id: string): Promise<TaskRecord | null>;

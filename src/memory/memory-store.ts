@@ -3,7 +3,7 @@ import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { YadtqError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
-import { decide, type TaskEvent, type Transition } from '../core/state-machine.ts';
+import { decide, holdsFinish, type TaskEvent, type Transition } from '../core/state-machine.ts';
 import type {
   ClaimOutcome,
   CreateOutcome,
@@ -113,7 +113,10 @@ export class MemoryStore implements Store, MonitorStore {
 
   async finish(id: string, step: FinishStep): Promise<boolean> {
     const transition = this.#step(id, { type: 'finish', ...step });
-    if (!transition.ok) return false;
+    if (!transition.ok) {
+      const status = step.outcome.status;
+      return holdsFinish(this.#records.get(id) ?? null, { ...step, status });
+    }
     this.#held.get(step.workerId)?.delete(id);
     const { outcome } = step;
     const key = transition.record.dedupKey;

@@ -158,7 +158,7 @@ test('finish is fenced, writes the outcome, releases the dedup key and fills the
   assert.equal(await store.finish(r.id, { ...step, workerId: 'w2' }), false);
   assert.equal(await store.finish(r.id, { ...step, attempt: 2 }), false);
   assert.equal(await store.finish(r.id, step), true);
-  assert.equal(await store.finish(r.id, step), false);
+  assert.equal(await store.finish(r.id, { ...step, now: T0 + 351 }), false);
   assert.equal(await store.finish('no-such-task', step), false);
 
   const done = await store.get(r.id);
@@ -856,5 +856,39 @@ test('takeRecovered: a requeued task is handed out once per lease, until claimed
     );
     await claimed(s, b!, 'alive', T0 + 1007);
     assert.deepEqual(await s.takeRecovered(T0 + 9000, 10, 1000), []);
+  }
+});
+
+test('a finish sent again after it was written answers true again; any other late finish is refused (both stores)', async (t) => {
+  const { store } = await setup(t);
+  const memory = new MemoryStore();
+  t.after(() => memory.close());
+  for (const s of [store, memory] as Array<Store & MonitorStore>) {
+    const r = record({ dedupKey: null, maxAttempts: 2 });
+    await claimed(s, r, 'w1', T0);
+    const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 500 };
+    const failedOnce = { workerId: 'w1', attempt: 1, now: T0 + 10, outcome: retry, cacheTtlMs: 0 };
+    assert.equal(await s.finish(r.id, failedOnce), true);
+    assert.equal(await s.finish(r.id, failedOnce), true, 'the same retrying finish again');
+    assert.equal((await s.get(r.id))?.attempt, 2, 'written once: one attempt more, not two');
+    assert.equal(await s.finish(r.id, { ...failedOnce, now: T0 + 11 }), false, 'another time');
+
+    await s.promote(r.id, 2, T0 + 500);
+    await claimed(s, { ...r, attempt: 2 }, 'w2', T0 + 600);
+    const done = {
+      workerId: 'w2',
+      attempt: 2,
+      now: T0 + 700,
+      outcome: { status: 'success' as const, result: 7 },
+      cacheTtlMs: 0,
+    };
+    assert.equal(await s.finish(r.id, done), true);
+    const stored = await s.get(r.id);
+    assert.equal(await s.finish(r.id, done), true, 'the same success again');
+    assert.deepEqual(await s.get(r.id), stored, 'and nothing changed');
+    assert.equal(await s.finish(r.id, { ...done, workerId: 'w1' }), false, 'another worker');
+    assert.equal(await s.finish(r.id, { ...done, attempt: 1 }), false, 'another attempt');
+    const failed = { status: 'failed' as const, error: boom };
+    assert.equal(await s.finish(r.id, { ...done, outcome: failed }), false, 'another outcome');
   }
 });

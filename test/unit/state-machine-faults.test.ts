@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decide } from '../../src/core/state-machine.ts';
+import { decide, holdsFinish } from '../../src/core/state-machine.ts';
 import type { TaskRecord, TaskStatus } from '../../src/core/task-record.ts';
 
 const NOW = 1_764_000_010_000;
@@ -166,4 +166,19 @@ test('finish: a failure with retryAt and attempts left waits as retrying; on the
   });
   assert.ok(cancelled.ok);
   assert.equal(cancelled.record.status, 'cancelled');
+});
+
+test('holdsFinish: only the same worker, attempt, outcome and time', () => {
+  const done = rec('success', { finishedAt: NOW, result: 1 });
+  const step = { workerId: 'w1', attempt: 2, now: NOW, status: 'success' as const };
+  assert.equal(holdsFinish(done, step), true);
+  assert.equal(holdsFinish(done, { ...step, now: NOW + 1 }), false);
+  assert.equal(holdsFinish(done, { ...step, workerId: 'w2' }), false);
+  assert.equal(holdsFinish(done, { ...step, attempt: 1 }), false);
+  assert.equal(holdsFinish(done, { ...step, status: 'failed' }), false);
+  assert.equal(holdsFinish(null, step), false);
+  const retrying = rec('retrying', { attempt: 3, finishedAt: NOW });
+  assert.equal(holdsFinish(retrying, { ...step, status: 'failed' }), true);
+  assert.equal(holdsFinish(retrying, { ...step, status: 'failed', attempt: 3 }), false);
+  assert.equal(holdsFinish(rec('processing', { finishedAt: NOW }), step), false);
 });

@@ -26,8 +26,8 @@
       ARGV[15] events channel, told the task id
 
     Output:
-      1 when the outcome was written; 0 when refused (missing, terminal, another attempt,
-      or not held by this worker)
+      1 when the outcome was written, or already was (the same finish sent again); 0 when
+      refused (missing, terminal, another attempt, or not held by this worker)
 ]]
 local taskKey = KEYS[1]
 local prefix = ARGV[1]
@@ -36,8 +36,19 @@ local now = ARGV[5]
 local outcome = ARGV[6]
 
 local f = redis.call('HMGET', taskKey,
-  'status', 'attempt', 'worker', 'startedAt', 'dedupKey', 'maxAttempts')
+  'status', 'attempt', 'worker', 'startedAt', 'dedupKey', 'maxAttempts', 'finishedAt')
 if f[1] ~= 'processing' or tonumber(f[2]) ~= tonumber(ARGV[4]) or f[3] ~= ARGV[3] then
+  -- This very finish, sent again after its reply was lost (holdsFinish() in
+  -- src/core/state-machine.ts): the worker's outcome of this attempt, stored at this time.
+  local attempt = tonumber(ARGV[4])
+  if f[1] == 'retrying' and outcome == 'failed' then
+    attempt = attempt + 1
+  elseif f[1] ~= outcome then
+    return 0
+  end
+  if f[3] == ARGV[3] and f[7] == now and tonumber(f[2]) == attempt then
+    return 1
+  end
   return 0
 end
 local heldKey = prefix .. 'held:' .. ARGV[3]
