@@ -21,7 +21,7 @@ export interface ProcessorContext {
   stats: StatsRecorder | undefined;
   /** Running tasks by id, so a cancel can reach them. */
   running: Map<string, AbortController>;
-  /** Ids of the tasks this worker claimed and has not finished. */
+  /** The attempts this worker is claiming or has claimed and not finished (see {@link attemptKey}). */
   claimed: Set<string>;
 }
 
@@ -65,14 +65,23 @@ export async function processEnvelope(
   settle: () => void,
 ): Promise<Processed> {
   const fields = { taskId: envelope.id, task: envelope.name, workerId: ctx.workerId };
+  const attempt = attemptKey(envelope);
+  if (ctx.claimed.has(attempt)) {
+    // A second copy of an attempt this worker is handling (e.g. both in one fetch): its
+    // claim would be refused as held, and must not pass for one whose reply was lost.
+    ctx.logger.debug('delivery skipped', { ...fields, reason: 'held' });
+    settle();
+    return 'skipped';
+  }
+  ctx.claimed.add(attempt);
   try {
     const claim = await claimOrResume(ctx, envelope);
     if (!claim.ok) {
+      ctx.claimed.delete(attempt);
       ctx.logger.debug('delivery skipped', { ...fields, reason: claim.reason });
       settle();
       return 'skipped';
     }
-    ctx.claimed.add(envelope.id);
     const definition = ctx.tasks.get(envelope.name);
     const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
     const stored = await ctx.store.finish(envelope.id, {
@@ -101,11 +110,11 @@ export async function processEnvelope(
         ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
       });
     }
-    ctx.claimed.delete(envelope.id);
+    ctx.claimed.delete(attempt);
     settle();
     return stored ? processed : 'skipped';
   } catch (error) {
-    ctx.claimed.delete(envelope.id);
+    ctx.claimed.delete(attempt);
     ctx.logger.error('task handling failed; the delivery stays unsettled', {
       ...fields,
       error: String(error),
@@ -114,15 +123,20 @@ export async function processEnvelope(
   }
 }
 
+/** The key of one attempt of a task in {@link ProcessorContext.claimed}. */
+export function attemptKey(envelope: Pick<TaskEnvelope, 'id' | 'attempt'>): string {
+  return `${envelope.id}#${envelope.attempt}`;
+}
+
 /**
  * Claims the envelope's attempt. A task already `processing` under this worker's own id,
- * and not among the tasks it is running, was claimed by a call whose reply was lost (the
+ * for an attempt it is not handling, was claimed by a call whose reply was lost (the
  * Redis client resends commands after a reconnect): that claim is this worker's, so the
  * task is run rather than skipped and left held forever.
  */
 async function claimOrResume(ctx: ProcessorContext, envelope: TaskEnvelope): Promise<ClaimOutcome> {
   const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now());
-  if (claim.ok || claim.reason !== 'held' || ctx.claimed.has(envelope.id)) return claim;
+  if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =
     record?.status === 'processing' &&
