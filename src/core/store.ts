@@ -57,6 +57,14 @@ export interface Store {
     record: TaskRecord,
     options: { dedup: boolean; useCache: boolean },
   ): Promise<CreateOutcome>;
+  /**
+   * {@link create} for each record in order (each step atomic on its own; a later record
+   * sees the earlier ones), in as few round trips as the store can.
+   */
+  createMany(
+    records: readonly TaskRecord[],
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome[]>;
   /** Removes a record that was never produced (and its dedup key). */
   discard(id: string): Promise<void>;
   /** Claims the attempt in `envelope` for `workerId` (creating the record if missing). */

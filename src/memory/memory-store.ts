@@ -82,6 +82,15 @@ export class MemoryStore implements Store, MonitorStore {
     return { kind: 'created' };
   }
 
+  async createMany(
+    records: readonly TaskRecord[],
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome[]> {
+    const outcomes: CreateOutcome[] = [];
+    for (const record of records) outcomes.push(await this.create(record, options));
+    return outcomes;
+  }
+
   async discard(id: string): Promise<void> {
     const record = this.#records.get(id);
     this.#records.delete(id);

@@ -27,6 +27,9 @@ import { RedisMonitor, wholeMs } from './redis-monitor.ts';
 import { defineScripts, type ScriptCommands } from './scripts.ts';
 import { TaskEvents } from './task-events.ts';
 
+/** Records one create script writes at most: bounds how long one call holds Redis. */
+const CREATE_BATCH = 100;
+
 /**
  * The production {@link Store} and {@link MonitorStore}: one hash per task, every change
  * of a task one Lua script, finished task ids announced on the `<prefix>events` channel
@@ -87,26 +90,53 @@ export class RedisStore implements Store, MonitorStore {
     record: TaskRecord,
     options: { dedup: boolean; useCache: boolean },
   ): Promise<CreateOutcome> {
-    const dedupKey = record.dedupKey ?? '';
+    const [outcome] = await this.createMany([record], options);
+    return outcome!;
+  }
+
+  /** One script call per {@link CREATE_BATCH} records, issued together (pipelined). */
+  async createMany(
+    records: readonly TaskRecord[],
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome[]> {
+    const batches: Promise<CreateOutcome[]>[] = [];
+    for (let at = 0; at < records.length; at += CREATE_BATCH) {
+      batches.push(this.#createBatch(records.slice(at, at + CREATE_BATCH), options));
+    }
+    return (await Promise.all(batches)).flat();
+  }
+
+  async #createBatch(
+    records: readonly TaskRecord[],
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome[]> {
     const { prefix, pendingTtlMs, retentionMs } = this.#options;
-    const reply = await this.#call(this.#redis, () =>
-      this.#scripts.yadtqCreate(
+    const keys: string[] = [];
+    const args: Array<string | number> = [prefix, pendingTtlMs, retentionMs, this.#channel];
+    for (const record of records) {
+      const dedupKey = record.dedupKey ?? '';
+      keys.push(
         this.#key('task', record.id),
         this.#key('dedup', dedupKey),
         this.#key('cache', dedupKey),
-        prefix,
+      );
+      const fields = recordToArgs({ ...record, useCache: options.useCache });
+      args.push(
+        record.id,
         options.dedup && dedupKey !== '' ? '1' : '0',
         options.useCache && dedupKey !== '' ? '1' : '0',
-        pendingTtlMs,
-        retentionMs,
-        this.#channel,
-        record.id,
-        ...recordToArgs({ ...record, useCache: options.useCache }),
-      ),
+        fields.length,
+        ...fields,
+      );
+    }
+    const replies = await this.#call(this.#redis, () =>
+      this.#scripts.yadtqCreate(keys.length, ...keys, ...args),
     );
-    if (reply[0] === 'duplicate') return { kind: 'duplicate', id: reply[1]! };
-    if (reply[0] === 'cached') return { kind: 'cached', record: decodeRecordReply(reply, 1)! };
-    return { kind: 'created' };
+    return replies.map((reply): CreateOutcome => {
+      if (reply[0] === 'duplicate') return { kind: 'duplicate', id: reply[1]! };
+      if (reply[0] === 'cached') return { kind: 'cached', record: decodeRecordReply(reply, 1)! };
+      return { kind: 'created' };
+    });
   }
 
   async discard(id: string): Promise<void> {

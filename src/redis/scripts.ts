@@ -6,7 +6,7 @@ type Arg = string | number;
 
 /** The Lua scripts (`lua/*.lua`, KEYS first), each called by exactly one store method. */
 export interface ScriptCommands {
-  yadtqCreate(...keysAndArgs: Arg[]): Promise<string[]>;
+  yadtqCreate(...numberOfKeysKeysAndArgs: Arg[]): Promise<string[][]>;
   yadtqDiscard(...keysAndArgs: Arg[]): Promise<number>;
   yadtqClaim(...keysAndArgs: Arg[]): Promise<(string | null)[]>;
   yadtqFinish(...keysAndArgs: Arg[]): Promise<number>;
@@ -31,8 +31,9 @@ const TASK_LIB = lua('lib/task.lua');
 const script = (numberOfKeys: number, file: string) => ({ numberOfKeys, lua: lua(file) });
 const taskScript = (file: string) => ({ numberOfKeys: 1, lua: `${TASK_LIB}\n${lua(file)}` });
 
-const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys: number; lua: string }> = {
-  yadtqCreate: script(3, 'create.lua'),
+const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string }> = {
+  // A batch of tasks: the caller passes the number of keys first.
+  yadtqCreate: { lua: lua('create.lua') },
   yadtqDiscard: script(1, 'discard.lua'),
   yadtqClaim: taskScript('claim.lua'),
   yadtqFinish: taskScript('finish.lua'),

@@ -892,3 +892,43 @@ test('a finish sent again after it was written answers true again; any other lat
     assert.equal(await s.finish(r.id, { ...done, outcome: failed }), false, 'another outcome');
   }
 });
+
+test('createMany: in order across script calls, a later record sees the earlier ones (both stores)', async (t) => {
+  const { store } = await setup(t);
+  const memory = new MemoryStore();
+  t.after(() => memory.close());
+  for (const s of [store, memory] as Array<Store & MonitorStore>) {
+    // 250 records (three script calls of the Redis store); every 50th repeats the
+    // previous record's dedup key, and one key was answered before and cached.
+    const cachedKey = `add:cached-${randomUUID()}`;
+    const seed = record({ dedupKey: cachedKey });
+    await s.create(seed, DEDUP);
+    await claimed(s, seed, 'w1', T0);
+    const step = {
+      workerId: 'w1',
+      attempt: 1,
+      now: T0 + 5,
+      outcome: success(3),
+      cacheTtlMs: 60_000,
+    };
+    assert.equal(await s.finish(seed.id, step), true);
+    const records = Array.from({ length: 250 }, (_, i) =>
+      record({ dedupKey: i === 7 ? cachedKey : `add:${i % 50 === 49 ? i - 1 : i}-${seed.id}` }),
+    );
+    const outcomes = await s.createMany(records, DEDUP);
+    assert.equal(outcomes.length, 250);
+    outcomes.forEach((outcome, i) => {
+      if (i === 7) {
+        assert.equal(outcome.kind, 'cached');
+        if (outcome.kind === 'cached') assert.equal(outcome.record.result, 3);
+      } else if (i % 50 === 49) {
+        assert.deepEqual(outcome, { kind: 'duplicate', id: records[i - 1]!.id }, `record ${i}`);
+      } else {
+        assert.deepEqual(outcome, { kind: 'created' }, `record ${i}`);
+      }
+    });
+    assert.deepEqual(await s.get(records[100]!.id), records[100]);
+    assert.equal(await s.get(records[149]!.id), null, 'a duplicate is not written');
+    assert.deepEqual(await s.createMany([], DEDUP), []);
+  }
+});
