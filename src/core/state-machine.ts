@@ -134,7 +134,6 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
   }
 }
 
-/** Ends a task that was not finished by its worker (cancelled, or lost with its workers). */
 /**
  * Whether `record` already holds this very finish: the outcome of `attempt` that
  * `workerId` stored at `now` (a `failed` one with a retry waits as `retrying` with the
@@ -152,6 +151,7 @@ export function holdsFinish(
   return record.status === step.status && record.attempt === step.attempt;
 }
 
+/** Ends a task that was not finished by its worker (cancelled, or lost with its workers). */
 function endAs(
   record: TaskRecord,
   now: number,

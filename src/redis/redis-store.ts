@@ -23,7 +23,8 @@ import {
   decodeTransition,
   recordToArgs,
 } from './record-codec.ts';
-import { RedisMonitor, wholeMs } from './redis-monitor.ts';
+import { RedisMonitor } from './redis-monitor.ts';
+import { RedisWorkers } from './redis-workers.ts';
 import { defineScripts, type ScriptCommands } from './scripts.ts';
 import { TaskEvents } from './task-events.ts';
 
@@ -34,7 +35,7 @@ const CREATE_BATCH = 100;
  * The production {@link Store} and {@link MonitorStore}: one hash per task, every change
  * of a task one Lua script, finished task ids announced on the `<prefix>events` channel
  * and ids of running tasks to cancel on `<prefix>cancel`. The monitor's part lives in
- * {@link RedisMonitor}.
+ * {@link RedisMonitor}, the worker registry in {@link RedisWorkers}.
  */
 export class RedisStore implements Store, MonitorStore {
   readonly #options: ResolvedRedisStoreOptions;
@@ -45,6 +46,7 @@ export class RedisStore implements Store, MonitorStore {
   readonly #channel: string;
   readonly #events: TaskEvents;
   readonly #monitor: RedisMonitor;
+  readonly #workers: RedisWorkers;
   #lastError: Error | null = null;
   #closed = false;
 
@@ -76,14 +78,16 @@ export class RedisStore implements Store, MonitorStore {
       call: (connection, command) => this.#call(connection, command),
       read: (id) => this.get(id),
     });
-    this.#monitor = new RedisMonitor({
+    const context = {
       options: this.#options,
       redis: this.#redis,
       scripts: this.#scripts,
       channel: this.#channel,
-      key: (kind, id) => this.#key(kind, id),
-      run: (command) => this.#call(this.#redis, command),
-    });
+      key: (kind: string, id?: string) => this.#key(kind, id),
+      run: <T>(command: () => Promise<T>) => this.#call(this.#redis, command),
+    };
+    this.#monitor = new RedisMonitor(context);
+    this.#workers = new RedisWorkers(context);
   }
 
   async create(
@@ -213,61 +217,20 @@ export class RedisStore implements Store, MonitorStore {
     return this.#events.waitFor(id, timeoutMs);
   }
 
-  async registerWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
-    const [registered, pttl] = await this.#call(this.#redis, () =>
-      this.#scripts.yadtqRegisterWorker(
-        this.#key('worker', info.id),
-        this.#key('workers'),
-        info.id,
-        workerJson(info),
-        wholeMs(ttlMs),
-      ),
-    );
-    if (registered === 1) return;
-    const expiry = pttl >= 0 ? `it expires in ${pttl} ms unless refreshed` : 'it has no expiry';
-    throw new YadtqError(
-      'WORKER_ID_IN_USE',
-      `worker id "${info.id}" is in use: its heartbeat is alive (${expiry}); ` +
-        'stop that worker or choose another id',
-    );
+  registerWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
+    return this.#workers.register(info, ttlMs);
   }
 
-  async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
-    await this.#call(this.#redis, () =>
-      this.#scripts.yadtqHeartbeat(
-        this.#key('worker', info.id),
-        this.#key('workers'),
-        info.id,
-        workerJson(info),
-        wholeMs(ttlMs),
-      ),
-    );
+  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
+    return this.#workers.heartbeat(info, ttlMs);
   }
 
-  async deregisterWorker(id: string): Promise<void> {
-    await this.#call(this.#redis, () => this.#redis.del(this.#key('worker', id)));
+  deregisterWorker(id: string): Promise<void> {
+    return this.#workers.deregister(id);
   }
 
-  async workers(): Promise<WorkerInfo[]> {
-    const workersKey = this.#key('workers');
-    const entries = await this.#call(this.#redis, () => this.#redis.hgetall(workersKey));
-    const ids = Object.keys(entries);
-    const alive = await this.#call(this.#redis, () =>
-      Promise.all(ids.map((id) => this.#redis.exists(this.#key('worker', id)))),
-    );
-    const oldest = Date.now() - this.#options.retentionMs;
-    const listed: WorkerInfo[] = [];
-    const stale: string[] = [];
-    ids.forEach((id, index) => {
-      const info = parseWorker(entries[id]!);
-      const isAlive = alive[index] === 1;
-      if (info === null || (!isAlive && info.lastHeartbeat < oldest)) stale.push(id);
-      else listed.push({ ...info, alive: isAlive });
-    });
-    if (stale.length > 0) {
-      await this.#call(this.#redis, () => this.#redis.hdel(workersKey, ...stale));
-    }
-    return listed.sort((a, b) => b.lastHeartbeat - a.lastHeartbeat);
+  workers(): Promise<WorkerInfo[]> {
+    return this.#workers.list();
   }
 
   async cancel(id: string, now: number): Promise<Transition> {
@@ -385,19 +348,5 @@ function parseCacheEntry(entry: string): JsonValue | undefined {
     return 'result' in parsed ? parsed.result : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function workerJson(info: WorkerInfo): string {
-  const { alive: _alive, ...stored } = info;
-  return JSON.stringify(stored);
-}
-
-function parseWorker(json: string): WorkerInfo | null {
-  try {
-    const info = JSON.parse(json) as WorkerInfo;
-    return typeof info?.id === 'string' && typeof info.lastHeartbeat === 'number' ? info : null;
-  } catch {
-    return null;
   }
 }

@@ -32,8 +32,8 @@ export interface MonitorOptions {
  * Leader election plus the leader's duties. Every worker runs a monitor; the one holding
  * the Redis lock (renewed each tick, TTL `leaderTtlMs`) reaps dead workers every tick and
  * produces due retries and delayed tasks; the others reap too, now and then (every tick
- * in a small fleet), so recovery does not wait for a killed leader's lock to expire. When the leader dies, another
- * takes over within the TTL.
+ * in a small fleet), so recovery does not wait for a killed leader's lock to expire. When
+ * the leader dies, another takes over within the TTL.
  */
 export class Monitor {
   #options: Required<MonitorOptions>;

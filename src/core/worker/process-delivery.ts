@@ -21,7 +21,7 @@ export interface ProcessorContext {
   stats: StatsRecorder | undefined;
   /** Running tasks by id, so a cancel can reach them. */
   running: Map<string, AbortController>;
-  /** The attempts this worker is claiming or has claimed and not finished (see {@link attemptKey}). */
+  /** Attempts this worker is claiming, or claimed and has not finished ({@link attemptKey}). */
   claimed: Set<string>;
 }
 
