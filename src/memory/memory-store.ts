@@ -349,5 +349,5 @@ export class MemoryStore implements Store, MonitorStore {
 
 /** How long a record still in flight is kept: the pending TTL, from its `runAt` when later. */
 function pendingTtl(record: TaskRecord): number {
-  return DEFAULTS.pendingTtlMs + Math.max(0, (record.runAt ?? 0) - Date.now());
+  return DEFAULTS.pendingTtlMs + Math.max(0, (record.runAt ?? 0) - record.submittedAt);
 }

@@ -466,7 +466,8 @@ test('finish: a failure with retryAt waits as retrying, in flight; without attem
   });
   assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), String(T0 + 1030));
   assert.equal(await admin.get(`${prefix}dedup:add:abc`), r.id);
-  await ttlWithin(admin, `${prefix}task:${r.id}`, 60_000);
+  // Kept until the retry is due (1 s after the finish) plus the pending TTL.
+  await ttlWithin(admin, `${prefix}task:${r.id}`, 61_000);
   assert.deepEqual(await store.heldBy('w1'), []);
 
   await claimed(store, { ...r, attempt: 2 }, 'w1', T0 + 1100);

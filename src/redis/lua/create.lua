@@ -72,12 +72,14 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
   writeRecord(taskKey, fields)
   local runAt = redis.call('HGET', taskKey, 'runAt')
   if runAt and runAt ~= '' then
-    -- A delayed task lives until it is due plus the pending TTL, however far off that is.
-    local expireAt = string.format('%.0f', tonumber(runAt) + tonumber(pendingTtl))
+    -- A delayed task lives until it is due plus the pending TTL, however far off that is
+    -- (the delay counted on the submitter's clock, as runAt and submittedAt both are).
+    local delay = tonumber(runAt) - (tonumber(redis.call('HGET', taskKey, 'submittedAt')) or 0)
+    local ttl = string.format('%.0f', tonumber(pendingTtl) + math.max(0, delay))
     redis.call('ZADD', prefix .. 'scheduled', runAt, id)
-    redis.call('PEXPIREAT', taskKey, expireAt)
+    redis.call('PEXPIRE', taskKey, ttl)
     if dedup then
-      redis.call('SET', dedupKey, id, 'PXAT', expireAt)
+      redis.call('SET', dedupKey, id, 'PX', ttl)
     end
     return {'created'}
   end

@@ -76,7 +76,8 @@ if outcome == 'failed' and ARGV[10] ~= '' and attempt < (tonumber(f[6]) or 0) th
     'status', 'retrying', 'attempt', num(attempt + 1), 'runAt', ARGV[10],
     'finishedAt', now, 'durationMs', durationMs, 'result', '', 'error', ARGV[8], 'cached', '0')
   -- Kept until the retry is due plus the pending TTL, however long the backoff.
-  redis.call('PEXPIREAT', taskKey, string.format('%.0f', tonumber(ARGV[10]) + tonumber(ARGV[12])))
+  local wait = math.max(0, tonumber(ARGV[10]) - tonumber(now))
+  redis.call('PEXPIRE', taskKey, string.format('%.0f', tonumber(ARGV[12]) + wait))
   return 1
 end
 
