@@ -54,7 +54,6 @@ export {
 export type { ClaimOutcome, CreateOutcome, MonitorStore, Store, WorkerInfo } from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export { TaskWorker, type TaskWorkerOptions } from './core/worker.ts';
-export { add, demoTasks, div, mul, sub } from './demo-tasks.ts';
 export { KafkaBroker } from './kafka/kafka-broker.ts';
 export { KafkaLag } from './kafka/kafka-lag.ts';
 export type { KafkaBrokerOptions } from './kafka/options.ts';
