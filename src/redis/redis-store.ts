@@ -59,8 +59,9 @@ export class RedisStore implements Store, MonitorStore {
     this.#options = resolveRedisStoreOptions(options);
     const { client, url, connectTimeoutMs, redis, prefix } = this.#options;
     this.#ownsClient = client === null;
+    // A given client was checked to be an ioredis instance when the options were resolved.
     this.#redis =
-      client ??
+      (client as Redis | null) ??
       new Redis(url, {
         connectTimeout: connectTimeoutMs,
         // A server that stops answering (paused, or cut off without a reset) fails each

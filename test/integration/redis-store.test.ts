@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { TaskEnvelope } from '../../src/core/envelope.ts';
 import { isYadtqError } from '../../src/core/errors.ts';
 import { workerLostError } from '../../src/core/state-machine.ts';
@@ -343,13 +343,15 @@ test('an unreachable Redis fails the first command with STORE_UNAVAILABLE, in bo
 });
 
 test('bad options throw INVALID_OPTION naming the option', () => {
+  // ioredis' own options type (yadtq/drivers' RedisDriverOptions) is accepted as it is.
+  const withKeyPrefix: RedisOptions = { keyPrefix: 'x:' };
   const bad: Array<[RedisStoreOptions, string]> = [
     [{ prefix: '' }, 'prefix'],
     [{ retentionMs: -1 }, 'retentionMs'],
     [{ pendingTtlMs: 1.5 }, 'pendingTtlMs'],
     [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
     [{ url: 'http://localhost:6379' }, 'url'],
-    [{ redis: { keyPrefix: 'x:' } }, 'redis.keyPrefix'],
+    [{ redis: withKeyPrefix }, 'redis.keyPrefix'],
     [{ client: {} as never }, 'client'],
   ];
   for (const [options, name] of bad) {

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TaskDefinition } from '../../core/define-task.ts';
 import { TaskWorker } from '../../core/worker.ts';
-import { demoTasks } from '../../demo-tasks.ts';
+import { demoTasks } from '../../demo.ts';
 import { type MetricsServer, parseListenAddress, serveMetrics } from '../../metrics/server.ts';
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import { CONNECTION_FLAGS, connect } from '../connection.ts';
