@@ -41,6 +41,8 @@ export const DEFAULTS = {
   heartbeatTtlMs: 5000,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
+  /** How long an idle sandbox (of an isolated task) is kept for the next run. */
+  sandboxIdleMs: 30_000,
   /** Bound on connecting to Kafka or Redis before failing with a clear error. */
   connectTimeoutMs: 10_000,
 } as const;

@@ -16,6 +16,7 @@ import {
   processEnvelope,
 } from './worker/process-delivery.ts';
 import { RecoveryPoller } from './worker/recovery-poller.ts';
+import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
 
 /** Options of {@link TaskWorker}. */
 export interface TaskWorkerOptions {
@@ -110,6 +111,7 @@ export class TaskWorker {
       stats: options.stats,
       running: new Map(),
       claimed: new Set(),
+      sandboxes: new SandboxPool(),
     };
     this.#heartbeat = new Heartbeat({
       store: this.#store,
@@ -223,6 +225,7 @@ export class TaskWorker {
     // One last beat publishes the final counters; deregistering then marks the worker gone.
     await this.#heartbeat.beat();
     await this.#store.deregisterWorker(this.id).catch(() => {});
+    this.#context.sandboxes?.close();
   }
 
   /** Waits for running tasks to end, until `deadline` (ms since the epoch). */

@@ -10,6 +10,7 @@ import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
 import { backoffDelay } from './retry-policy.ts';
 import { errorInfo, runHandler } from './run-handler.ts';
+import type { SandboxPool } from './sandbox/sandbox-pool.ts';
 
 /** What the processor needs from its worker. */
 export interface ProcessorContext {
@@ -23,6 +24,8 @@ export interface ProcessorContext {
   running: Map<string, AbortController>;
   /** Attempts this worker is claiming, or claimed and has not finished ({@link attemptKey}). */
   claimed: Set<string>;
+  /** Where isolated tasks (`TaskOptions.isolate`) run; without it they run in-loop. */
+  sandboxes?: SandboxPool;
 }
 
 /** How a delivery ended, for the worker's counters. */
@@ -166,13 +169,11 @@ async function run(
   ctx.running.set(record.id, cancel);
   try {
     const context = { taskId: record.id, attempt: record.attempt, workerId: ctx.workerId };
-    const result = await runHandler(
-      definition,
-      record.args,
-      context,
-      record.timeoutMs,
-      cancel.signal,
-    );
+    const runner =
+      definition.options.isolate !== undefined && ctx.sandboxes !== undefined
+        ? ctx.sandboxes.run.bind(ctx.sandboxes)
+        : runHandler;
+    const result = await runner(definition, record.args, context, record.timeoutMs, cancel.signal);
     if (result.status !== 'failed')
       return { outcome: result, cacheTtlMs: definition.options.cacheTtlMs ?? 0 };
     const outcome: TaskOutcome = { status: 'failed', error: result.error };
