@@ -39,6 +39,11 @@ export const DEFAULTS = {
   concurrency: 16,
   heartbeatIntervalMs: 1000,
   heartbeatTtlMs: 5000,
+  /**
+   * How long past the deadline of every handler running on it a stuck event loop is
+   * still taken for a busy handler; then the heartbeat watchdog ends the process.
+   */
+  hungLoopMarginMs: 5000,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
   /** How long an idle sandbox (of an isolated task) is kept for the next run. */

@@ -33,6 +33,13 @@ export interface TaskWorkerOptions {
   heartbeatIntervalMs?: number;
   /** Default `DEFAULTS.heartbeatTtlMs`. */
   heartbeatTtlMs?: number;
+  /**
+   * Beat from a watchdog thread where the store offers one (Redis), so a busy handler
+   * cannot stop the heartbeat, and end the process when the event loop hangs. Default true.
+   */
+  watchdog?: boolean;
+  /** See `DEFAULTS.hungLoopMarginMs`. */
+  hungLoopMarginMs?: number;
   /** Where outcomes are reported for monitoring. Default: nowhere. */
   stats?: StatsRecorder;
   /** How long {@link TaskWorker.stop} lets running tasks finish. Default 10 s. */
@@ -118,8 +125,15 @@ export class TaskWorker {
       describe: () => this.info(),
       intervalMs,
       ttlMs: this.#heartbeatTtlMs,
+      watchdog: options.watchdog ?? true,
+      hungLoopMarginMs: whole(
+        'hungLoopMarginMs',
+        options.hungLoopMarginMs ?? DEFAULTS.hungLoopMarginMs,
+        0,
+      ),
       logger: this.#logger,
     });
+    this.#context.clock = this.#heartbeat.clock;
     this.#recovery = new RecoveryPoller({
       workerId: this.id,
       store: this.#store,

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { StatsRecorder } from '../stats.ts';
 import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
+import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
 import { errorInfo, runHandler } from './run-handler.ts';
 import type { SandboxPool } from './sandbox/sandbox-pool.ts';
@@ -26,6 +27,8 @@ export interface ProcessorContext {
   claimed: Set<string>;
   /** Where isolated tasks (`TaskOptions.isolate`) run; without it they run in-loop. */
   sandboxes?: SandboxPool;
+  /** Told of every handler run on this event loop, for the heartbeat watchdog. */
+  clock?: Pick<LoopClock, 'started' | 'ended'>;
 }
 
 /** How a delivery ended, for the worker's counters. */
@@ -169,11 +172,16 @@ async function run(
   ctx.running.set(record.id, cancel);
   try {
     const context = { taskId: record.id, attempt: record.attempt, workerId: ctx.workerId };
-    const runner =
-      definition.options.isolate !== undefined && ctx.sandboxes !== undefined
-        ? ctx.sandboxes.run.bind(ctx.sandboxes)
-        : runHandler;
-    const result = await runner(definition, record.args, context, record.timeoutMs, cancel.signal);
+    const isolated = definition.options.isolate !== undefined && ctx.sandboxes !== undefined;
+    const runner = isolated ? ctx.sandboxes!.run.bind(ctx.sandboxes) : runHandler;
+    if (!isolated) ctx.clock?.started(attemptKey(record), record.timeoutMs);
+    const result = await runner(
+      definition,
+      record.args,
+      context,
+      record.timeoutMs,
+      cancel.signal,
+    ).finally(() => ctx.clock?.ended(attemptKey(record)));
     if (result.status !== 'failed')
       return { outcome: result, cacheTtlMs: definition.options.cacheTtlMs ?? 0 };
     const outcome: TaskOutcome = { status: 'failed', error: result.error };
