@@ -4,9 +4,9 @@
 // small args and with ~100 KB of args, and tasks/s end to end at concurrency 8 (warm).
 //   node bench/isolate-overhead.ts [--runs N]
 import { parseArgs } from 'node:util';
-import { createMemoryBackend, type TaskDefinition, TaskClient, TaskWorker } from '../src/index.ts';
 import { runHandler } from '../src/core/worker/run-handler.ts';
 import { SandboxPool } from '../src/core/worker/sandbox/sandbox-pool.ts';
+import { createMemoryBackend, TaskClient, type TaskDefinition, TaskWorker } from '../src/index.ts';
 import { inLoop, inProcess, inThread } from './isolate-tasks.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '500' } } });
@@ -64,9 +64,13 @@ async function endToEnd(label: string, definition: TaskDefinition) {
   const client = new TaskClient({ broker: backend.broker, store: backend.store });
   await worker.start();
   // Warm: one sandbox per slot is started before the clock runs.
-  const warm = await client.submitMany(definition, Array.from({ length: 16 }, (_, i) => i), {
-    dedup: false,
-  });
+  const warm = await client.submitMany(
+    definition,
+    Array.from({ length: 16 }, (_, i) => i),
+    {
+      dedup: false,
+    },
+  );
   for (const handle of warm) await client.wait(handle, { timeoutMs: 60_000 });
   const started = performance.now();
   const handles = await client.submitMany(
