@@ -16,6 +16,7 @@ import {
   processEnvelope,
 } from './worker/process-delivery.ts';
 import { RecoveryPoller } from './worker/recovery-poller.ts';
+import { RunAlone } from './worker/run-alone.ts';
 import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
 
 /** Options of {@link TaskWorker}. */
@@ -119,6 +120,9 @@ export class TaskWorker {
       running: new Map(),
       claimed: new Set(),
       sandboxes: new SandboxPool(),
+      runAlone: new RunAlone(
+        (options.monitor || undefined)?.maxWorkerLosses ?? DEFAULTS.maxWorkerLosses,
+      ),
     };
     this.#heartbeat = new Heartbeat({
       store: this.#store,
@@ -139,7 +143,10 @@ export class TaskWorker {
       store: this.#store,
       intervalMs: DEFAULTS.recoveryPollMs,
       leaseMs: DEFAULTS.recoveryLeaseMs,
-      freeSlots: () => (this.#state === 'running' ? this.#concurrency - this.#inFlight : 0),
+      freeSlots: () =>
+        this.#state === 'running' && !this.#context.runAlone?.closed
+          ? this.#concurrency - this.#inFlight
+          : 0,
       // Taken from the store, not delivered: there is no offset to settle.
       run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
       logger: this.#logger,
@@ -264,7 +271,7 @@ export class TaskWorker {
         // While stopping, a delivery is left unsettled: the next owner of its partition gets it.
         if (this.#state !== 'running') continue;
         this.#track(processDelivery(this.#context, delivery));
-        while (this.#inFlight >= this.#concurrency) {
+        while (this.#inFlight >= this.#concurrency || this.#context.runAlone?.closed) {
           await new Promise<void>((resolve) => {
             this.#slotFreed = resolve;
           });

@@ -10,6 +10,7 @@ import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
 import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
+import type { RunAlone } from './run-alone.ts';
 import { errorInfo, runHandler } from './run-handler.ts';
 import type { SandboxPool } from './sandbox/sandbox-pool.ts';
 
@@ -27,6 +28,8 @@ export interface ProcessorContext {
   claimed: Set<string>;
   /** Where isolated tasks (`TaskOptions.isolate`) run; without it they run in-loop. */
   sandboxes?: SandboxPool;
+  /** Runs a task one loss from WORKER_LOST alone on this worker; without it, as any other. */
+  runAlone?: RunAlone;
   /** Told of every handler run on this event loop, for the heartbeat watchdog. */
   clock?: Pick<LoopClock, 'started' | 'ended'>;
 }
@@ -89,7 +92,13 @@ export async function processEnvelope(
       return 'skipped';
     }
     const definition = ctx.tasks.get(envelope.name);
-    const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
+    const running = () => run(ctx, claim.record, claim.cachedResult, definition);
+    const alone =
+      ctx.runAlone?.needs(claim.record.losses) === true &&
+      definition?.options.isolate === undefined;
+    const { outcome, cacheTtlMs } = alone
+      ? await ctx.runAlone!.run(() => ctx.claimed.size - 1, running)
+      : await running();
     const stored = await ctx.store.finish(envelope.id, {
       workerId: ctx.workerId,
       attempt: envelope.attempt,
