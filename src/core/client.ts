@@ -14,7 +14,7 @@ export interface TaskClientOptions {
   store: Store;
   /** Default time limit of a task run, in ms. Default `DEFAULTS.timeoutMs`. */
   timeoutMs?: number;
-  /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1 MiB). */
+  /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1,000,000). */
   maxPayloadBytes?: number;
 }
 

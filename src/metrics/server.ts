@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { YadtqError } from '../core/errors.ts';
+import type { WorkerHealthReport } from '../core/worker/health.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
 
 /** A running `/metrics` endpoint. */
@@ -22,16 +23,32 @@ export function parseListenAddress(text: string): { host: string; port: number }
   return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
 }
 
-/** Serves `render()` as Prometheus text at `/metrics` (and nothing else). */
+/**
+ * Serves `render()` as Prometheus text at `/metrics`, and with `health` the probes
+ * `/healthz` (200 while the worker is live, else 503) and `/readyz` (200 while it takes
+ * work, else 503), each answering its {@link WorkerHealthReport} as JSON.
+ */
 export async function serveMetrics(options: {
   host: string;
   port: number;
   render: () => Promise<string>;
+  health?: () => WorkerHealthReport;
 }): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
-    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const { health } = options;
+    if (read && health !== undefined && (path === '/healthz' || path === '/readyz')) {
+      const report = health();
+      const up = path === '/healthz' ? report.live : report.ready;
+      response
+        .writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (path !== '/metrics' || !read) {
+      const routes = health === undefined ? 'GET /metrics' : 'GET /metrics, /healthz, /readyz';
+      response.writeHead(404, { 'content-type': 'text/plain' }).end(`only ${routes} here\n`);
       return;
     }
     options.render().then(

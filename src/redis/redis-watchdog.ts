@@ -28,6 +28,12 @@ export interface WatchdogThreadData {
 /** Messages from the main loop to the watchdog thread. */
 export type WatchdogMessage = { type: 'info'; info: WorkerInfo } | { type: 'stop' };
 
+/** What the watchdog thread tells the main loop: one beat's answer (or its error). */
+export interface WatchdogBeat {
+  type: 'beat';
+  error?: string;
+}
+
 /**
  * Starts the Redis store's watchdog thread (`watchdog-thread.ts`), or returns undefined
  * when the store's connection cannot be opened again from another thread: a `client` the
@@ -58,6 +64,7 @@ export function startRedisWatchdog(
   // The watchdog never keeps the process alive on its own.
   thread.unref();
   let stopping = false;
+  thread.on('message', (beat: WatchdogBeat) => config.onBeat(beat.error));
   thread.on('error', (error) => {
     if (!stopping) config.onFailure(error);
   });

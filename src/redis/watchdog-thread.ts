@@ -5,7 +5,7 @@ import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { readLoopClock } from '../core/worker/loop-clock.ts';
-import type { WatchdogMessage, WatchdogThreadData } from './redis-watchdog.ts';
+import type { WatchdogBeat, WatchdogMessage, WatchdogThreadData } from './redis-watchdog.ts';
 import { defineScripts } from './scripts.ts';
 
 const data = workerData as WatchdogThreadData;
@@ -55,8 +55,10 @@ async function tick(): Promise<void> {
       JSON.stringify(beat),
       data.ttlMs,
     );
-  } catch {
+    parentPort?.postMessage({ type: 'beat' } satisfies WatchdogBeat);
+  } catch (error) {
     // The key's TTL, not one beat, decides whether the worker counts as alive.
+    parentPort?.postMessage({ type: 'beat', error: String(error) } satisfies WatchdogBeat);
   } finally {
     beating = false;
   }

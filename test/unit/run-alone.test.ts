@@ -28,6 +28,8 @@ function setup() {
     stats: undefined,
     running: new Map(),
     claimed: new Set(),
+    health: { ok: () => {}, failed: () => {} },
+    halted: () => false,
     runAlone,
   };
   const submit = async (name: string, losses = 0) => {

@@ -56,6 +56,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       metricsServer = await serveMetrics({
         ...listen,
         render: () => metrics.render({ worker, store: backend.store, lag: () => backend.lag() }),
+        health: () => worker.health(),
       });
       logger.info('metrics served', { workerId: worker.id, url: metricsServer.url });
     }

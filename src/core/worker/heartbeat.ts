@@ -6,6 +6,8 @@ import { offersWatchdog, type Watchdog } from './watchdog.ts';
 /** How often the main loop marks that it runs, for the watchdog. */
 const TICK_MS = 100;
 
+import type { StoreHealth } from './health.ts';
+
 /**
  * Refreshes the worker's heartbeat key every interval, carrying its counters. Where the
  * store offers a watchdog (Redis), the beats come from a thread of its own, so a handler
@@ -27,6 +29,7 @@ export class Heartbeat {
   #watchdog: Watchdog | undefined;
   /** Kept current by the main loop; the worker reports in-loop handler runs to it. */
   readonly clock: LoopClock;
+  #health: Pick<StoreHealth, 'ok' | 'failed'> | undefined;
 
   constructor(options: {
     store: Store;
@@ -38,7 +41,10 @@ export class Heartbeat {
     /** False: always beat from the main loop. */
     watchdog: boolean;
     logger: Logger;
+    /** Told of each beat's answer or failure (whether the store is reachable). */
+    health?: Pick<StoreHealth, 'ok' | 'failed'>;
   }) {
+    this.#health = options.health;
     this.#store = options.store;
     this.#describe = options.describe;
     this.#intervalMs = options.intervalMs;
@@ -56,6 +62,7 @@ export class Heartbeat {
         intervalMs: this.#intervalMs,
         ttlMs: this.#ttlMs,
         clock: this.clock.buffer,
+        onBeat: (error) => this.#beaten(error),
         onFailure: (error) => this.#fallBack(error),
       });
     }
@@ -75,7 +82,9 @@ export class Heartbeat {
     const info = this.#describe();
     try {
       await this.#store.heartbeat(info, this.#ttlMs);
+      this.#health?.ok();
     } catch (error) {
+      this.#health?.failed();
       this.#logger.warn('heartbeat failed', { workerId: info.id, error: String(error) });
     }
   }
@@ -86,6 +95,15 @@ export class Heartbeat {
     await this.#watchdog?.stop();
     this.#watchdog = undefined;
     await this.#beating;
+  }
+
+  #beaten(error: string | undefined): void {
+    if (error === undefined) {
+      this.#health?.ok();
+      return;
+    }
+    this.#health?.failed();
+    this.#logger.warn('heartbeat failed', { workerId: this.#describe().id, error });
   }
 
   #fallBack(error: Error): void {

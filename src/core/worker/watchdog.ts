@@ -8,6 +8,8 @@ export interface WatchdogConfig {
   ttlMs: number;
   /** A `LoopClock` buffer the main loop keeps current. */
   clock: SharedArrayBuffer;
+  /** Told (on the main loop) of each beat: answered, or failed with this error text. */
+  onBeat(error?: string): void;
   /** Called (on the main loop) if the watchdog thread fails and beats no more. */
   onFailure(error: Error): void;
 }
