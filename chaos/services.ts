@@ -1,7 +1,8 @@
 // Servers the chaos run and the outage tests start for themselves: a redis-server on a free
 // port (never the machine's 6379) that can be stopped and started again on the same port
-// and data dir, and a single-node Kafka broker through scripts/kafka.mjs on a port of its
-// own, restartable with its data (KAFKA_KEEP_DATA=1) so its topics survive a restart.
+// and data dir, and a single-node Kafka broker (or a cluster of them) through
+// scripts/kafka.mjs on ports of its own, restartable with its data (KAFKA_KEEP_DATA=1) so
+// its topics survive a restart, and a broker of a cluster can be SIGKILLed and brought back.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -119,26 +120,33 @@ export class OwnRedis {
   }
 }
 
-/** A Kafka broker managed by scripts/kafka.mjs on its own port. */
+/**
+ * A Kafka broker managed by scripts/kafka.mjs on its own port, or a cluster of `count`
+ * brokers on ports `port` … `port + count - 1` (`--brokers count`).
+ */
 export class OwnKafka {
   readonly port: number;
+  readonly count: number;
 
-  constructor(port: number) {
+  constructor(port: number, count = 1) {
     this.port = port;
+    this.count = count;
   }
 
+  /** The bootstrap addresses, comma-separated. */
   get brokers(): string {
-    return `127.0.0.1:${this.port}`;
+    return Array.from({ length: this.count }, (_, i) => `127.0.0.1:${this.port + i}`).join(',');
   }
 
-  /** Whether scripts/kafka.mjs has a broker serving on this port. */
+  /** Whether scripts/kafka.mjs has every broker serving. */
   async running(): Promise<boolean> {
     return (await this.#script('status', false)).code === 0;
   }
 
   /**
-   * Starts the broker (reusing one already running on this port); `keepData` keeps the
-   * topics and committed offsets of the last run. Resolves with the bootstrap address.
+   * Starts the brokers (reusing those already running; on a cluster with some running only
+   * the missing ones start, which needs `keepData`); `keepData` keeps the topics and
+   * committed offsets of the last run. Resolves with the bootstrap addresses.
    */
   async start(keepData: boolean): Promise<string> {
     const result = await this.#script('start', keepData);
@@ -147,11 +155,35 @@ export class OwnKafka {
     return this.brokers;
   }
 
-  /** Stops the broker (SIGTERM: a controlled shutdown). */
+  /** Stops the brokers (SIGTERM: a controlled shutdown). */
   async stop(): Promise<void> {
     const result = await this.#script('stop', true);
     if (result.code !== 0)
       throw new Error(`scripts/kafka.mjs stop failed (exit ${result.code}):\n${result.stderr}`);
+  }
+
+  /** The process id of broker `node` (1-based), or null when it is not running. */
+  async pid(node: number): Promise<number | null> {
+    const { stdout } = await this.#script('status', false);
+    const line =
+      this.count === 1 ? stdout : new RegExp(`^broker ${node} .*$`, 'm').exec(stdout)?.[0];
+    const pid = /\(pid (\d+)\)/.exec(line ?? '')?.[1];
+    return pid === undefined ? null : Number(pid);
+  }
+
+  /** SIGKILLs broker `node` (no controlled shutdown) and waits until it is gone. */
+  async kill(node: number): Promise<void> {
+    const pid = await this.pid(node);
+    if (pid === null) throw new Error(`broker ${node} is not running`);
+    process.kill(pid, 'SIGKILL');
+    for (;;) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      await sleep(50);
+    }
   }
 
   #script(
@@ -161,8 +193,9 @@ export class OwnKafka {
     const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_PORT: String(this.port) };
     if (keepData) env.KAFKA_KEEP_DATA = '1';
     else delete env.KAFKA_KEEP_DATA;
+    const args = [join(ROOT, 'scripts', 'kafka.mjs'), command, '--brokers', String(this.count)];
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(ROOT, 'scripts', 'kafka.mjs'), command], {
+      const child = spawn(process.execPath, args, {
         cwd: ROOT,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { type Backend, createKafkaRedisBackend } from '../backend.ts';
 import { type ConnectionConfig, resolveConfig } from '../config.ts';
+import { stderrLogger } from './log.ts';
 
 /** The connection flags every command accepts. */
 export const CONNECTION_FLAGS = {
@@ -28,7 +29,10 @@ export function connectionConfig(flags: Flags): ConnectionConfig {
   });
 }
 
-/** Connects the production pair named by the flags. */
+/** Connects the production pair named by the flags; the Kafka side warns on stderr. */
 export function connect(flags: Flags, clientId = 'yadtq-cli'): Promise<Backend> {
-  return createKafkaRedisBackend(connectionConfig(flags), { clientId });
+  return createKafkaRedisBackend(connectionConfig(flags), {
+    clientId,
+    kafka: { logger: stderrLogger() },
+  });
 }

@@ -54,6 +54,31 @@ export async function withDeadline<T>(
   }
 }
 
+/** Tries of a read (lag, dead letters) before it fails; each after the metadata is dropped. */
+export const READ_ATTEMPTS = 5;
+/** Retries of the Kafka client inside one try of a read (200, 400, 800 ms apart). */
+export const READ_CLIENT_RETRIES = 3;
+
+/**
+ * Runs `work`, and again (up to {@link READ_ATTEMPTS} in all) after a retriable failure
+ * with the client's metadata dropped: a read that met a leader lost with its broker asks
+ * again where the partitions are. Bound it with {@link withDeadline}.
+ */
+export async function withFreshMetadata<T>(
+  client: { clearMetadata(): void },
+  work: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= READ_ATTEMPTS || !toYadtqError(error, 'read').retriable) throw error;
+      client.clearMetadata();
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
 /** Waits for `work` to settle, but no longer than `ms`; never rejects. */
 export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -84,8 +109,30 @@ export function toYadtqError(error: unknown, what: string): YadtqError {
       });
     }
   }
-  return new YadtqError('BROKER_UNAVAILABLE', `${what}: ${detail}`, { cause, retriable: true });
+  const hint = LEADER_HINTS.find(([apiId]) => findErrorBy(cause, 'apiId', apiId))?.[1];
+  const text = hint === undefined ? detail : `${hint} (${detail})`;
+  return new YadtqError('BROKER_UNAVAILABLE', `${what}: ${text}`, { cause, retriable: true });
 }
+
+/** What a Kafka error met while a broker of a cluster is down means for the caller. */
+const LEADER_HINTS: ReadonlyArray<readonly [string, string]> = [
+  [
+    'NOT_ENOUGH_REPLICAS',
+    "fewer replicas are in sync than the topic's min.insync.replicas (brokers are down); try again once they are back",
+  ],
+  [
+    'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+    "fewer replicas are in sync than the topic's min.insync.replicas (brokers are down); try again once they are back",
+  ],
+  [
+    'NOT_LEADER_OR_FOLLOWER',
+    "the partition's leader moved (a broker was lost) and no new leader answered in time; try again",
+  ],
+  [
+    'LEADER_NOT_AVAILABLE',
+    'the partition has no leader right now (a broker was lost, an election is under way); try again',
+  ],
+];
 
 /** The innermost message of an error chain: the one that names what really went wrong. */
 function deepestMessage(error: Error): string {

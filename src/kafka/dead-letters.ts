@@ -1,20 +1,46 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import type { StoredMessage } from '../core/broker.ts';
-import { clientOptions, toYadtqError, withDeadline } from './client.ts';
+import type { YadtqError } from '../core/errors.ts';
+import {
+  clientOptions,
+  READ_ATTEMPTS,
+  READ_CLIENT_RETRIES,
+  toYadtqError,
+  withDeadline,
+} from './client.ts';
 import type { ResolvedKafkaBrokerOptions } from './options.ts';
 
 /**
  * Reads the newest `limit` messages of `<topic>.dlq`: its end offsets first, then
  * everything below them from the earliest offset, through a throwaway consumer group
- * that commits nothing.
+ * that commits nothing. A retriable failure (a leader lost with its broker) is tried again
+ * with a new reader, {@link READ_ATTEMPTS} times in all.
  */
 export async function readDeadLetters(
   options: ResolvedKafkaBrokerOptions,
   topic: string,
   limit: number,
 ): Promise<StoredMessage[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOnce(options, topic, limit);
+    } catch (error) {
+      // A leader lost with its broker: a new reader asks again where the partitions are.
+      if (attempt >= READ_ATTEMPTS || !(error as YadtqError).retriable) throw error;
+      await sleep(250 * attempt);
+    }
+  }
+}
+
+async function readOnce(
+  options: ResolvedKafkaBrokerOptions,
+  topic: string,
+  limit: number,
+): Promise<StoredMessage[]> {
   const consumer = new Consumer<string, string, string, string>({
     ...clientOptions(options, `${options.clientId}-dlq-reader`),
+    retries: READ_CLIENT_RETRIES,
     groupId: `${options.groupId}.dlq-reader.${process.pid}.${Date.now()}`,
     deserializers: stringDeserializers,
     autocommit: false,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Admin,
   COOPERATIVE_STICKY_ASSIGNOR,
@@ -6,6 +7,7 @@ import {
   findErrorBy,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
+  type MessageToProduce,
   ProduceAcks,
   Producer,
   stringDeserializers,
@@ -22,14 +24,24 @@ import { fitDeadLetter, messageBytes } from '../core/dead-letter.ts';
 import { YadtqError } from '../core/errors.ts';
 import { clientOptions, toYadtqError, withDeadline } from './client.ts';
 import { readDeadLetters } from './dead-letters.ts';
-import { KafkaSubscription } from './kafka-subscription.ts';
+import { type GroupMember, KafkaSubscription } from './kafka-subscription.ts';
 import {
   type KafkaBrokerOptions,
   type ResolvedKafkaBrokerOptions,
   resolveKafkaBrokerOptions,
 } from './options.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from './topic-limits.ts';
+import {
+  replicationFor,
+  replicationShortfalls,
+  type TopicReplication,
+  topicConfigs,
+} from './topic-replication.ts';
 
+/** Retries of the Kafka client inside one send (200, 400, 800 ms apart). */
+const PRODUCE_RETRIES = 3;
+/** First pause before a failed send is tried again with fresh metadata; grows to 1 s. */
+const SEND_RETRY_MS = 250;
 /** Messages a subscription buffers ahead of the worker before fetching pauses. */
 const FETCH_HIGH_WATER_MARK = 128;
 /** Bytes one fetch may return (Kafka still returns one whole batch if it is larger). */
@@ -89,6 +101,8 @@ export class KafkaBroker implements Broker {
     });
     this.#producer ??= new Producer<string, string, string, string>({
       ...clientOptions(this.#options, this.#options.clientId),
+      // Few retries inside a send: #send tries again itself, with fresh metadata.
+      retries: PRODUCE_RETRIES,
       idempotent: true,
       acks: ProduceAcks.ALL,
       serializers: stringSerializers,
@@ -97,18 +111,41 @@ export class KafkaBroker implements Broker {
     // One send puts a partition's messages in one record batch, which the broker refuses
     // whole past the topic's limit: sends of at most `limit` bytes in all, in order.
     for (const chunk of chunksOf(sized, limit)) {
+      await this.#send(
+        this.#producer,
+        topic,
+        chunk.map(({ key, value, headers, partition }) => ({
+          topic,
+          key,
+          value,
+          headers: headers ?? {},
+          ...(partition === undefined ? {} : { partition }),
+        })),
+      );
+    }
+  }
+
+  /**
+   * One send. A retriable failure (a leader lost with its broker, too few in-sync replicas)
+   * is tried again with fresh metadata, for up to `connectTimeoutMs` in all: the client
+   * retries a moved leader without asking where it went.
+   */
+  async #send(
+    producer: Producer<string, string, string, string>,
+    topic: string,
+    messages: MessageToProduce<string, string, string, string>[],
+  ): Promise<void> {
+    const deadline = Date.now() + this.#options.connectTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.#producer.send({
-          messages: chunk.map(({ key, value, headers, partition }) => ({
-            topic,
-            key,
-            value,
-            headers: headers ?? {},
-            ...(partition === undefined ? {} : { partition }),
-          })),
-        });
+        await producer.send({ messages });
+        return;
       } catch (error) {
-        throw toYadtqError(error, `producing to Kafka topic "${topic}" failed`);
+        const failure = toYadtqError(error, `producing to Kafka topic "${topic}" failed`);
+        const delay = Math.min(SEND_RETRY_MS * attempt, 1000);
+        if (!failure.retriable || this.#closed || Date.now() + delay >= deadline) throw failure;
+        producer.clearMetadata();
+        await sleep(delay);
       }
     }
   }
@@ -127,7 +164,32 @@ export class KafkaBroker implements Broker {
     }
     await this.#ensureTopics();
     this.#assertOpen();
-    const { groupId, sessionTimeoutMs, connectTimeoutMs, topic, commitIntervalMs } = this.#options;
+    const { connectTimeoutMs, topic, commitIntervalMs } = this.#options;
+    const join = () => this.#join(memberId);
+    const first = await join();
+    if (this.#closed) {
+      await first.consumer.close(true).catch(() => {});
+      this.#assertOpen();
+    }
+    const subscription: KafkaSubscription = new KafkaSubscription(first, {
+      topic,
+      commitIntervalMs,
+      closeTimeoutMs: connectTimeoutMs,
+      rejoin: join,
+      logger: this.#options.logger,
+      onClose: () => this.#subscriptions.delete(subscription),
+    });
+    this.#subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /**
+   * A new consumer in the group as `memberId`, with its message stream; a subscription
+   * whose consumer failed (a broker lost under it) joins again through this.
+   * @throws YadtqError BROKER_UNAVAILABLE
+   */
+  async #join(memberId: string): Promise<GroupMember> {
+    const { groupId, sessionTimeoutMs, connectTimeoutMs, topic } = this.#options;
     // A join waits for every live member to rejoin, and for dead ones to time out.
     const rebalanceTimeout = Math.max(sessionTimeoutMs, 20_000);
     const consumer = new Consumer<string, string, string, string>({
@@ -156,25 +218,18 @@ export class KafkaBroker implements Broker {
       autocommit: false,
     });
     const what = `cannot join consumer group "${groupId}" at ${this.#options.brokers.join(',')}`;
-    let stream: Awaited<typeof joining>;
     try {
-      stream = await withDeadline(joining, connectTimeoutMs + sessionTimeoutMs, what, () => {});
+      const stream = await withDeadline(
+        joining,
+        connectTimeoutMs + sessionTimeoutMs,
+        what,
+        () => {},
+      );
+      return { consumer, stream };
     } catch (error) {
       await consumer.close(true).catch(() => {});
       throw toYadtqError(error, what);
     }
-    if (this.#closed) {
-      await consumer.close(true).catch(() => {});
-      this.#assertOpen();
-    }
-    const subscription: KafkaSubscription = new KafkaSubscription(consumer, stream, {
-      topic,
-      commitIntervalMs,
-      closeTimeoutMs: connectTimeoutMs,
-      onClose: () => this.#subscriptions.delete(subscription),
-    });
-    this.#subscriptions.add(subscription);
-    return subscription;
   }
 
   /** The newest `limit` messages of `<topic>.dlq`. @throws YadtqError BROKER_UNAVAILABLE */
@@ -211,35 +266,65 @@ export class KafkaBroker implements Broker {
   }
 
   async #createTopics(): Promise<void> {
-    const { partitions, replicationFactor, brokers, connectTimeoutMs, clientId } = this.#options;
+    const { partitions, brokers, connectTimeoutMs, clientId } = this.#options;
     const admin = new Admin(clientOptions(this.#options, `${clientId}-admin`));
     this.#admin = admin;
-    const create = async (topic: string): Promise<void> => {
+    const topics = [this.topicOf('tasks'), this.topicOf('dead-letter')];
+    const create = async (topic: string, replication: TopicReplication, live: number) => {
       try {
-        await admin.createTopics({ topics: [topic], partitions, replicas: replicationFactor });
+        await admin.createTopics({
+          topics: [topic],
+          partitions,
+          replicas: replication.replicationFactor,
+          configs: topicConfigs(replication),
+        });
       } catch (error) {
-        if (!findErrorBy(error as Error, 'apiId', 'TOPIC_ALREADY_EXISTS')) throw error;
+        if (findErrorBy(error as Error, 'apiId', 'TOPIC_ALREADY_EXISTS')) return;
+        if (findErrorBy(error as Error, 'apiId', 'INVALID_REPLICATION_FACTOR')) {
+          throw new YadtqError(
+            'INVALID_OPTION',
+            `cannot create topic "${topic}" with ${replication.replicationFactor} replicas: the cluster at ${brokers.join(',')} reports ${live} live broker(s); start the missing brokers, or set replicationFactor (now ${JSON.stringify(this.#options.replicationFactor)})`,
+            { cause: error },
+          );
+        }
+        throw error;
       }
+    };
+    const setUp = async (): Promise<TopicReplication> => {
+      const live = (await admin.metadata({ topics: [] })).brokers.size;
+      const replication = replicationFor(this.#options, live);
+      await Promise.all(topics.map((topic) => create(topic, replication, live)));
+      this.#limits = await readMaxMessageBytes(admin, topics);
+      return replication;
     };
     const what = `cannot reach Kafka at ${brokers.join(',')}`;
     try {
-      const creating = Promise.all([
-        create(this.topicOf('tasks')),
-        create(this.topicOf('dead-letter')),
-      ]);
-      await withDeadline(creating, connectTimeoutMs, what, () => admin.close());
-      const topics = [this.topicOf('tasks'), this.topicOf('dead-letter')];
-      this.#limits = await withDeadline(
-        readMaxMessageBytes(admin, topics),
-        connectTimeoutMs,
-        what,
-        () => admin.close(),
-      );
+      const replication = await withDeadline(setUp(), connectTimeoutMs, what, () => admin.close());
+      await this.#warnShortfalls(admin, topics, replication);
     } catch (error) {
       throw toYadtqError(error, what);
     } finally {
       if (this.#admin === admin) this.#admin = undefined;
       await admin.close().catch(() => {});
+    }
+  }
+
+  /** Says what weakens the guarantees of topics that exist now; never fails the start. */
+  async #warnShortfalls(
+    admin: Admin,
+    topics: readonly string[],
+    replication: TopicReplication,
+  ): Promise<void> {
+    const { logger, connectTimeoutMs } = this.#options;
+    try {
+      const checking = replicationShortfalls(admin, topics, replication);
+      const found = await withDeadline(checking, connectTimeoutMs, 'replication check', () => {});
+      for (const message of found) logger.warn(message, { topics });
+    } catch (error) {
+      logger.warn('could not check the replication of the topics', {
+        topics,
+        error: (error as Error).message,
+      });
     }
   }
 }

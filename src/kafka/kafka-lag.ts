@@ -1,6 +1,12 @@
 import { Admin } from '@platformatic/kafka';
 import type { LagSnapshot, PartitionLag } from '../core/stats.ts';
-import { clientOptions, toYadtqError, withDeadline } from './client.ts';
+import {
+  clientOptions,
+  READ_CLIENT_RETRIES,
+  toYadtqError,
+  withDeadline,
+  withFreshMetadata,
+} from './client.ts';
 import {
   type KafkaBrokerOptions,
   type ResolvedKafkaBrokerOptions,
@@ -28,13 +34,15 @@ export class KafkaLag {
   /** @throws YadtqError BROKER_UNAVAILABLE */
   async lag(): Promise<LagSnapshot> {
     const { topic, groupId, connectTimeoutMs, brokers, clientId } = this.#options;
-    this.#admin ??= new Admin(clientOptions(this.#options, `${clientId}-lag`));
+    this.#admin ??= new Admin({
+      ...clientOptions(this.#options, `${clientId}-lag`),
+      retries: READ_CLIENT_RETRIES,
+    });
     const admin = this.#admin;
     const what = `cannot read the consumer lag of group "${groupId}" at ${brokers.join(',')}`;
     try {
-      return await withDeadline(this.#read(admin, topic, groupId), connectTimeoutMs, what, () =>
-        this.close(),
-      );
+      const reading = withFreshMetadata(admin, () => this.#read(admin, topic, groupId));
+      return await withDeadline(reading, connectTimeoutMs, what, () => this.close());
     } catch (error) {
       throw toYadtqError(error, what);
     }

@@ -1,24 +1,45 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import type { Delivery, Subscription } from '../core/broker.ts';
-import type { YadtqError } from '../core/errors.ts';
+import { YadtqError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
 import { OffsetTracker } from '../core/offset-tracker.ts';
 import { settleWithin, toYadtqError } from './client.ts';
 
 type StringConsumer = Consumer<string, string, string, string>;
 type StringMessage = Message<string, string, string, string>;
+type StringStream = MessagesStream<string, string, string, string>;
+
+/** A consumer that joined the group, and its message stream. */
+export interface GroupMember {
+  consumer: StringConsumer;
+  stream: StringStream;
+}
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 const STOPPED = Symbol('stopped');
+/** Joins tried in a row after the consumer failed, before the subscription fails for good. */
+const REJOIN_ATTEMPTS = 8;
+/** Waits 500 ms, 1 s, 2 s, … up to 5 s between those joins. */
+const rejoinDelay = (attempt: number) => Math.min(250 * 2 ** attempt, 5000);
 
 /**
  * One member of the consumer group: turns the consumer's message stream into deliveries,
  * tracks which of them are settled and commits each owned partition up to its lowest
- * unsettled offset, every `commitIntervalMs` and once more on close.
+ * unsettled offset, every `commitIntervalMs` and once more on close. When the consumer
+ * fails (its fetches or heartbeats gave up while a broker died and leaders moved), it is
+ * replaced by a new member (`rejoin`, a bounded number of tries); what the old one had
+ * handed out and not committed is delivered again, and the worker's claim skips it.
  */
 export class KafkaSubscription implements Subscription {
-  readonly #consumer: StringConsumer;
-  readonly #stream: MessagesStream<string, string, string, string>;
-  readonly #messages: AsyncIterator<StringMessage>;
+  #consumer: StringConsumer;
+  #stream: StringStream;
+  #messages: AsyncIterator<StringMessage>;
+  readonly #rejoin: (() => Promise<GroupMember>) | undefined;
+  readonly #logger: Logger;
+  #rejoining: Promise<void> | undefined;
+  /** How many times the consumer was replaced. */
+  #rejoins = 0;
   readonly #topic: string;
   readonly #tracker = new OffsetTracker();
   /** partition → the group generation in which this member (re)gained it. */
@@ -42,27 +63,53 @@ export class KafkaSubscription implements Subscription {
   #closing: Promise<void> | undefined;
 
   constructor(
-    consumer: StringConsumer,
-    stream: MessagesStream<string, string, string, string>,
+    member: GroupMember,
     options: {
       topic: string;
       commitIntervalMs: number;
       closeTimeoutMs: number;
+      /** Joins the group again with a new consumer; without it a failed consumer ends the subscription. */
+      rejoin?: () => Promise<GroupMember>;
+      logger?: Logger;
       onClose?: () => void;
     },
   ) {
     this.#onClose = options.onClose ?? (() => {});
     this.#closeTimeoutMs = options.closeTimeoutMs;
-    this.#consumer = consumer;
-    this.#stream = stream;
+    this.#rejoin = options.rejoin;
+    this.#logger = options.logger ?? silentLogger;
     this.#topic = options.topic;
-    this.#messages = stream[Symbol.asyncIterator]();
-    this.#syncAssignment();
-    consumer.on('consumer:group:join', this.#onJoin);
-    consumer.on('consumer:group:rebalance', this.#onRebalance);
-    consumer.on('error', this.#onError);
-    stream.on('error', this.#onError);
+    this.#consumer = member.consumer;
+    this.#stream = member.stream;
+    this.#messages = member.stream[Symbol.asyncIterator]();
+    this.#attach(member);
     this.#timer = setInterval(() => this.#commit(), options.commitIntervalMs);
+  }
+
+  /** How many times a failed consumer was replaced by a new member. */
+  get rejoins(): number {
+    return this.#rejoins;
+  }
+
+  #attach(member: GroupMember): void {
+    this.#consumer = member.consumer;
+    this.#stream = member.stream;
+    this.#messages = member.stream[Symbol.asyncIterator]();
+    this.#syncAssignment();
+    member.consumer.on('consumer:group:join', this.#onJoin);
+    member.consumer.on('consumer:group:rebalance', this.#onRebalance);
+    member.consumer.on('error', this.#onError);
+    member.stream.on('error', this.#onError);
+  }
+
+  #detach(): void {
+    this.#consumer.off('consumer:group:join', this.#onJoin);
+    this.#consumer.off('consumer:group:rebalance', this.#onRebalance);
+    this.#consumer.off('error', this.#onError);
+    this.#stream.off('error', this.#onError);
+    // A late error of the old member must not end anything.
+    this.#consumer.on('error', () => {});
+    this.#stream.on('error', () => {});
   }
 
   /** The partitions of the task topic this member owns now, ascending. */
@@ -95,6 +142,7 @@ export class KafkaSubscription implements Subscription {
     this.#onClose();
     clearInterval(this.#timer);
     this.#stopNow();
+    if (this.#rejoining !== undefined) await settleWithin(this.#rejoining, this.#closeTimeoutMs);
     // With Kafka gone the client would retry for a long while; leaving must not wait on it.
     await settleWithin(this.#drain(), this.#closeTimeoutMs);
     this.#consumer.off('consumer:group:join', this.#onJoin);
@@ -116,12 +164,17 @@ export class KafkaSubscription implements Subscription {
 
   #stopNow(): void {
     this.#stoppedFlag = true;
+    this.#wake();
+  }
+
+  /** Wakes the pulls waiting now (they look again at why). */
+  #wake(): void {
     for (const wake of this.#stopWaiters) wake();
     this.#stopWaiters.clear();
   }
 
   async #nextOrStopped(): Promise<IteratorResult<StringMessage> | typeof STOPPED> {
-    if (this.#stoppedFlag) return STOPPED;
+    if (this.#stoppedFlag || this.#rejoining !== undefined) return STOPPED;
     let wake: () => void = () => {};
     const stopped = new Promise<typeof STOPPED>((resolve) => {
       wake = () => resolve(STOPPED);
@@ -137,16 +190,24 @@ export class KafkaSubscription implements Subscription {
   async #pull(): Promise<IteratorResult<Delivery>> {
     for (;;) {
       if (this.#closing !== undefined) return DONE;
+      if (this.#rejoining !== undefined) {
+        await this.#rejoining;
+        continue;
+      }
       if (this.#failure !== undefined) throw this.#failure;
       let next: IteratorResult<StringMessage> | typeof STOPPED;
       try {
         next = await this.#nextOrStopped();
       } catch (error) {
-        this.#failure ??= toYadtqError(error, 'consuming from Kafka failed');
+        this.#failed(error, 'consuming from Kafka failed');
         continue;
       }
       if (next === STOPPED) continue;
-      if (next.done) return DONE;
+      if (next.done) {
+        if (this.#closing !== undefined) return DONE;
+        this.#failed(new Error('the message stream ended'), 'consuming from Kafka stopped');
+        continue;
+      }
       const delivery = this.#accept(next.value);
       if (delivery !== undefined) return { done: false, value: delivery };
     }
@@ -280,10 +341,63 @@ export class KafkaSubscription implements Subscription {
   };
 
   readonly #onError = (error: unknown): void => {
-    if (this.#closing !== undefined) return;
-    this.#failure ??= toYadtqError(error, 'the Kafka consumer failed');
-    this.#stopNow();
+    this.#failed(error, 'the Kafka consumer failed');
   };
+
+  /** The consumer failed: a new member takes over when that may help, else the subscription ends. */
+  #failed(error: unknown, what: string): void {
+    if (this.#closing !== undefined || this.#failure !== undefined) return;
+    const failure = toYadtqError(error, what);
+    if (this.#rejoin === undefined || !failure.retriable) {
+      this.#failure = failure;
+      this.#stopNow();
+      return;
+    }
+    this.#rejoining ??= this.#replaceConsumer(failure, this.#rejoin).finally(() => {
+      this.#rejoining = undefined;
+      this.#wake();
+    });
+    this.#wake();
+  }
+
+  async #replaceConsumer(failure: YadtqError, rejoin: () => Promise<GroupMember>): Promise<void> {
+    this.#logger.warn('the Kafka consumer failed; joining the group again with a new one', {
+      topic: this.#topic,
+      error: failure.message,
+    });
+    const old = this.#consumer;
+    this.#detach();
+    // What the old member handed out no longer counts: its partitions come back, from
+    // their last commit, to whichever member owns them next.
+    this.#forget([...this.#owned.keys()]);
+    await settleWithin(old.close(true), this.#closeTimeoutMs);
+    for (let attempt = 1; ; attempt++) {
+      if (this.#closing !== undefined) return;
+      try {
+        const member = await rejoin();
+        if (this.#closing !== undefined) {
+          await member.consumer.close(true).catch(() => {});
+          return;
+        }
+        this.#attach(member);
+        this.#rejoins++;
+        this.#logger.info('joined the consumer group again', { topic: this.#topic, attempt });
+        return;
+      } catch (error) {
+        if (attempt >= REJOIN_ATTEMPTS) {
+          const cause = error instanceof Error ? error : undefined;
+          this.#failure = new YadtqError(
+            'BROKER_UNAVAILABLE',
+            `the Kafka consumer failed (${failure.message}) and joining the group again failed ${attempt} times: ${cause?.message ?? String(error)}`,
+            { cause, retriable: true },
+          );
+          this.#stopNow();
+          return;
+        }
+        await sleep(rejoinDelay(attempt));
+      }
+    }
+  }
 }
 
 /** The group generation the client was in when it fetched `message`. */

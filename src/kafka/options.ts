@@ -1,6 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
 
 /** A secret given as it is, or read each time a connection authenticates. */
 export type KafkaCredential<T = string> = T | (() => T | Promise<T>);
@@ -31,8 +32,25 @@ export interface KafkaBrokerOptions {
   topic?: string;
   /** Partitions of both topics when yadtq creates them. Default `4`. */
   partitions?: number;
-  /** Replicas of each partition when yadtq creates the topics. Default `1`. */
-  replicationFactor?: number;
+  /**
+   * Replicas of each partition when yadtq creates the topics (both, tasks and dead-letter).
+   * `'auto'`: 3 when the cluster reports two or more live brokers, 1 on a single broker
+   * (counted when the topics are created: in production name the number). Default `'auto'`.
+   */
+  replicationFactor?: number | 'auto';
+  /**
+   * `min.insync.replicas` of the topics yadtq creates: with acks=all a produce is
+   * acknowledged only once this many replicas have it, and refused (retriably) while
+   * fewer are in sync. `'auto'`: 2 when the replication factor is 3 or more, else the
+   * broker's own default. Default `'auto'`.
+   */
+  minInSyncReplicas?: number | 'auto';
+  /**
+   * Where the broker says what it found at start that weakens a guarantee: a topic that
+   * exists with fewer replicas or a lower `min.insync.replicas` than asked for, or
+   * partitions with fewer in-sync replicas than `min.insync.replicas`. Default: silent.
+   */
+  logger?: Logger;
   /** The consumer group workers join. Default `'yadtq_worker_group'`. */
   groupId?: string;
   /** Client id of the producer and admin clients (consumers use their member id). Default `'yadtq'`. */
@@ -67,7 +85,9 @@ export const KAFKA_BROKER_DEFAULTS = {
   brokers: [...DEFAULTS.kafkaBrokers],
   topic: DEFAULTS.topic,
   partitions: DEFAULTS.partitions,
-  replicationFactor: 1,
+  replicationFactor: 'auto',
+  minInSyncReplicas: 'auto',
+  logger: silentLogger,
   groupId: DEFAULTS.groupId,
   clientId: 'yadtq',
   sessionTimeoutMs: 6000,
@@ -111,7 +131,29 @@ export function resolveKafkaBrokerOptions(
     }
   }
   wholeNumber(resolved, 'partitions', 1);
-  wholeNumber(resolved, 'replicationFactor', 1);
+  for (const name of ['replicationFactor', 'minInSyncReplicas'] as const) {
+    if (resolved[name] !== 'auto') wholeNumber(resolved, name, 1, "or 'auto'");
+  }
+  const { replicationFactor, minInSyncReplicas } = resolved;
+  if (
+    typeof replicationFactor === 'number' &&
+    typeof minInSyncReplicas === 'number' &&
+    minInSyncReplicas > replicationFactor
+  ) {
+    throw invalid(
+      'minInSyncReplicas',
+      `(${minInSyncReplicas}) must not exceed replicationFactor (${replicationFactor}): every produce would be refused`,
+    );
+  }
+  const { logger } = resolved;
+  const levels = ['debug', 'info', 'warn', 'error'] as const;
+  if (
+    logger === null ||
+    typeof logger !== 'object' ||
+    levels.some((level) => typeof logger[level] !== 'function')
+  ) {
+    throw invalid('logger', 'must be a Logger (debug, info, warn, error)');
+  }
   wholeNumber(resolved, 'sessionTimeoutMs', 1);
   wholeNumber(resolved, 'heartbeatIntervalMs', 1);
   wholeNumber(resolved, 'commitIntervalMs', 1);
@@ -144,10 +186,12 @@ function wholeNumber(
   options: ResolvedKafkaBrokerOptions,
   name: keyof ResolvedKafkaBrokerOptions,
   min: number,
+  alternative = '',
 ): void {
   const value = options[name];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw invalid(name, `must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
+    const or = alternative === '' ? '' : ` ${alternative}`;
+    throw invalid(name, `must be a whole number ≥ ${min}${or}, got ${JSON.stringify(value)}`);
   }
 }
 
