@@ -8,25 +8,30 @@
 //     produced (must be 0);
 //   - executed more than once: tasks whose handler completed more than one run;
 //   - recovery: for each kill, the time from the SIGKILL to the moment the last task the
-//     killed worker held was finished elsewhere (p50 and max).
+//     killed worker held was finished elsewhere (p50 and max);
+//   - with --brokers 3: the broker restart is a SIGKILL of the broker leading most task
+//     partitions, restarted with its data after --broker-down ms, and the time to resume
+//     is from that SIGKILL to the first finish of a task accepted after it.
 // The figures are printed and written to chaos/results/<timestamp>.json and latest.json.
 //
 //   npm run chaos -- [--tasks N] [--workers N] [--kill-every ms] [--duration ms]
 //                    [--submit-over ms] [--restart-at ms] [--no-broker-restart] [--quick]
-//                    [--kafka-port P]
+//                    [--kafka-port P] [--brokers N] [--broker-down ms]
 // Defaults: 5000 tasks submitted over 40 s, 3 workers, a kill every 2 s, the broker
 // restart at +15 s, the chaos phase capped at 120 s. --quick: 400 tasks over 8 s, the
 // restart at +4 s.
 //
-// Kafka: a broker of its own via scripts/kafka.mjs on port 19192 (KAFKA_PORT-style
-// `--kafka-port`), or the one YADTQ_KAFKA_BROKERS names (then it is not restarted: it may
-// be shared). Redis: always a redis-server of its own on a free port.
+// Kafka: a broker (or with --brokers N a cluster on ports P … P+N-1) of its own via
+// scripts/kafka.mjs on port 19192 (KAFKA_PORT-style `--kafka-port`), or the one
+// YADTQ_KAFKA_BROKERS names (then it is not restarted: it may be shared). Redis: always a
+// redis-server of its own on a free port.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { Admin } from '@platformatic/kafka';
 import { Redis } from 'ioredis';
 import {
   type Backend,
@@ -66,8 +71,15 @@ export interface ChaosOptions {
   settleLimitMs?: number;
   /** Use this Kafka (never restarted) instead of a broker of our own. */
   kafkaBrokers?: string;
-  /** Port of our own broker. Default 19192. */
+  /** Port of our own broker (the first one of a cluster). Default 19192. */
   kafkaPort?: number;
+  /**
+   * Brokers of our own cluster. With more than one the broker restart is a SIGKILL of the
+   * broker leading most task partitions, brought back after `brokerDownMs`. Default 1.
+   */
+  kafkaBrokerCount?: number;
+  /** How long the SIGKILLed broker of a cluster stays down (ms). Default 5000. */
+  brokerDownMs?: number;
   /** Where the JSON report goes; null for nowhere. Default chaos/results. */
   resultsDir?: string | null;
   /** Progress lines. Default: stderr. */
@@ -121,7 +133,22 @@ export interface ChaosReport {
     unrecovered: number;
     list: KillRecord[];
   };
-  brokerRestart: null | { stoppedAtMs: number; backAtMs: number; downMs: number };
+  brokerRestart: null | {
+    stoppedAtMs: number;
+    backAtMs: number;
+    downMs: number;
+    /** The broker SIGKILLed (a cluster), or null for the stop of a single broker. */
+    killedBroker: number | null;
+    /** From the stop/SIGKILL to the first finish of a task accepted after it; null if none. */
+    firstFinishMs: number | null;
+    /**
+     * From the stop/SIGKILL to the start of the first second from which tasks finish again,
+     * for 3 seconds running, at half the rate of the 10 s before it or more; null if never.
+     */
+    resumeMs: number | null;
+    /** Tasks finished in each second from 10 s before the stop/SIGKILL to 50 s after it. */
+    finishesPerSecond: number[];
+  };
   workers: {
     started: number;
     unexpectedExits: Array<{ workerId: string; atMs: number; code: number | null }>;
@@ -129,6 +156,12 @@ export interface ChaosReport {
   logFile: string;
   examples: { lost: unknown[]; wrong: unknown[]; duplicates: unknown[] };
 }
+
+/** The broker restart as it happened, before the time to resume is known. */
+type BrokerRestart = Omit<
+  NonNullable<ChaosReport['brokerRestart']>,
+  'firstFinishMs' | 'resumeMs' | 'finishesPerSecond'
+>;
 
 interface Slot {
   index: number;
@@ -154,6 +187,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     maxTaskMs: options.maxTaskMs ?? 50,
     settleLimitMs: options.settleLimitMs ?? 180_000,
     kafkaPort: options.kafkaPort ?? 19192,
+    kafkaBrokerCount: options.kafkaBrokerCount ?? 1,
+    brokerDownMs: options.brokerDownMs ?? 5000,
   };
   const log = options.log ?? ((line: string) => process.stderr.write(`[chaos] ${line}\n`));
   const startedAt = new Date();
@@ -177,7 +212,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     let kafka: OwnKafka | undefined;
     let brokers = options.kafkaBrokers;
     if (brokers === undefined) {
-      kafka = new OwnKafka(settings.kafkaPort);
+      kafka = new OwnKafka(settings.kafkaPort, settings.kafkaBrokerCount);
       const wasRunning = await kafka.running();
       log(`${wasRunning ? 'reusing' : 'starting'} a Kafka broker on ${kafka.brokers}`);
       brokers = await kafka.start(false);
@@ -256,6 +291,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       `chaos: ${settings.tasks} tasks, a SIGKILL every ${settings.killEveryMs} ms until all have ended (at most ${settings.durationMs} ms)${settings.brokerRestart ? `, a broker restart at +${settings.brokerRestartAtMs} ms` : ''}`,
     );
     const indexOf = new Map<string, number>();
+    const acceptedAt = new Map<string, number>();
     const submitErrors: Record<string, number> = {};
     const sleepMs = Array.from(
       { length: settings.tasks },
@@ -286,8 +322,10 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
             chaos,
             batch.map((i) => [i, sleepMs[i]!] as [number, number]),
           );
+          const at = Date.now();
           handles.forEach((handle, k) => {
             indexOf.set(handle.id, batch[k]!);
+            acceptedAt.set(handle.id, at);
             pending.add(handle.id);
           });
           next = batch[batch.length - 1]! + 1;
@@ -350,7 +388,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       }
     })();
 
-    let brokerRestart: ChaosReport['brokerRestart'] = null;
+    let brokerRestart: BrokerRestart | null = null;
     const restarting = (async () => {
       if (!settings.brokerRestart || kafka === undefined) return;
       await sleep(settings.brokerRestartAtMs);
@@ -358,9 +396,19 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
         log('every task ended before the broker restart was due: no restart');
         return;
       }
-      const stoppedAt = Date.now();
-      log(`+${stoppedAt - t0} ms: stopping the Kafka broker`);
-      await kafka.stop();
+      let killedBroker: number | null = null;
+      let stoppedAt: number;
+      if (kafka.count > 1) {
+        killedBroker = await leaderOfMost(brokers!, names.topic);
+        stoppedAt = Date.now();
+        log(`+${stoppedAt - t0} ms: SIGKILL Kafka broker ${killedBroker} of ${kafka.count}`);
+        await kafka.kill(killedBroker);
+        await sleep(settings.brokerDownMs);
+      } else {
+        stoppedAt = Date.now();
+        log(`+${stoppedAt - t0} ms: stopping the Kafka broker`);
+        await kafka.stop();
+      }
       await kafka.start(true);
       const backAt = Date.now();
       log(`+${backAt - t0} ms: the Kafka broker is back (down ${backAt - stoppedAt} ms)`);
@@ -368,6 +416,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
         stoppedAtMs: stoppedAt - t0,
         backAtMs: backAt - t0,
         downMs: backAt - stoppedAt,
+        killedBroker,
       };
     })();
     await Promise.all([submitting, following, killing, restarting]);
@@ -458,6 +507,18 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       };
     });
     const recoveries = killList.flatMap((k) => (k.recoveryMs === null ? [] : [k.recoveryMs]));
+    // Set inside the restarting task, which TypeScript does not follow.
+    const restart = brokerRestart as BrokerRestart | null;
+    let firstFinishAt: number | null = null;
+    const finishes: number[] = [];
+    const downAt = t0 + (restart?.stoppedAtMs ?? 0);
+    for (const [id, at] of acceptedAt) {
+      const record = byId.get(id);
+      if (record?.status !== 'success' || record.finishedAt === null) continue;
+      finishes.push(record.finishedAt);
+      if (at > downAt) firstFinishAt = Math.min(firstFinishAt ?? Infinity, record.finishedAt);
+    }
+    const perSecond = finishesPerSecond(finishes, downAt - 10_000, 60);
     const report: ChaosReport = {
       ok: lost === 0 && wrong === 0,
       startedAt: startedAt.toISOString(),
@@ -498,7 +559,15 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
         unrecovered: killList.reduce((sum, k) => sum + k.unrecovered, 0),
         list: killList,
       },
-      brokerRestart,
+      brokerRestart:
+        restart === null
+          ? null
+          : {
+              ...restart,
+              firstFinishMs: firstFinishAt === null ? null : firstFinishAt - downAt,
+              resumeMs: resumeMs(perSecond, 10),
+              finishesPerSecond: perSecond,
+            },
       workers: { started, unexpectedExits },
       logFile,
       examples,
@@ -580,6 +649,55 @@ function commandLine(): string {
   return `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim();
 }
 
+function brokerLine(restart: ChaosReport['brokerRestart']): string {
+  if (restart === null) return 'none';
+  const ms = (v: number | null) => (v === null ? 'n/a' : `${v} ms`);
+  const what =
+    restart.killedBroker === null ? 'stopped' : `broker ${restart.killedBroker} SIGKILLed`;
+  return `${what} at +${restart.stoppedAtMs} ms, down ${restart.downMs} ms; first task accepted after it finished after ${ms(restart.firstFinishMs)}, finishes back to half rate after ${ms(restart.resumeMs)}`;
+}
+
+/** How many of `times` fall in each of `seconds` seconds from `from`. */
+function finishesPerSecond(times: number[], from: number, seconds: number): number[] {
+  const counts = Array.from({ length: seconds }, () => 0);
+  for (const time of times) {
+    const second = Math.floor((time - from) / 1000);
+    if (second >= 0 && second < seconds) counts[second]! += 1;
+  }
+  return counts;
+}
+
+/**
+ * Given finishes per second with the stop at second `at`: 0 when the rate never fell under
+ * half the rate before the stop within 30 s of it, else ms from the stop to the first
+ * second after that fall that starts 3 seconds running at half that rate or more.
+ */
+function resumeMs(perSecond: number[], at: number): number | null {
+  const before = perSecond.slice(0, at);
+  const target = before.reduce((a, b) => a + b, 0) / Math.max(1, before.length) / 2;
+  const dip = perSecond.findIndex((n, s) => s >= at && s < at + 30 && n < target);
+  if (dip < 0) return 0;
+  for (let s = dip; s + 3 <= perSecond.length; s++) {
+    if (perSecond.slice(s, s + 3).every((n) => n >= target)) return (s - at) * 1000;
+  }
+  return null;
+}
+
+/** The broker that leads most partitions of `topic`. */
+async function leaderOfMost(brokers: string, topic: string): Promise<number> {
+  const admin = new Admin({ clientId: 'yadtq-chaos-admin', bootstrapBrokers: brokers.split(',') });
+  try {
+    const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const led = new Map<number, number>();
+    for (const p of metadata.topics.get(topic)?.partitions ?? [])
+      led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
+    const [leader] = [...led].sort((a, b) => b[1] - a[1])[0] ?? [1];
+    return leader;
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
 function printSummary(report: ChaosReport): void {
   const { tasks, kills } = report;
   const ms = (v: number | null) => (v === null ? 'n/a' : `${v} ms`);
@@ -594,7 +712,7 @@ function printSummary(report: ChaosReport): void {
     `  taken from dead workers  ${tasks.recoveredFromDeadWorkers}`,
     `  kills                    ${kills.count} (${kills.withTasks} holding tasks)`,
     `  recovery after a kill    p50 ${ms(kills.recoveryMs.p50)}, p90 ${ms(kills.recoveryMs.p90)}, max ${ms(kills.recoveryMs.max)}`,
-    `  broker restart           ${report.brokerRestart === null ? 'none' : `down ${report.brokerRestart.downMs} ms at +${report.brokerRestart.stoppedAtMs} ms`}`,
+    `  broker restart           ${brokerLine(report.brokerRestart)}`,
     `  submit errors            ${JSON.stringify(report.submitErrors)}`,
     `  workers started          ${report.workers.started} (${report.workers.unexpectedExits.length} exited by themselves)`,
     `  time                     chaos ${report.elapsedMs.chaosPhase} ms, settle ${report.elapsedMs.settle} ms`,
@@ -616,6 +734,8 @@ if (import.meta.main) {
       'no-broker-restart': { type: 'boolean' },
       quick: { type: 'boolean' },
       'kafka-port': { type: 'string' },
+      brokers: { type: 'string' },
+      'broker-down': { type: 'string' },
     },
   });
   const number = (name: string, value: string | undefined): number | undefined => {
@@ -637,6 +757,8 @@ if (import.meta.main) {
     brokerRestart: values['no-broker-restart'] !== true,
     brokerRestartAtMs: number('restart-at', values['restart-at']) ?? (quick ? 4000 : undefined),
     kafkaPort: number('kafka-port', values['kafka-port']),
+    kafkaBrokerCount: number('brokers', values.brokers),
+    brokerDownMs: number('broker-down', values['broker-down']),
     kafkaBrokers: process.env.YADTQ_KAFKA_BROKERS || undefined,
   });
   printSummary(report);
