@@ -143,7 +143,7 @@ export interface ChaosReport {
     firstFinishMs: number | null;
     /**
      * From the stop/SIGKILL to the start of the first second from which tasks finish again,
-     * for 3 seconds running, at half the rate of the 10 s before it or more; null if never.
+     * over 3 seconds, at half the rate of the 10 s before it or more; null if never.
      */
     resumeMs: number | null;
     /** Tasks finished in each second from 10 s before the stop/SIGKILL to 50 s after it. */
@@ -670,7 +670,8 @@ function finishesPerSecond(times: number[], from: number, seconds: number): numb
 /**
  * Given finishes per second with the stop at second `at`: 0 when the rate never fell under
  * half the rate before the stop within 30 s of it, else ms from the stop to the first
- * second after that fall that starts 3 seconds running at half that rate or more.
+ * second after that fall that starts 3 seconds with, in all, at least 3 × half that rate
+ * (finishes come in bursts: a worker claims and finishes in batches).
  */
 function resumeMs(perSecond: number[], at: number): number | null {
   const before = perSecond.slice(0, at);
@@ -678,7 +679,8 @@ function resumeMs(perSecond: number[], at: number): number | null {
   const dip = perSecond.findIndex((n, s) => s >= at && s < at + 30 && n < target);
   if (dip < 0) return 0;
   for (let s = dip; s + 3 <= perSecond.length; s++) {
-    if (perSecond.slice(s, s + 3).every((n) => n >= target)) return (s - at) * 1000;
+    const three = perSecond.slice(s, s + 3).reduce((a, b) => a + b, 0);
+    if (three >= 3 * target) return (s - at) * 1000;
   }
   return null;
 }
