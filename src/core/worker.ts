@@ -182,6 +182,7 @@ export class TaskWorker {
         if (settings[key] !== undefined) whole(`monitor.${key}`, settings[key], 1);
       }
       this.#monitor = new Monitor({
+        reapGraceMs: this.#heartbeatTtlMs,
         ...settings,
         id: this.id,
         broker: options.broker,

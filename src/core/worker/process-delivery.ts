@@ -34,8 +34,8 @@ export interface ProcessorContext {
   runAlone?: RunAlone;
   /** Told of every handler run on this event loop, for the heartbeat watchdog. */
   clock?: Pick<LoopClock, 'started' | 'ended'>;
-  /** Told of every store step's answer or failure: whether the worker can take work. */
-  health: Pick<StoreHealth, 'ok' | 'failed'>;
+  /** Told of every store step's failure (a beat, not a step, says the store answers again). */
+  health: Pick<StoreHealth, 'failed'>;
   /** True once the worker gave up (its stop's grace period is over): failing steps stop retrying. */
   halted(): boolean;
 }
@@ -99,11 +99,8 @@ export async function processEnvelope(
     return 'skipped';
   }
   ctx.claimed.add(attempt);
-  const store: StepReporter = {
-    logger: ctx.logger,
-    onSuccess: () => ctx.health.ok(),
-    onFailure: () => ctx.health.failed(),
-  };
+  // Only a beat makes the store count as reachable again (this worker alive to the fleet).
+  const store: StepReporter = { logger: ctx.logger, onFailure: () => ctx.health.failed() };
   const whileHeld = () => !ctx.halted();
   try {
     const claim = await retryStep(
