@@ -13,6 +13,7 @@ import type {
   WorkerInfo,
 } from '../core/store.ts';
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
+import type { OptionFill } from '../core/unset-options.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -98,7 +99,12 @@ export class MemoryStore implements Store, MonitorStore {
     if (record?.dedupKey != null) this.#releaseDedup(record.dedupKey, id);
   }
 
-  async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
+  async claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    fill?: OptionFill,
+  ): Promise<ClaimOutcome> {
     const record = this.#records.get(envelope.id) ?? recordFromEnvelope(envelope);
     const holder = record.worker;
     const transition = decide(record, {
@@ -106,6 +112,7 @@ export class MemoryStore implements Store, MonitorStore {
       workerId,
       attempt: envelope.attempt,
       now,
+      ...(fill === undefined ? {} : { fill }),
     });
     if (!transition.ok) return transition;
     if (holder !== null) this.#held.get(holder)?.delete(envelope.id);

@@ -13,6 +13,7 @@ import type {
 } from '../core/store.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { recordFromEnvelope } from '../core/task-record.ts';
+import type { OptionFill } from '../core/unset-options.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
 import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
@@ -149,7 +150,12 @@ export class RedisStore implements Store, MonitorStore {
     );
   }
 
-  async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
+  async claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    fill?: OptionFill,
+  ): Promise<ClaimOutcome> {
     const { prefix, pendingTtlMs } = this.#options;
     const claim = (fields: string[]) =>
       this.#call(this.#redis, () =>
@@ -161,6 +167,8 @@ export class RedisStore implements Store, MonitorStore {
           now,
           pendingTtlMs,
           envelope.id,
+          fill?.timeoutMs ?? '',
+          fill?.maxAttempts ?? '',
           ...fields,
         ),
       );
@@ -168,7 +176,7 @@ export class RedisStore implements Store, MonitorStore {
     let reply = await claim([]);
     if (reply[0] === 'missing') reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
     if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
-    const record = decodeClaimReply(reply, envelope, workerId, now);
+    const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
     const cachedResult = parseCacheEntry(reply[1] ?? '');
     return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
   }
@@ -334,6 +342,13 @@ export class RedisStore implements Store, MonitorStore {
   readonly #recordError = (error: Error): void => {
     this.#lastError = error;
   };
+}
+
+/** The envelope as the claim left its record: the filled values, without their marks. */
+function withFill(envelope: TaskEnvelope, fill: OptionFill | undefined): TaskEnvelope {
+  if (fill === undefined) return envelope;
+  const { unset: _written, ...rest } = envelope;
+  return { ...rest, ...fill };
 }
 
 function closedError(): YadtqError {
