@@ -41,6 +41,8 @@ export const DEFAULTS = {
   heartbeatTtlMs: 5000,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
+  /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */
+  dashboardMaxStreams: 32,
   /** Bound on connecting to Kafka or Redis before failing with a clear error. */
   connectTimeoutMs: 10_000,
 } as const;

@@ -157,6 +157,8 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
       ['dashboard', '--host', '0.0.0.0'],
       ['dashboard', '--port', 'http'],
       ['worker', 'x', '--metrics-port', 'nope'],
+      ['worker', 'x', '--metrics-port', '0.0.0.0:9464'],
+      ['worker', 'x', '--metrics-port', '9464', '--metrics-token', 'short'],
     ]) {
       const run = await yadtq(args, env);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
@@ -164,5 +166,7 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
     }
     const open = await yadtq(['dashboard', '--host', '0.0.0.0'], env);
     assert.match(open.stderr, /without --token/);
+    const metrics = await yadtq(['worker', 'x', '--metrics-port', '0.0.0.0:9464'], env);
+    assert.match(metrics.stderr, /without --metrics-token/);
   });
 });

@@ -19,9 +19,8 @@ const STATUS_HINTS = {
   cancelled: 'stopped by request',
 };
 const LAG_HISTORY = 300;
-const TOKEN_KEY = 'yadtq-dashboard-token';
 
-const state = { lagHistory: [], rendered: new Map(), lookupId: null, pending: null };
+const state = { lagHistory: [], rendered: new Map(), lookupId: null };
 const $ = (selector) => document.querySelector(selector);
 
 /** Creates an element: h('td', { class: 'num' }, 'text', child…). */
@@ -312,29 +311,16 @@ function toast(text, status = 'success') {
   setTimeout(() => node.remove(), 6000);
 }
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY) ?? '';
-}
-
-function updateTokenButton() {
-  $('#token-button').textContent = token() ? 'Token set ✓' : 'Set token';
-}
-
-function askToken(pending) {
-  state.pending = pending ?? null;
-  $('#token-input').value = token();
-  $('#token-dialog').showModal();
+// With a token the page is only served to a browser holding the session cookie (set by
+// the login form, sent by the browser with every request here); a 401 means it ended.
+function loggedOut() {
+  location.assign('/login');
 }
 
 async function act(kind, id) {
-  const headers = { 'content-type': 'application/json' };
-  if (token()) headers.authorization = `Bearer ${token()}`;
   let response;
   try {
-    response = await fetch(`/api/tasks/${encodeURIComponent(id)}/${kind}`, {
-      method: 'POST',
-      headers,
-    });
+    response = await fetch(`/api/tasks/${encodeURIComponent(id)}/${kind}`, { method: 'POST' });
   } catch (error) {
     toast(`${kind} failed: ${error.message}`, 'failed');
     return;
@@ -342,7 +328,7 @@ async function act(kind, id) {
   const body = await response.json().catch(() => ({}));
   if (response.status === 401) {
     toast(`Refused: ${kind} needs the dashboard token (${body.error ?? 'unauthorized'})`, 'failed');
-    askToken({ kind, id });
+    loggedOut();
     return;
   }
   if (!response.ok) {
@@ -372,6 +358,7 @@ async function lookup(id, { quiet = false } = {}) {
     if (!quiet) out.replaceChildren(h('p', { class: 'muted' }, `lookup failed: ${error.message}`));
     return;
   }
+  if (response.status === 401) return loggedOut();
   if (response.status === 404) {
     out.replaceChildren(
       h(
@@ -439,18 +426,12 @@ $('#lookup-form').addEventListener('submit', (event) => {
   if (id) void lookup(id);
 });
 
-$('#token-button').addEventListener('click', () => askToken());
-$('#token-dialog').addEventListener('close', () => {
-  if ($('#token-dialog').returnValue !== 'save') return;
-  const value = $('#token-input').value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
-  updateTokenButton();
-  toast(value ? 'Token saved for this tab' : 'Token cleared');
-  const pending = state.pending;
-  state.pending = null;
-  if (pending && value) void act(pending.kind, pending.id);
-});
+async function showLogout() {
+  const response = await fetch('/api/config').catch(() => null);
+  if (response?.status === 401) return loggedOut();
+  const config = response?.ok ? await response.json() : {};
+  $('#logout-form').hidden = !config.tokenRequired;
+}
 
-updateTokenButton();
+void showLogout();
 connect();
