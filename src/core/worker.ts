@@ -16,6 +16,7 @@ import {
   processEnvelope,
 } from './worker/process-delivery.ts';
 import { RecoveryPoller } from './worker/recovery-poller.ts';
+import { checkTopicRetention } from './worker/retention-check.ts';
 
 /** Options of {@link TaskWorker}. */
 export interface TaskWorkerOptions {
@@ -175,6 +176,7 @@ export class TaskWorker {
       throw error;
     }
     this.#loop = this.#consume(this.#subscription);
+    await checkTopicRetention(this.#context.broker, this.#logger, this.id);
     const tasks = [...this.#context.tasks.keys()];
     this.#logger.info('worker started', {
       workerId: this.id,

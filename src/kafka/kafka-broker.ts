@@ -17,6 +17,7 @@ import type {
   Destination,
   StoredMessage,
   Subscription,
+  TopicRetention,
 } from '../core/broker.ts';
 import { YadtqError } from '../core/errors.ts';
 import { clientOptions, toYadtqError, withDeadline } from './client.ts';
@@ -27,6 +28,7 @@ import {
   type ResolvedKafkaBrokerOptions,
   resolveKafkaBrokerOptions,
 } from './options.ts';
+import { readRetentionMs, retentionConfig } from './topic-retention.ts';
 
 /** Messages a subscription buffers ahead of the worker before fetching pauses. */
 const FETCH_HIGH_WATER_MARK = 128;
@@ -157,7 +159,33 @@ export class KafkaBroker implements Broker {
     return subscription;
   }
 
-  /** Closes subscriptions still open, the producer and the admin client. */
+  /**
+   * The task topic's `retention.ms` as the broker has it (the topic may predate this
+   * client, or have been changed), beside the one this client creates it with.
+   * @throws YadtqError BROKER_UNAVAILABLE
+   */
+  async topicRetention(): Promise<TopicRetention> {
+    this.#assertOpen();
+    await this.#ensureTopics();
+    const { topicRetentionMs, connectTimeoutMs, clientId, brokers } = this.#options;
+    const topic = this.topicOf('tasks');
+    const admin = new Admin(clientOptions(this.#options, `${clientId}-admin`));
+    const what = `cannot read the retention of topic "${topic}" at ${brokers.join(',')}`;
+    try {
+      const retentionMs = await withDeadline(
+        readRetentionMs(admin, topic),
+        connectTimeoutMs,
+        what,
+        () => admin.close(),
+      );
+      return { topic, retentionMs, wantedMs: topicRetentionMs === -1 ? null : topicRetentionMs };
+    } catch (error) {
+      throw toYadtqError(error, what);
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
   /** The newest `limit` messages of `<topic>.dlq`. @throws YadtqError BROKER_UNAVAILABLE */
   async deadLetters(limit: number): Promise<StoredMessage[]> {
     this.#assertOpen();
@@ -165,6 +193,7 @@ export class KafkaBroker implements Broker {
     return readDeadLetters(this.#options, this.topicOf('dead-letter'), limit);
   }
 
+  /** Closes subscriptions still open, the producer and the admin client. */
   async close(): Promise<void> {
     this.#closed = true;
     const closing: Promise<unknown>[] = [...this.#subscriptions].map((s) => s.close());
@@ -195,8 +224,16 @@ export class KafkaBroker implements Broker {
     const admin = new Admin(clientOptions(this.#options, `${clientId}-admin`));
     this.#admin = admin;
     const create = async (topic: string): Promise<void> => {
+      // The task topic says how long a backlog may wait; the broker's default is not asked.
+      const configs =
+        topic === this.topicOf('tasks') ? [retentionConfig(this.#options.topicRetentionMs)] : [];
       try {
-        await admin.createTopics({ topics: [topic], partitions, replicas: replicationFactor });
+        await admin.createTopics({
+          topics: [topic],
+          partitions,
+          replicas: replicationFactor,
+          configs,
+        });
       } catch (error) {
         if (!findErrorBy(error as Error, 'apiId', 'TOPIC_ALREADY_EXISTS')) throw error;
       }

@@ -58,6 +58,8 @@ function ago(ms) {
 }
 
 function duration(ms) {
+  if (ms >= 172_800_000) return `${(ms / 86_400_000).toFixed(1)} d`;
+  if (ms >= 7_200_000) return `${(ms / 3_600_000).toFixed(1)} h`;
   if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s`;
   return `${Math.round(ms)} ms`;
@@ -128,6 +130,18 @@ function renderLag(overview) {
         ' behind',
         h('div', { class: 'owner' }, p.owner ?? 'unowned'),
         h('div', { class: 'muted' }, `end ${p.endOffset} · committed ${p.committedOffset ?? '–'}`),
+        p.oldestAgeMs == null
+          ? null
+          : h(
+              'div',
+              {
+                class: p.nearRetention ? 'oldest near-retention' : 'oldest muted',
+                'data-near-retention': String(p.nearRetention === true),
+                title:
+                  lag.retentionMs == null ? '' : `topic retention ${duration(lag.retentionMs)}`,
+              },
+              `oldest waiting ${duration(p.oldestAgeMs)}${p.nearRetention ? ' · near retention!' : ''}`,
+            ),
       ),
     ),
   );
