@@ -70,6 +70,13 @@ export class OwnRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id (to SIGSTOP it, say). @throws Error when it is not running */
+  get pid(): number {
+    const pid = this.#child?.pid;
+    if (pid === undefined || !this.running) throw new Error('redis-server is not running');
+    return pid;
+  }
+
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null;
   }

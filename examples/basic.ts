@@ -2,15 +2,8 @@
 // and results. Start workers first (`npx yadtq worker worker1`, `npx yadtq worker worker2`)
 // against Kafka + Redis (`npm run kafka:start`), then: `node examples/basic.ts`.
 // Connection settings come from the YADTQ_* environment variables (see README).
-import {
-  add,
-  createKafkaRedisBackend,
-  div,
-  mul,
-  resolveConfig,
-  sub,
-  TaskClient,
-} from '../src/index.ts';
+import { add, div, mul, sub } from '../src/demo.ts';
+import { createKafkaRedisBackend, resolveConfig, TaskClient } from '../src/index.ts';
 
 const backend = await createKafkaRedisBackend(resolveConfig(), { clientId: 'yadtq-basic-example' });
 const client = new TaskClient({ broker: backend.broker, store: backend.store });

@@ -1,11 +1,12 @@
-import type { RedisOptions } from 'ioredis';
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
 import type { LagSnapshot, Stats } from './core/stats.ts';
 import type { MonitorStore, Store } from './core/store.ts';
+import type { KafkaBrokerOptions } from './kafka/options.ts';
 import { MemoryBroker } from './memory/memory-broker.ts';
 import { MemoryStats } from './memory/memory-stats.ts';
 import { MemoryStore } from './memory/memory-store.ts';
+import type { RedisStoreOptions } from './redis/options.ts';
 
 /** A broker and a store that belong together, closed together. */
 export interface Backend {
@@ -39,17 +40,27 @@ export function createMemoryBackend(
   };
 }
 
+/** What {@link createKafkaRedisBackend} takes beside the connection config. */
+export interface KafkaRedisBackendOptions {
+  /** Client id of the Kafka producer and admin clients. Default `'yadtq'`. */
+  clientId?: string;
+  /** More Kafka broker options (`tls`, `sasl`, `sessionTimeoutMs`, …); the config's win. */
+  kafka?: Omit<KafkaBrokerOptions, 'brokers' | 'topic' | 'partitions' | 'groupId' | 'clientId'>;
+  /**
+   * More Redis store options (`retentionMs`, `redis` connection options, …); the config's
+   * URL and prefix win. The stats connection uses the same `redis` and `connectTimeoutMs`.
+   */
+  redis?: Omit<RedisStoreOptions, 'url' | 'prefix'>;
+}
+
 /**
  * The production pair: Kafka for the task log, Redis for state. The drivers load only
  * here, so the embedded backend works without them.
+ * @throws YadtqError INVALID_OPTION naming the first bad option.
  */
 export async function createKafkaRedisBackend(
   config: ConnectionConfig,
-  extra: {
-    clientId?: string;
-    kafka?: Record<string, unknown>;
-    redis?: Record<string, unknown>;
-  } = {},
+  extra: KafkaRedisBackendOptions = {},
 ): Promise<Backend> {
   const [{ KafkaBroker }, { RedisStore }, { KafkaLag }, { RedisStats }] = await Promise.all([
     import('./kafka/kafka-broker.ts'),
@@ -67,7 +78,10 @@ export async function createKafkaRedisBackend(
   });
   const store = new RedisStore({ ...extra.redis, url: config.redisUrl, prefix: config.prefix });
   const stats = new RedisStats({
-    redis: extra.redis as RedisOptions | undefined,
+    ...(extra.redis?.redis === undefined ? {} : { redis: extra.redis.redis }),
+    ...(extra.redis?.connectTimeoutMs === undefined
+      ? {}
+      : { connectTimeoutMs: extra.redis.connectTimeoutMs }),
     url: config.redisUrl,
     prefix: config.prefix,
   });

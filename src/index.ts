@@ -1,4 +1,9 @@
-export { type Backend, createKafkaRedisBackend, createMemoryBackend } from './backend.ts';
+export {
+  type Backend,
+  createKafkaRedisBackend,
+  createMemoryBackend,
+  type KafkaRedisBackendOptions,
+} from './backend.ts';
 export { type ConnectionConfig, ENV_VARS, resolveConfig } from './config.ts';
 export type {
   Broker,
@@ -54,13 +59,12 @@ export {
 export type { ClaimOutcome, CreateOutcome, MonitorStore, Store, WorkerInfo } from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export { TaskWorker, type TaskWorkerOptions } from './core/worker.ts';
-export { add, demoTasks, div, mul, sub } from './demo-tasks.ts';
 export { KafkaBroker } from './kafka/kafka-broker.ts';
 export { KafkaLag } from './kafka/kafka-lag.ts';
-export type { KafkaBrokerOptions } from './kafka/options.ts';
+export type { KafkaBrokerOptions, KafkaCredential, KafkaSaslOptions } from './kafka/options.ts';
 export { MemoryBroker } from './memory/memory-broker.ts';
 export { MemoryStats } from './memory/memory-stats.ts';
 export { MemoryStore } from './memory/memory-store.ts';
-export type { RedisStoreOptions } from './redis/options.ts';
+export type { RedisClient, RedisConnectionOptions, RedisStoreOptions } from './redis/options.ts';
 export { RedisStats, type RedisStatsOptions } from './redis/redis-stats.ts';
 export { RedisStore } from './redis/redis-store.ts';

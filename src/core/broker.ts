@@ -28,9 +28,15 @@ export interface Delivery {
   /**
    * Marks the delivery done: the broker may make it durable (commit past it) once every
    * earlier delivery of its partition is settled too. Calling it twice does nothing.
-   * A delivery never settled is handed out again after its subscription closes.
+   * A delivery never settled is handed out again once its partition has a new owner
+   * (after a rebalance, or after its subscription closed).
    */
   settle(): void;
+  /**
+   * False once this member lost the delivery's partition (a rebalance, or its subscription
+   * closed): settling it no longer counts, and the partition's next owner gets it again.
+   */
+  isOwned(): boolean;
 }
 
 /** A worker's membership of the consumer group: deliveries pulled one at a time. */
@@ -55,7 +61,12 @@ export interface TopicRetention {
  * (`memory/`). Topics are created on first use with the configured partition count.
  */
 export interface Broker {
-  /** Resolves once the broker acknowledged every message (acks=all for Kafka). */
+  /**
+   * Resolves once the broker acknowledged every message (acks=all for Kafka). A message
+   * to 'dead-letter' always fits the topic's size limit: one that would not is cut down
+   * to fit ({@link fitDeadLetter}), so a dead-letter copy can never be refused for size.
+   * @throws YadtqError PAYLOAD_TOO_LARGE when a task message is over the topic's limit
+   */
   produce(destination: Destination, messages: readonly BrokerMessage[]): Promise<void>;
   /** The newest `limit` messages of the dead-letter topic, oldest first. */
   deadLetters(limit: number): Promise<StoredMessage[]>;

@@ -19,7 +19,7 @@ export interface TaskClientOptions {
    * `DEFAULTS.timeoutMs`.
    */
   timeoutMs?: number;
-  /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1 MiB). */
+  /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1,000,000). */
   maxPayloadBytes?: number;
 }
 

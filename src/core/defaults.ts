@@ -43,8 +43,11 @@ export const DEFAULTS = {
   retentionWarningRatio: 0.8,
   /** Result cache TTL for task definitions that enable caching without naming one. */
   cacheTtlMs: 60 * 60 * 1000,
-  /** Largest serialised args a submit accepts. */
-  maxPayloadBytes: 1024 * 1024,
+  /**
+   * Largest serialised args a submit accepts: with the envelope and the record overhead
+   * it stays under Kafka's default `max.message.bytes` (1,048,588), leaving 48 KiB.
+   */
+  maxPayloadBytes: 1_000_000,
   /** Tasks one worker runs at once (across all its partitions). */
   concurrency: 16,
   heartbeatIntervalMs: 1000,

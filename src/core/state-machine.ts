@@ -18,6 +18,8 @@ export type TaskEvent =
 /** Why an event was refused. */
 export type RefusalReason =
   | 'missing'
+  /** A claim of an envelope older than the record retention whose record is gone. */
+  | 'expired'
   | 'terminal'
   | 'stale-attempt'
   | 'held'
@@ -27,6 +29,19 @@ export type RefusalReason =
 
 /** The result of {@link decide}: the next record, or why nothing changes. */
 export type Transition = { ok: true; record: TaskRecord } | { ok: false; reason: RefusalReason };
+
+/**
+ * Whether an envelope without a record is one whose record ended and expired: submitted
+ * longer ago than the retention of finished records. Such a message (redelivered after a
+ * rebalance, or replayed) is not a new task; a claim refuses it as `expired`.
+ */
+export function isExpired(
+  envelope: { submittedAt: number },
+  now: number,
+  retentionMs: number,
+): boolean {
+  return envelope.submittedAt < now - retentionMs;
+}
 
 /** The error a task ends with when workers keep dying while running it. */
 export function workerLostError(losses: number, workerId: string): TaskErrorInfo {
@@ -50,7 +65,9 @@ const CANCELLED: TaskErrorInfo = {
  * - claim: `queued`/`retrying` of the same attempt becomes `processing` under the
  *   claiming worker (a `processing` task is refused, whether its holder lives or not).
  * - finish: only the worker holding the claim on that attempt may write the outcome; a
- *   failure with `retryAt` and attempts left becomes `retrying` with the next attempt.
+ *   failure with `retryAt` and attempts left becomes `retrying` with the next attempt. A
+ *   task whose cancel was requested ends `cancelled` whatever the outcome: a cancel
+ *   answered true is never lost, even when its message missed the worker.
  * - cancel: `queued`/`retrying` end `cancelled`; `processing` is marked for the holder.
  * - requeue: a dead holder's task goes back to `queued` (or ends after too many losses).
  * - promote: a due `retrying` (or delayed) task becomes `queued` once produced.
@@ -132,7 +149,14 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
       if (record.status !== 'processing' || record.worker !== event.workerId) {
         return { ok: false, reason: 'not-holder' };
       }
-      return { ok: true, record: finished(record, event.outcome, event.now) };
+      return {
+        ok: true,
+        record: finished(
+          record,
+          record.cancelRequested ? { status: 'cancelled' } : event.outcome,
+          event.now,
+        ),
+      };
   }
 }
 

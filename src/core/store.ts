@@ -44,6 +44,8 @@ export interface WorkerInfo {
   failed: number;
   inFlight: number;
   partitions: number[];
+  /** Messages this worker sent to the dead-letter topic as they came (malformed or expired). */
+  deadLettered?: number;
   /** Filled in when listed: whether the heartbeat key is still alive. */
   alive?: boolean;
 }
@@ -69,7 +71,9 @@ export interface Store {
   /** Removes a record that was never produced (and its dedup key). */
   discard(id: string): Promise<void>;
   /**
-   * Claims the attempt in `envelope` for `workerId` (creating the record if missing). A
+   * Claims the attempt in `envelope` for `workerId`, creating the record if missing, unless
+   * the envelope is older than the record retention ({@link isExpired}): its record ended
+   * and expired, so it is refused as `expired` rather than made anew and run again. A
    * `fill` (the definition's values of the options the submitter left unset) is written
    * into the record by the same step.
    */
@@ -82,6 +86,8 @@ export interface Store {
   /**
    * Writes the outcome if `workerId` still holds the claim; false when fenced off. The
    * same step sent again once it was written answers true again (see `holdsFinish`).
+   * A task whose cancel was requested ends `cancelled` instead (its result discarded,
+   * nothing cached, no retry), and the answer is false unless the outcome was `cancelled`.
    */
   finish(id: string, step: FinishStep): Promise<boolean>;
   /** The record, or null when unknown or expired. */
@@ -100,6 +106,8 @@ export interface Store {
   cancel(id: string, now: number): Promise<Transition>;
   /** Gives a `failed`/`cancelled` task one more attempt (`queued`); the caller produces it. */
   resubmit(id: string, now: number): Promise<Transition>;
+  /** Of `ids`, those of `processing` tasks whose cancel was requested (one round trip). */
+  cancelRequested(ids: readonly string[]): Promise<string[]>;
   /** Calls `listener` with the id of each running task whose cancel is requested. */
   onCancel(listener: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -8,6 +8,8 @@ import { type Logger, silentLogger } from './logger.ts';
 import { Monitor, type MonitorOptions } from './monitor/monitor.ts';
 import type { StatsRecorder } from './stats.ts';
 import type { MonitorStore, Store, WorkerInfo } from './store.ts';
+import { CancelSweep } from './worker/cancel-sweep.ts';
+import { StoreHealth, type WorkerHealthReport } from './worker/health.ts';
 import { Heartbeat } from './worker/heartbeat.ts';
 import {
   type Processed,
@@ -62,6 +64,12 @@ export class TaskWorker {
   #heartbeat: Heartbeat;
   #monitor: Monitor | undefined;
   #recovery: RecoveryPoller;
+  #cancelSweep: CancelSweep;
+  #health: StoreHealth;
+  /** Set once a stop's grace period is over: steps still failing stop retrying. */
+  #halted = false;
+  /** Set when consuming ended on an error: the worker is no longer live. */
+  #consumeError: string | undefined;
   #subscription: Subscription | undefined;
   #stopCancelListener: (() => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
@@ -70,6 +78,7 @@ export class TaskWorker {
   #inFlight = 0;
   #processed = 0;
   #failed = 0;
+  #deadLettered = 0;
   #slotFreed: (() => void) | null = null;
 
   constructor(options: TaskWorkerOptions) {
@@ -102,6 +111,12 @@ export class TaskWorker {
     );
     this.#shutdownGraceMs = whole('shutdownGraceMs', options.shutdownGraceMs ?? 10_000, 0);
     this.#logger = options.logger ?? silentLogger;
+    // Past the heartbeat TTL without an answer the fleet takes this worker for dead.
+    this.#health = new StoreHealth({
+      boundMs: this.#heartbeatTtlMs,
+      logger: this.#logger,
+      workerId: this.id,
+    });
     this.#context = {
       workerId: this.id,
       broker: options.broker,
@@ -111,6 +126,8 @@ export class TaskWorker {
       stats: options.stats,
       running: new Map(),
       claimed: new Set(),
+      health: this.#health,
+      halted: () => this.#halted,
     };
     this.#heartbeat = new Heartbeat({
       store: this.#store,
@@ -118,13 +135,24 @@ export class TaskWorker {
       intervalMs,
       ttlMs: this.#heartbeatTtlMs,
       logger: this.#logger,
+      health: this.#health,
+    });
+    this.#cancelSweep = new CancelSweep({
+      workerId: this.id,
+      store: this.#store,
+      intervalMs,
+      running: this.#context.running,
+      logger: this.#logger,
     });
     this.#recovery = new RecoveryPoller({
       workerId: this.id,
       store: this.#store,
       intervalMs: DEFAULTS.recoveryPollMs,
       leaseMs: DEFAULTS.recoveryLeaseMs,
-      freeSlots: () => (this.#state === 'running' ? this.#concurrency - this.#inFlight : 0),
+      freeSlots: () =>
+        this.#state === 'running' && this.#health.reachable()
+          ? this.#concurrency - this.#inFlight
+          : 0,
       // Taken from the store, not delivered: there is no offset to settle.
       run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
       logger: this.#logger,
@@ -156,7 +184,9 @@ export class TaskWorker {
       this.#state = 'stopped';
       throw error;
     }
+    this.#health.ok();
     this.#heartbeat.start();
+    this.#cancelSweep.start();
     // Before the group join, which can take seconds (or longer while Kafka is down): a
     // fleet whose members all restarted must still reap the dead ones and run their tasks.
     this.#monitor?.start();
@@ -170,6 +200,7 @@ export class TaskWorker {
       this.#state = 'stopping';
       await this.#recovery.stop();
       await this.#drain(Date.now() + this.#shutdownGraceMs);
+      this.#halted = true;
       await this.#monitor?.stop();
       await this.#release();
       this.#state = 'stopped';
@@ -191,6 +222,9 @@ export class TaskWorker {
     this.#state = 'stopping';
     await this.#recovery.stop();
     await this.#drain(Date.now() + this.#shutdownGraceMs);
+    // Steps still failing after the grace period stop retrying; their deliveries stay
+    // unsettled (the next owner gets them) and held tasks are recovered by the reaper.
+    this.#halted = true;
     await this.#subscription?.close();
     await this.#loop;
     await this.#monitor?.stop();
@@ -201,6 +235,23 @@ export class TaskWorker {
       processed: this.#processed,
       failed: this.#failed,
     });
+  }
+
+  /**
+   * Whether the worker is live (its loop runs) and ready (running, subscribed, and its
+   * store answered within the heartbeat TTL), for `/healthz` and `/readyz`.
+   */
+  health(): WorkerHealthReport {
+    const reasons: string[] = [];
+    const storeReachable = this.#health.reachable();
+    const live = (this.#state === 'running' || this.#state === 'stopping') && !this.#consumeError;
+    if (this.#state !== 'running') reasons.push(`worker is ${this.#state}`);
+    if (this.#consumeError !== undefined) reasons.push(`consuming stopped: ${this.#consumeError}`);
+    if (this.#state === 'running' && this.#subscription === undefined)
+      reasons.push('not subscribed to the task log yet');
+    if (!storeReachable)
+      reasons.push('the store (Redis) has not answered within the heartbeat TTL');
+    return { live, ready: live && reasons.length === 0, storeReachable, reasons };
   }
 
   /** What the heartbeat publishes. */
@@ -216,10 +267,12 @@ export class TaskWorker {
       failed: this.#failed,
       inFlight: this.#inFlight,
       partitions: [...(this.#subscription?.assignment() ?? [])],
+      deadLettered: this.#deadLettered,
     };
   }
 
   async #release(): Promise<void> {
+    await this.#cancelSweep.stop();
     await this.#stopCancelListener?.().catch(() => {});
     await this.#heartbeat.stop();
     // One last beat publishes the final counters; deregistering then marks the worker gone.
@@ -238,6 +291,7 @@ export class TaskWorker {
     void processing.then((processed) => {
       if (processed === 'success') this.#processed++;
       if (processed === 'failed') this.#failed++;
+      if (processed === 'dead-lettered') this.#deadLettered++;
       this.#inFlight--;
       this.#slotFreed?.();
     });
@@ -248,6 +302,9 @@ export class TaskWorker {
       for await (const delivery of subscription) {
         // While stopping, a delivery is left unsettled: the next owner of its partition gets it.
         if (this.#state !== 'running') continue;
+        // A worker whose store does not answer takes no more work than it holds.
+        await this.#health.whenReachable(() => this.#state !== 'running');
+        if (this.#state !== 'running') continue;
         this.#track(processDelivery(this.#context, delivery));
         while (this.#inFlight >= this.#concurrency) {
           await new Promise<void>((resolve) => {
@@ -256,6 +313,7 @@ export class TaskWorker {
         }
       }
     } catch (error) {
+      this.#consumeError = String(error);
       this.#logger.error('consuming stopped on an error', {
         workerId: this.id,
         error: String(error),

@@ -19,6 +19,7 @@ import type {
   Subscription,
   TopicRetention,
 } from '../core/broker.ts';
+import { fitDeadLetter, messageBytes } from '../core/dead-letter.ts';
 import { YadtqError } from '../core/errors.ts';
 import { clientOptions, toYadtqError, withDeadline } from './client.ts';
 import { readDeadLetters } from './dead-letters.ts';
@@ -28,6 +29,7 @@ import {
   type ResolvedKafkaBrokerOptions,
   resolveKafkaBrokerOptions,
 } from './options.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from './topic-limits.ts';
 import { readRetentionMs, retentionConfig } from './topic-retention.ts';
 
 /** Messages a subscription buffers ahead of the worker before fetching pauses. */
@@ -48,6 +50,8 @@ export class KafkaBroker implements Broker {
   #producer: Producer<string, string, string, string> | undefined;
   #admin: Admin | undefined;
   #topicsReady: Promise<void> | undefined;
+  /** topic → its `max.message.bytes`, read once the topics exist. */
+  #limits = new Map<string, number>();
   #closed = false;
 
   /** @throws YadtqError INVALID_OPTION naming the first bad option. */
@@ -73,6 +77,18 @@ export class KafkaBroker implements Broker {
     await this.#ensureTopics();
     this.#assertOpen();
     const topic = this.topicOf(destination);
+    const limit = this.#limits.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const sized = messages.map((message) => {
+      const fitted = destination === 'dead-letter' ? fitDeadLetter(message, limit) : message;
+      const bytes = messageBytes(fitted);
+      if (bytes > limit) {
+        throw new YadtqError(
+          'PAYLOAD_TOO_LARGE',
+          `a message of about ${bytes} bytes is over the max.message.bytes of topic "${topic}" (${limit})`,
+        );
+      }
+      return { message: fitted, bytes };
+    });
     this.#producer ??= new Producer<string, string, string, string>({
       ...clientOptions(this.#options, this.#options.clientId),
       idempotent: true,
@@ -80,18 +96,22 @@ export class KafkaBroker implements Broker {
       serializers: stringSerializers,
       partitioner: compatibilityPartitioner,
     });
-    try {
-      await this.#producer.send({
-        messages: messages.map(({ key, value, headers, partition }) => ({
-          topic,
-          key,
-          value,
-          headers: headers ?? {},
-          ...(partition === undefined ? {} : { partition }),
-        })),
-      });
-    } catch (error) {
-      throw toYadtqError(error, `producing to Kafka topic "${topic}" failed`);
+    // One send puts a partition's messages in one record batch, which the broker refuses
+    // whole past the topic's limit: sends of at most `limit` bytes in all, in order.
+    for (const chunk of chunksOf(sized, limit)) {
+      try {
+        await this.#producer.send({
+          messages: chunk.map(({ key, value, headers, partition }) => ({
+            topic,
+            key,
+            value,
+            headers: headers ?? {},
+            ...(partition === undefined ? {} : { partition }),
+          })),
+        });
+      } catch (error) {
+        throw toYadtqError(error, `producing to Kafka topic "${topic}" failed`);
+      }
     }
   }
 
@@ -245,6 +265,13 @@ export class KafkaBroker implements Broker {
         create(this.topicOf('dead-letter')),
       ]);
       await withDeadline(creating, connectTimeoutMs, what, () => admin.close());
+      const topics = [this.topicOf('tasks'), this.topicOf('dead-letter')];
+      this.#limits = await withDeadline(
+        readMaxMessageBytes(admin, topics),
+        connectTimeoutMs,
+        what,
+        () => admin.close(),
+      );
     } catch (error) {
       throw toYadtqError(error, what);
     } finally {
@@ -252,4 +279,25 @@ export class KafkaBroker implements Broker {
       await admin.close().catch(() => {});
     }
   }
+}
+
+/** `sized` in order, cut into runs of at most `limit` bytes (a larger message alone). */
+function chunksOf(
+  sized: readonly { message: BrokerMessage; bytes: number }[],
+  limit: number,
+): BrokerMessage[][] {
+  const chunks: BrokerMessage[][] = [];
+  let current: BrokerMessage[] = [];
+  let bytes = 0;
+  for (const item of sized) {
+    if (current.length > 0 && bytes + item.bytes > limit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item.message);
+    bytes += item.bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -181,6 +181,11 @@ export class KafkaSubscription implements Subscription {
         settled = true;
         if ((this.#epochs.get(partition) ?? 0) === epoch) this.#tracker.settled(partition, offset);
       },
+      isOwned: () => {
+        if (this.#closing !== undefined) return false;
+        this.#syncAssignment();
+        return this.#owned.has(partition) && (this.#epochs.get(partition) ?? 0) === epoch;
+      },
     };
   }
 

@@ -1,7 +1,27 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import type { SASLOptions } from '@platformatic/kafka';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
+
+/** A secret given as it is, or read each time a connection authenticates. */
+export type KafkaCredential<T = string> = T | (() => T | Promise<T>);
+
+/**
+ * SASL authentication towards Kafka, as yadtq's own type so that a user's strict build
+ * needs no driver types; handed to the Kafka client as it is. For a custom authenticator
+ * (`authenticate`, `authBytesValidator`), type the options as `KafkaBrokerDriverOptions`
+ * from `yadtq/drivers` and pass those.
+ */
+export interface KafkaSaslOptions {
+  mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER' | 'GSSAPI';
+  /** For PLAIN and SCRAM. */
+  username?: KafkaCredential | undefined;
+  /** For PLAIN and SCRAM. */
+  password?: KafkaCredential | undefined;
+  /** The bearer token, for OAUTHBEARER. */
+  token?: KafkaCredential | undefined;
+  /** OAUTHBEARER extensions (KIP-342). */
+  oauthBearerExtensions?: KafkaCredential<Record<string, string>> | undefined;
+}
 
 /** How {@link KafkaBroker} reaches Kafka and which topic and group it uses. */
 export interface KafkaBrokerOptions {
@@ -42,7 +62,7 @@ export interface KafkaBrokerOptions {
   /** TLS options, passed to the Kafka client as they are. Default: plaintext. */
   tls?: TlsOptions;
   /** SASL options, passed to the Kafka client as they are. Default: none. */
-  sasl?: SASLOptions;
+  sasl?: KafkaSaslOptions;
 }
 
 /** {@link KafkaBrokerOptions} with every default filled in. */

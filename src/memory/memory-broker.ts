@@ -232,6 +232,7 @@ class MemorySubscription implements Subscription {
         const point = this.#tracker.commitPoint(partition);
         if (point !== undefined) this.#broker.commit(partition, point);
       },
+      isOwned: () => !this.#closed && this.#owned.includes(partition),
     };
   }
 

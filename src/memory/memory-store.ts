@@ -3,7 +3,13 @@ import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { YadtqError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
-import { decide, holdsFinish, type TaskEvent, type Transition } from '../core/state-machine.ts';
+import {
+  decide,
+  holdsFinish,
+  isExpired,
+  type TaskEvent,
+  type Transition,
+} from '../core/state-machine.ts';
 import type {
   ClaimOutcome,
   CreateOutcome,
@@ -75,7 +81,7 @@ export class MemoryStore implements Store, MonitorStore {
       if (existingId !== undefined && existing !== undefined && !isTerminal(existing.status)) {
         return { kind: 'duplicate', id: existingId };
       }
-      this.#dedup.set(key, record.id, DEFAULTS.pendingTtlMs);
+      this.#dedup.set(key, record.id, pendingTtl(record));
     }
     const stored = structuredClone({ ...record, useCache: options.useCache });
     this.#put(stored);
@@ -105,7 +111,10 @@ export class MemoryStore implements Store, MonitorStore {
     now: number,
     fill?: OptionFill,
   ): Promise<ClaimOutcome> {
-    const record = this.#records.get(envelope.id) ?? recordFromEnvelope(envelope);
+    const existing = this.#records.get(envelope.id);
+    if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
+      return { ok: false, reason: 'expired' };
+    const record = existing ?? recordFromEnvelope(envelope);
     const holder = record.worker;
     const transition = decide(record, {
       type: 'claim',
@@ -135,11 +144,20 @@ export class MemoryStore implements Store, MonitorStore {
     }
     this.#held.get(step.workerId)?.delete(id);
     const { outcome } = step;
+    // A requested cancel ended the task instead: the result is discarded, never cached.
+    if (transition.record.status === 'cancelled') return outcome.status === 'cancelled';
     const key = transition.record.dedupKey;
     if (key !== null && outcome.status === 'success' && !outcome.cached && step.cacheTtlMs > 0) {
       this.#cache.set(key, structuredClone(outcome.result), step.cacheTtlMs);
     }
     return true;
+  }
+
+  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+    return ids.filter((id) => {
+      const record = this.#records.get(id);
+      return record?.status === 'processing' && record.cancelRequested;
+    });
   }
 
   async get(id: string): Promise<TaskRecord | null> {
@@ -312,7 +330,7 @@ export class MemoryStore implements Store, MonitorStore {
     this.#records.set(
       record.id,
       record,
-      isTerminal(record.status) ? this.#retentionMs : DEFAULTS.pendingTtlMs,
+      isTerminal(record.status) ? this.#retentionMs : pendingTtl(record),
     );
   }
 
@@ -334,4 +352,9 @@ export class MemoryStore implements Store, MonitorStore {
   #releaseDedup(key: string, id: string): void {
     if (this.#dedup.get(key) === id) this.#dedup.delete(key);
   }
+}
+
+/** How long a record still in flight is kept: the pending TTL, from its `runAt` when later. */
+function pendingTtl(record: TaskRecord): number {
+  return DEFAULTS.pendingTtlMs + Math.max(0, (record.runAt ?? 0) - record.submittedAt);
 }

@@ -97,6 +97,12 @@ export function renderMetrics(overview: Overview): string {
     overview.workers.map((w) => [{ worker: w.id }, w.alive ? w.inFlight : 0]),
   );
   out.family(
+    'yadtq_worker_messages_dead_lettered_total',
+    'Messages the worker sent to the dead-letter topic as they came (malformed, or expired).',
+    'counter',
+    overview.workers.map((w) => [{ worker: w.id }, w.deadLettered ?? 0]),
+  );
+  out.family(
     'yadtq_worker_tasks_total',
     'Tasks the worker finished, by outcome.',
     'counter',
@@ -181,4 +187,25 @@ function formatValue(value: number): string {
   if (value === Number.POSITIVE_INFINITY) return '+Inf';
   if (value === Number.NEGATIVE_INFINITY) return '-Inf';
   return String(value);
+}
+
+/**
+ * One worker's probes as gauges: `yadtq_worker_ready` (1 while it takes work) and
+ * `yadtq_worker_store_reachable` (0 once its store has not answered within the heartbeat TTL).
+ */
+export function renderHealth(
+  workerId: string,
+  health: { ready: boolean; storeReachable: boolean },
+): string {
+  const out = new Exposition();
+  out.family('yadtq_worker_ready', '1 while the worker takes work (see /readyz).', 'gauge', [
+    [{ worker: workerId }, health.ready ? 1 : 0],
+  ]);
+  out.family(
+    'yadtq_worker_store_reachable',
+    '0 while the worker store (Redis) has not answered within the heartbeat TTL: fetching is paused.',
+    'gauge',
+    [[{ worker: workerId }, health.storeReachable ? 1 : 0]],
+  );
+  return out.toString();
 }

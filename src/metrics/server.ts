@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { YadtqError } from '../core/errors.ts';
+import type { WorkerHealthReport } from '../core/worker/health.ts';
 import { isLoopback } from '../dashboard/auth.ts';
 import { HttpGuard, refuse } from '../dashboard/http-guard.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
@@ -25,15 +26,19 @@ export function parseListenAddress(text: string): { host: string; port: number }
 }
 
 /**
- * Serves `render()` as Prometheus text at `/metrics` (and nothing else), behind the same
- * lock as the dashboard ({@link HttpGuard}): without a token only requests sent to a
- * loopback name, the bound address or an allowed host; with one, every request needs it.
+ * Serves `render()` as Prometheus text at `/metrics`, and with `health` the probes
+ * `/healthz` (200 while the worker is live, else 503) and `/readyz` (200 while it takes
+ * work, else 503), each answering its {@link WorkerHealthReport} as JSON. Every route is
+ * behind the same lock as the dashboard ({@link HttpGuard}): without a token only
+ * requests sent to a loopback name, the bound address or an allowed host; with one,
+ * every request needs it.
  * @throws YadtqError INVALID_OPTION for a host other than loopback without a token.
  */
 export async function serveMetrics(options: {
   host: string;
   port: number;
   render: () => Promise<string>;
+  health?: () => WorkerHealthReport;
   /** Required by every request when set (`Authorization: Bearer <token>`). */
   token?: string;
   /** Host names besides loopback and the bound address that requests may be sent to. */
@@ -63,8 +68,19 @@ export async function serveMetrics(options: {
       return;
     }
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
-    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const { health } = options;
+    if (read && health !== undefined && (path === '/healthz' || path === '/readyz')) {
+      const report = health();
+      const up = path === '/healthz' ? report.live : report.ready;
+      response
+        .writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    if (path !== '/metrics' || !read) {
+      const routes = health === undefined ? 'GET /metrics' : 'GET /metrics, /healthz, /readyz';
+      response.writeHead(404, { 'content-type': 'text/plain' }).end(`only ${routes} here\n`);
       return;
     }
     options.render().then(

@@ -1,7 +1,7 @@
 import type { LagSnapshot, Overview, StatsRecorder, TaskOutcomeEvent } from '../core/stats.ts';
 import type { Store, WorkerInfo } from '../core/store.ts';
 import { MemoryStats } from '../memory/memory-stats.ts';
-import { renderMetrics } from './prometheus.ts';
+import { renderHealth, renderMetrics } from './prometheus.ts';
 
 /**
  * One worker's own metrics, for `yadtq worker --metrics-port`: outcomes it finished
@@ -27,7 +27,7 @@ export class WorkerMetrics {
 
   /** The exposition of `worker` now. */
   async render(source: {
-    worker: { info(): WorkerInfo };
+    worker: { info(): WorkerInfo; health?(): { ready: boolean; storeReachable: boolean } };
     store: Pick<Store, 'workers'>;
     lag: () => Promise<LagSnapshot>;
   }): Promise<string> {
@@ -71,6 +71,7 @@ export class WorkerMetrics {
       ...(typeof lag === 'string' ? { lagError: lag } : {}),
       stats,
     };
-    return renderMetrics(overview);
+    const health = source.worker.health?.();
+    return renderMetrics(overview) + (health === undefined ? '' : renderHealth(info.id, health));
   }
 }

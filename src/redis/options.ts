@@ -1,6 +1,60 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
+
+/**
+ * The ioredis connection options yadtq names, as its own type so that a user's strict
+ * build needs no driver types. Each one is handed to ioredis as it is. For an ioredis
+ * option not named here, type the object as `RedisDriverOptions` from `yadtq/drivers`
+ * (ioredis' own `RedisOptions`) and pass that: every field still goes through.
+ */
+export interface RedisConnectionOptions {
+  /** ACL user name (Redis 6+); overrides the URL's. */
+  username?: string | undefined;
+  /** Password; overrides the URL's. */
+  password?: string | undefined;
+  /** Database number; overrides the URL's path. */
+  db?: number | undefined;
+  /** TLS options (also switched on by a `rediss://` URL). */
+  tls?: TlsOptions | undefined;
+  /** Name shown by `CLIENT LIST`. */
+  connectionName?: string | undefined;
+  /** IP family to connect over: 4, 6, or 0 for either. */
+  family?: number | undefined;
+  /** TCP keep-alive initial delay in ms; 0 turns it off. */
+  keepAlive?: number | undefined;
+  /** TCP_NODELAY (Nagle off). */
+  noDelay?: boolean | undefined;
+  /** Sentinels to ask for the master named `name` (then the URL's host is not used). */
+  sentinels?: Array<{ host?: string; port?: number; family?: number }> | undefined;
+  /** The master group name the sentinels know. */
+  name?: string | undefined;
+  /** Connect to the `'master'` (default) or a `'slave'` of the group. */
+  role?: 'master' | 'slave' | undefined;
+  /** ACL user name for the sentinels. */
+  sentinelUsername?: string | undefined;
+  /** Password for the sentinels. */
+  sentinelPassword?: string | undefined;
+  /** Use TLS towards the sentinels too. */
+  enableTLSForSentinelMode?: boolean | undefined;
+  /** TLS options towards the sentinels. */
+  sentinelTLS?: TlsOptions | undefined;
+}
+
+/**
+ * What the store needs of a connection it is given: an ioredis `Redis` instance (checked
+ * when the store is constructed). The full driver type is `RedisDriverClient` from
+ * `yadtq/drivers`.
+ */
+export interface RedisClient {
+  readonly options: {
+    readonly keyPrefix?: string | undefined;
+    readonly host?: string | undefined;
+    readonly port?: number | undefined;
+  };
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+  duplicate(...overrides: never[]): unknown;
+}
 
 /** Options of {@link RedisStore}. Every one is optional. */
 export interface RedisStoreOptions {
@@ -37,12 +91,12 @@ export interface RedisStoreOptions {
    * …). `keyPrefix` is refused: use `prefix`.
    * @defaultValue `{}`
    */
-  redis?: RedisOptions;
+  redis?: RedisConnectionOptions;
   /**
    * An ioredis connection to use instead of opening one from `url` (and `redis`). The
    * store leaves it open on `close()`; it must not have a `keyPrefix`.
    */
-  client?: Redis;
+  client?: RedisClient;
 }
 
 /** {@link RedisStoreOptions} with defaults filled in and checked. */
@@ -52,8 +106,8 @@ export interface ResolvedRedisStoreOptions {
   retentionMs: number;
   pendingTtlMs: number;
   connectTimeoutMs: number;
-  redis: RedisOptions;
-  client: Redis | null;
+  redis: RedisConnectionOptions;
+  client: RedisClient | null;
 }
 
 /**
@@ -79,7 +133,7 @@ export function resolveRedisStoreOptions(
   if (redis === null || typeof redis !== 'object' || Array.isArray(redis)) {
     throw invalid('redis', 'must be an object of ioredis options');
   }
-  if (redis.keyPrefix !== undefined) {
+  if ((redis as { keyPrefix?: unknown }).keyPrefix !== undefined) {
     throw invalid(
       'redis.keyPrefix',
       'is not supported (the Lua scripts cannot see it): use "prefix"',
@@ -124,8 +178,8 @@ function parseProtocol(url: string): string {
   }
 }
 
-function isRedisClient(value: unknown): value is Redis {
-  const client = value as Partial<Redis>;
+function isRedisClient(value: unknown): value is RedisClient {
+  const client = value as Partial<RedisClient>;
   return (
     typeof client?.defineCommand === 'function' &&
     typeof client.duplicate === 'function' &&

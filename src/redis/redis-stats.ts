@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
 import {
@@ -26,6 +26,7 @@ import {
   type WorkerStats,
 } from '../core/stats.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
+import type { RedisConnectionOptions } from './options.ts';
 
 /** Options of {@link RedisStats}. */
 export interface RedisStatsOptions {
@@ -36,7 +37,7 @@ export interface RedisStatsOptions {
   /** Default `DEFAULTS.connectTimeoutMs`. */
   connectTimeoutMs?: number;
   /** More ioredis options (`username`, `password`, `tls`, …). */
-  redis?: RedisOptions;
+  redis?: RedisConnectionOptions;
 }
 
 interface StatsCommands {

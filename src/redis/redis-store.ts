@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { YadtqError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
-import type { RefusalReason, Transition } from '../core/state-machine.ts';
+import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
 import type {
   ClaimOutcome,
   CreateOutcome,
@@ -60,9 +60,17 @@ export class RedisStore implements Store, MonitorStore {
     this.#options = resolveRedisStoreOptions(options);
     const { client, url, connectTimeoutMs, redis, prefix } = this.#options;
     this.#ownsClient = client === null;
+    // A given client was checked to be an ioredis instance when the options were resolved.
     this.#redis =
-      client ??
-      new Redis(url, { connectTimeout: connectTimeoutMs, enableAutoPipelining: true, ...redis });
+      (client as Redis | null) ??
+      new Redis(url, {
+        connectTimeout: connectTimeoutMs,
+        // A server that stops answering (paused, or cut off without a reset) fails each
+        // command after this bound instead of leaving it pending for ever.
+        commandTimeout: connectTimeoutMs,
+        enableAutoPipelining: true,
+        ...redis,
+      });
     this.#where =
       client === null ? redactUrl(url) : `${client.options.host}:${client.options.port}`;
     if (this.#ownsClient) this.#redis.on('error', this.#recordError);
@@ -174,7 +182,11 @@ export class RedisStore implements Store, MonitorStore {
       );
     // The record nearly always exists (the client wrote it): send it only when it does not.
     let reply = await claim([]);
-    if (reply[0] === 'missing') reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
+    if (reply[0] === 'missing') {
+      if (isExpired(envelope, now, this.#options.retentionMs))
+        return { ok: false, reason: 'expired' };
+      reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
+    }
     if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
     const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
     const cachedResult = parseCacheEntry(reply[1] ?? '');
@@ -264,6 +276,19 @@ export class RedisStore implements Store, MonitorStore {
       this.#scripts.yadtqResubmit(this.#key('task', id), prefix, id, now, pendingTtlMs),
     );
     return decodeTransition(reply);
+  }
+
+  /** One HGET per id, pipelined: a single round trip. */
+  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.#key('task', id), 'status', 'cancelRequested');
+    const replies = await this.#call(this.#redis, () => pipeline.exec());
+    return ids.filter((_, i) => {
+      const [error, fields] = replies?.[i] ?? [];
+      const [status, requested] = (fields ?? []) as (string | null)[];
+      return error == null && status === 'processing' && requested === '1';
+    });
   }
 
   /** Subscribes to `<prefix>cancel` (on the subscriber connection) before resolving. */

@@ -6,10 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { Dashboard, type TaskActions } from '../../src/dashboard/server.ts';
+import { demoTasks } from '../../src/demo.ts';
 import {
   type Backend,
   defineTask,
-  demoTasks,
   TaskClient,
   type TaskRecord,
   TaskWorker,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { TaskEnvelope } from '../../src/core/envelope.ts';
 import { isYadtqError } from '../../src/core/errors.ts';
 import { workerLostError } from '../../src/core/state-machine.ts';
@@ -343,13 +343,15 @@ test('an unreachable Redis fails the first command with STORE_UNAVAILABLE, in bo
 });
 
 test('bad options throw INVALID_OPTION naming the option', () => {
+  // ioredis' own options type (yadtq/drivers' RedisDriverOptions) is accepted as it is.
+  const withKeyPrefix: RedisOptions = { keyPrefix: 'x:' };
   const bad: Array<[RedisStoreOptions, string]> = [
     [{ prefix: '' }, 'prefix'],
     [{ retentionMs: -1 }, 'retentionMs'],
     [{ pendingTtlMs: 1.5 }, 'pendingTtlMs'],
     [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
     [{ url: 'http://localhost:6379' }, 'url'],
-    [{ redis: { keyPrefix: 'x:' } }, 'redis.keyPrefix'],
+    [{ redis: withKeyPrefix }, 'redis.keyPrefix'],
     [{ client: {} as never }, 'client'],
   ];
   for (const [options, name] of bad) {
@@ -466,7 +468,8 @@ test('finish: a failure with retryAt waits as retrying, in flight; without attem
   });
   assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), String(T0 + 1030));
   assert.equal(await admin.get(`${prefix}dedup:add:abc`), r.id);
-  await ttlWithin(admin, `${prefix}task:${r.id}`, 60_000);
+  // Kept until the retry is due (1 s after the finish) plus the pending TTL.
+  await ttlWithin(admin, `${prefix}task:${r.id}`, 61_000);
   assert.deepEqual(await store.heldBy('w1'), []);
 
   await claimed(store, { ...r, attempt: 2 }, 'w1', T0 + 1100);

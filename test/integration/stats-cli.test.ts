@@ -41,6 +41,26 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
     await deleteKeys(names.prefix);
   });
 
+  test('the worker serves /healthz and /readyz (200 and a JSON report) and its readiness gauges', async () => {
+    const probe = async (path: string) => {
+      const response = await fetch(new URL(path, metricsUrl));
+      return {
+        status: response.status,
+        report: (await response.json()) as Record<string, unknown>,
+      };
+    };
+    const live = await probe('/healthz');
+    assert.equal(live.status, 200);
+    assert.equal(live.report.live, true);
+    const ready = await probe('/readyz');
+    assert.equal(ready.status, 200, JSON.stringify(ready.report));
+    assert.deepEqual(ready.report.reasons, []);
+    const metrics = parsePrometheus(await (await fetch(metricsUrl)).text());
+    assert.equal(seriesValue(metrics, 'yadtq_worker_ready', { worker: 'sw1' }), 1);
+    assert.equal(seriesValue(metrics, 'yadtq_worker_store_reachable', { worker: 'sw1' }), 1);
+    assert.equal((await fetch(new URL('/nope', metricsUrl))).status, 404);
+  });
+
   test('stats --json counts a known set of tasks; the worker /metrics moves with them', async () => {
     const before = parsePrometheus(await (await fetch(metricsUrl)).text());
     assert.equal(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { add } from '../../src/demo.ts';
 import {
-  add,
   type Backend,
   createMemoryBackend,
   defineTask,

@@ -25,6 +25,8 @@ function setup() {
     stats: undefined,
     running: new Map(),
     claimed: new Set(),
+    health: { ok: () => {}, failed: () => {} },
+    halted: () => false,
   };
   const envelope: TaskEnvelope = {
     v: 1,

@@ -3,7 +3,7 @@ import { type Backend, createMemoryBackend } from '../../backend.ts';
 import { TaskClient, type TaskHandle } from '../../core/client.ts';
 import type { TaskRecord, TaskStatus } from '../../core/task-record.ts';
 import { TaskWorker } from '../../core/worker.ts';
-import { type ArithmeticArgs, add, demoTasks, div, mul, sub } from '../../demo-tasks.ts';
+import { type ArithmeticArgs, add, demoTasks, div, mul, sub } from '../../demo.ts';
 import { CONNECTION_FLAGS, connect } from '../connection.ts';
 import { table } from '../output.ts';
 import { UsageError } from '../usage.ts';

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { TaskDefinition } from '../../core/define-task.ts';
 import { TaskWorker } from '../../core/worker.ts';
 import { isLoopback } from '../../dashboard/auth.ts';
-import { demoTasks } from '../../demo-tasks.ts';
+import { demoTasks } from '../../demo.ts';
 import { type MetricsServer, parseListenAddress, serveMetrics } from '../../metrics/server.ts';
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
 import { CONNECTION_FLAGS, connect } from '../connection.ts';
@@ -71,6 +71,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
         ...(metricsToken === undefined ? {} : { token: metricsToken }),
         allowedHosts: values['allowed-host'] ?? [],
         render: () => metrics.render({ worker, store: backend.store, lag: () => backend.lag() }),
+        health: () => worker.health(),
       });
       logger.info('metrics served', { workerId: worker.id, url: metricsServer.url });
     }

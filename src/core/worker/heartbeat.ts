@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { Store, WorkerInfo } from '../store.ts';
+import type { StoreHealth } from './health.ts';
 
 /**
  * Refreshes the worker's heartbeat key every interval, carrying its counters. A failed
@@ -14,6 +15,7 @@ export class Heartbeat {
   #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> = Promise.resolve();
+  #health: Pick<StoreHealth, 'ok' | 'failed'> | undefined;
 
   constructor(options: {
     store: Store;
@@ -21,7 +23,10 @@ export class Heartbeat {
     intervalMs: number;
     ttlMs: number;
     logger: Logger;
+    /** Told of each beat's answer or failure (whether the store is reachable). */
+    health?: Pick<StoreHealth, 'ok' | 'failed'>;
   }) {
+    this.#health = options.health;
     this.#store = options.store;
     this.#describe = options.describe;
     this.#intervalMs = options.intervalMs;
@@ -40,7 +45,9 @@ export class Heartbeat {
     const info = this.#describe();
     try {
       await this.#store.heartbeat(info, this.#ttlMs);
+      this.#health?.ok();
     } catch (error) {
+      this.#health?.failed();
       this.#logger.warn('heartbeat failed', { workerId: info.id, error: String(error) });
     }
   }

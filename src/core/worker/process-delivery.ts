@@ -1,7 +1,7 @@
 import type { Broker, Delivery } from '../broker.ts';
-import { DLQ_HEADERS, deadLetterTask } from '../dead-letter.ts';
+import { deadLetterMessage, deadLetterTask } from '../dead-letter.ts';
 import type { TaskDefinition } from '../define-task.ts';
-import { decodeEnvelope, type TaskEnvelope } from '../envelope.ts';
+import { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from '../envelope.ts';
 import { YadtqError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 import type { Logger } from '../logger.ts';
@@ -9,8 +9,10 @@ import type { StatsRecorder } from '../stats.ts';
 import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
 import { fillFromDefinition } from '../unset-options.ts';
+import type { StoreHealth } from './health.ts';
 import { backoffDelay } from './retry-policy.ts';
 import { errorInfo, runHandler } from './run-handler.ts';
+import { GAVE_UP, retryStep, type StepReporter } from './step-retry.ts';
 
 /** What the processor needs from its worker. */
 export interface ProcessorContext {
@@ -24,6 +26,10 @@ export interface ProcessorContext {
   running: Map<string, AbortController>;
   /** Attempts this worker is claiming, or claimed and has not finished ({@link attemptKey}). */
   claimed: Set<string>;
+  /** Told of every store step's answer or failure: whether the worker can take work. */
+  health: Pick<StoreHealth, 'ok' | 'failed'>;
+  /** True once the worker gave up (its stop's grace period is over): failing steps stop retrying. */
+  halted(): boolean;
 }
 
 /** How a delivery ended, for the worker's counters. */
@@ -38,8 +44,9 @@ export type Processed =
 
 /**
  * One delivery, start to end: decode (malformed → dead-letter topic), then
- * {@link processEnvelope}. A store or broker error leaves the delivery unsettled, so its
- * offset is not committed and it is delivered again.
+ * {@link processEnvelope}. Every store and broker step is retried in place until it
+ * answers ({@link retryStep}); a delivery is left unsettled only when the worker halts or
+ * loses its partition, and then the partition's next owner gets it again.
  */
 export async function processDelivery(
   ctx: ProcessorContext,
@@ -49,21 +56,30 @@ export async function processDelivery(
   try {
     envelope = decodeEnvelope(delivery.value);
   } catch (error) {
-    return deadLetterMessage(ctx, delivery, error as YadtqError);
+    return deadLetterInvalid(ctx, delivery, error as YadtqError);
   }
-  return processEnvelope(ctx, envelope, () => delivery.settle());
+  return processEnvelope(
+    ctx,
+    envelope,
+    () => delivery.settle(),
+    () => delivery.isOwned(),
+  );
 }
 
 /**
  * One task attempt, wherever it came from (a delivery, or a dead worker's task taken from
- * the store): claim (refused → skipped), run with timeout and cancel, store the outcome
- * (fenced), dead-letter a task that failed for good, then `settle`. A store or broker
- * error returns 'unsettled' without calling `settle`.
+ * the store): claim (refused → skipped; expired → dead-lettered), run with timeout and
+ * cancel, store the outcome (fenced), dead-letter a task that failed for good, then
+ * `settle`. Each step that fails is retried alone: the claim while `owned()` holds (else
+ * the next owner of the delivery claims it), the finish and the dead-letter copy until
+ * they answer, since only this worker can finish the task it holds. 'unsettled' means
+ * the worker halted (or lost the partition) before the steps were done.
  */
 export async function processEnvelope(
   ctx: ProcessorContext,
   envelope: TaskEnvelope,
   settle: () => void,
+  owned: () => boolean = () => true,
 ): Promise<Processed> {
   const fields = { taskId: envelope.id, task: envelope.name, workerId: ctx.workerId };
   const attempt = attemptKey(envelope);
@@ -75,53 +91,98 @@ export async function processEnvelope(
     return 'skipped';
   }
   ctx.claimed.add(attempt);
+  const store: StepReporter = {
+    logger: ctx.logger,
+    onSuccess: () => ctx.health.ok(),
+    onFailure: () => ctx.health.failed(),
+  };
+  const whileHeld = () => !ctx.halted();
   try {
-    const claim = await claimOrResume(ctx, envelope);
+    const claim = await retryStep(
+      'claim',
+      fields,
+      () => claimOrResume(ctx, envelope),
+      () => whileHeld() && owned(),
+      store,
+    );
+    if (claim === GAVE_UP) return 'unsettled';
     if (!claim.ok) {
-      ctx.claimed.delete(attempt);
+      if (claim.reason === 'expired') return await deadLetterExpired(ctx, envelope, settle, owned);
       ctx.logger.debug('delivery skipped', { ...fields, reason: claim.reason });
       settle();
       return 'skipped';
     }
     const definition = ctx.tasks.get(envelope.name);
     const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
-    const stored = await ctx.store.finish(envelope.id, {
-      workerId: ctx.workerId,
-      attempt: envelope.attempt,
-      now: Date.now(),
-      outcome,
-      cacheTtlMs,
-    });
-    const processed: Processed =
+    const now = Date.now();
+    const step = { workerId: ctx.workerId, attempt: envelope.attempt, now, outcome, cacheTtlMs };
+    const stored = await retryStep(
+      'finish',
+      fields,
+      () => ctx.store.finish(envelope.id, step),
+      whileHeld,
+      store,
+    );
+    if (stored === GAVE_UP) return 'unsettled';
+    let processed: Processed =
       outcome.status === 'failed' && outcome.retryAt !== undefined ? 'retrying' : outcome.status;
     if (!stored) {
-      ctx.logger.warn('outcome refused: the claim was lost', fields);
-    } else {
-      if (processed === 'failed' && outcome.status === 'failed') {
-        await deadLetterTask(
-          ctx.broker,
-          { ...claim.record, status: 'failed', error: outcome.error },
-          'exhausted',
-        );
+      // Refused: fenced off (the claim was lost), or a requested cancel ended the task.
+      const record = await ctx.store.get(envelope.id).catch(() => null);
+      if (!cancelledInstead(record, step)) {
+        ctx.logger.warn('outcome refused: the claim was lost', fields);
+        settle();
+        return 'skipped';
       }
-      report(ctx, claim.record, outcome, processed);
-      ctx.logger.info(`task ${processed}`, {
-        ...fields,
-        attempt: envelope.attempt,
-        ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
-      });
+      processed = 'cancelled';
+      report(ctx, claim.record, { status: 'cancelled' }, processed);
+      ctx.logger.info('task cancelled (a cancel was requested; its outcome discarded)', fields);
+      settle();
+      return processed;
     }
-    ctx.claimed.delete(attempt);
+    if (processed === 'failed' && outcome.status === 'failed') {
+      const failed = { ...claim.record, status: 'failed' as const, error: outcome.error };
+      const sent = await retryStep(
+        'dead-letter produce',
+        fields,
+        () => deadLetterTask(ctx.broker, failed, 'exhausted'),
+        whileHeld,
+        { logger: ctx.logger },
+      );
+      if (sent === GAVE_UP) return 'unsettled';
+    }
+    report(ctx, claim.record, outcome, processed);
+    ctx.logger.info(`task ${processed}`, {
+      ...fields,
+      attempt: envelope.attempt,
+      ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
+    });
     settle();
-    return stored ? processed : 'skipped';
+    return processed;
   } catch (error) {
-    ctx.claimed.delete(attempt);
     ctx.logger.error('task handling failed; the delivery stays unsettled', {
       ...fields,
       error: String(error),
     });
     return 'unsettled';
+  } finally {
+    ctx.claimed.delete(attempt);
   }
+}
+
+/** Whether a refused finish was a requested cancel that ended the task instead. */
+function cancelledInstead(
+  record: TaskRecord | null,
+  step: { workerId: string; attempt: number; now: number },
+): boolean {
+  return (
+    record !== null &&
+    record.status === 'cancelled' &&
+    record.cancelRequested &&
+    record.worker === step.workerId &&
+    record.attempt === step.attempt &&
+    record.finishedAt === step.now
+  );
 }
 
 /** The key of one attempt of a task in {@link ProcessorContext.claimed}. */
@@ -213,7 +274,8 @@ function report(
     );
 }
 
-async function deadLetterMessage(
+/** A message that is not a task envelope: to the dead-letter topic as it came. */
+async function deadLetterInvalid(
   ctx: ProcessorContext,
   delivery: Delivery,
   error: YadtqError,
@@ -224,29 +286,55 @@ async function deadLetterMessage(
     offset: delivery.offset,
     error: error.message,
   });
-  try {
-    await ctx.broker.produce('dead-letter', [
-      {
-        key: delivery.key ?? '',
-        value: delivery.value,
-        headers: {
-          ...delivery.headers,
-          [DLQ_HEADERS.reason]: 'invalid-message',
-          [DLQ_HEADERS.error]: error.message,
-          [DLQ_HEADERS.code]: error.code ?? 'INVALID_MESSAGE',
-          [DLQ_HEADERS.sourcePartition]: String(delivery.partition),
-          [DLQ_HEADERS.sourceOffset]: String(delivery.offset),
-          [DLQ_HEADERS.worker]: ctx.workerId,
-        },
-      },
-    ]);
-    delivery.settle();
-    return 'dead-lettered';
-  } catch (produceError) {
-    ctx.logger.error('dead-letter produce failed', {
-      workerId: ctx.workerId,
-      error: String(produceError),
-    });
-    return 'unsettled';
-  }
+  const why = {
+    reason: 'invalid-message' as const,
+    code: error.code ?? 'INVALID_MESSAGE',
+    error: error.message,
+    workerId: ctx.workerId,
+  };
+  const sent = await retryStep(
+    'dead-letter produce',
+    { workerId: ctx.workerId, partition: delivery.partition, offset: delivery.offset },
+    () => deadLetterMessage(ctx.broker, delivery, why),
+    () => !ctx.halted() && delivery.isOwned(),
+    { logger: ctx.logger },
+  );
+  if (sent === GAVE_UP) return 'unsettled';
+  delivery.settle();
+  return 'dead-lettered';
+}
+
+/**
+ * An envelope whose record ended and expired (older than the record retention): not run
+ * again, but not dropped in silence either: dead-lettered with reason `expired`.
+ */
+async function deadLetterExpired(
+  ctx: ProcessorContext,
+  envelope: TaskEnvelope,
+  settle: () => void,
+  owned: () => boolean,
+): Promise<Processed> {
+  const fields = { taskId: envelope.id, task: envelope.name, workerId: ctx.workerId };
+  ctx.logger.warn('expired task message sent to the dead-letter topic (its record is gone)', {
+    ...fields,
+    submittedAt: envelope.submittedAt,
+  });
+  const why = {
+    reason: 'expired' as const,
+    code: 'TASK_EXPIRED',
+    error: `task ${envelope.id} was submitted at ${new Date(envelope.submittedAt).toISOString()}, longer ago than the record retention; its record is gone, so it is not run again`,
+    workerId: ctx.workerId,
+    taskId: envelope.id,
+  };
+  const message = { key: envelope.id, value: encodeEnvelope(envelope), headers: {} };
+  const sent = await retryStep(
+    'dead-letter produce',
+    fields,
+    () => deadLetterMessage(ctx.broker, message, why),
+    () => !ctx.halted() && owned(),
+    { logger: ctx.logger },
+  );
+  if (sent === GAVE_UP) return 'unsettled';
+  settle();
+  return 'dead-lettered';
 }

@@ -2,6 +2,7 @@ import type { TaskContext, TaskDefinition } from '../define-task.ts';
 import { YadtqError } from '../errors.ts';
 import { type JsonValue, toJson } from '../json.ts';
 import type { TaskErrorInfo } from '../task-record.ts';
+import { capText } from '../text-limits.ts';
 import { isRetryable } from './retry-policy.ts';
 
 /** How one run ended. */
@@ -66,13 +67,19 @@ export async function runHandler(
   }
 }
 
-/** What is kept of a thrown value: message, name, code and stack when it has them. */
+/**
+ * What is kept of a thrown value: message, name, code and stack when it has them, each
+ * capped ({@link capText}: about 8 KiB), so one huge error cannot block what follows.
+ */
 export function errorInfo(error: unknown): TaskErrorInfo {
   if (error instanceof Error) {
-    const info: TaskErrorInfo = { message: error.message, name: error.name };
+    const info: TaskErrorInfo = {
+      message: capText(String(error.message)),
+      name: capText(error.name, 200),
+    };
     const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string') info.code = code;
-    if (error.stack !== undefined) info.stack = error.stack;
+    if (typeof code === 'string') info.code = capText(code, 200);
+    if (typeof error.stack === 'string') info.stack = capText(error.stack);
     return info;
   }
   let text: string;
@@ -81,5 +88,5 @@ export function errorInfo(error: unknown): TaskErrorInfo {
   } catch {
     text = String(error);
   }
-  return { message: `a non-Error value was thrown: ${text}`, name: 'NonError' };
+  return { message: capText(`a non-Error value was thrown: ${text}`), name: 'NonError' };
 }

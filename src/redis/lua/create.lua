@@ -17,7 +17,8 @@
               follow; then k items: the record's hash fields that hold a value, as
               field, value pairs
 
-    A record with a runAt (a delayed task) is also added to the scheduled set P scheduled.
+    A record with a runAt (a delayed task) is also added to the scheduled set P scheduled,
+    and it and its dedup key live until runAt plus the pending TTL.
 
     Output: one reply per task, in order:
       {'created'}
@@ -69,11 +70,20 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
   end
 
   writeRecord(taskKey, fields)
-  redis.call('PEXPIRE', taskKey, pendingTtl)
   local runAt = redis.call('HGET', taskKey, 'runAt')
   if runAt and runAt ~= '' then
+    -- A delayed task lives until it is due plus the pending TTL, however far off that is
+    -- (the delay counted on the submitter's clock, as runAt and submittedAt both are).
+    local delay = tonumber(runAt) - (tonumber(redis.call('HGET', taskKey, 'submittedAt')) or 0)
+    local ttl = string.format('%.0f', tonumber(pendingTtl) + math.max(0, delay))
     redis.call('ZADD', prefix .. 'scheduled', runAt, id)
+    redis.call('PEXPIRE', taskKey, ttl)
+    if dedup then
+      redis.call('SET', dedupKey, id, 'PX', ttl)
+    end
+    return {'created'}
   end
+  redis.call('PEXPIRE', taskKey, pendingTtl)
   if dedup then
     redis.call('SET', dedupKey, id, 'PX', pendingTtl)
   end

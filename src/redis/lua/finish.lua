@@ -20,14 +20,15 @@
       ARGV[9] '1' when the result came from the cache, else '0'
       ARGV[10] retry time (ms since the epoch) of a failure, '' for none
       ARGV[11] retention (ms) of the finished record
-      ARGV[12] pending TTL (ms) of a retrying record
+      ARGV[12] pending TTL (ms) of a retrying record, counted from its retry time
       ARGV[13] result cache TTL (ms); 0 writes no cache entry
       ARGV[14] result cache entry: {"id":…,"finishedAt":…,"result":…}
       ARGV[15] events channel, told the task id
 
     Output:
       1 when the outcome was written, or already was (the same finish sent again); 0 when
-      refused (missing, terminal, another attempt, or not held by this worker)
+      refused (missing, terminal, another attempt, or not held by this worker), or when a
+      requested cancel ended the task instead of the outcome given
 ]]
 local taskKey = KEYS[1]
 local prefix = ARGV[1]
@@ -36,7 +37,8 @@ local now = ARGV[5]
 local outcome = ARGV[6]
 
 local f = redis.call('HMGET', taskKey,
-  'status', 'attempt', 'worker', 'startedAt', 'dedupKey', 'maxAttempts', 'finishedAt')
+  'status', 'attempt', 'worker', 'startedAt', 'dedupKey', 'maxAttempts', 'finishedAt',
+  'cancelRequested')
 if f[1] ~= 'processing' or tonumber(f[2]) ~= tonumber(ARGV[4]) or f[3] ~= ARGV[3] then
   -- This very finish, sent again after its reply was lost (holdsFinish() in
   -- src/core/state-machine.ts): the worker's outcome of this attempt, stored at this time.
@@ -52,6 +54,11 @@ if f[1] ~= 'processing' or tonumber(f[2]) ~= tonumber(ARGV[4]) or f[3] ~= ARGV[3
   return 0
 end
 local heldKey = prefix .. 'held:' .. ARGV[3]
+-- A cancel answered true is never lost, even when its message missed the worker.
+local overridden = f[8] == '1' and outcome ~= 'cancelled'
+if overridden then
+  outcome = 'cancelled'
+end
 
 local startedAt = f[4]
 if not startedAt or startedAt == '' then
@@ -68,7 +75,9 @@ if outcome == 'failed' and ARGV[10] ~= '' and attempt < (tonumber(f[6]) or 0) th
   redis.call('HSET', taskKey,
     'status', 'retrying', 'attempt', num(attempt + 1), 'runAt', ARGV[10],
     'finishedAt', now, 'durationMs', durationMs, 'result', '', 'error', ARGV[8], 'cached', '0')
-  redis.call('PEXPIRE', taskKey, ARGV[12])
+  -- Kept until the retry is due plus the pending TTL, however long the backoff.
+  local wait = math.max(0, tonumber(ARGV[10]) - tonumber(now))
+  redis.call('PEXPIRE', taskKey, string.format('%.0f', tonumber(ARGV[12]) + wait))
   return 1
 end
 
@@ -99,4 +108,7 @@ if dedupKey ~= '' and outcome == 'success' and cached ~= '1' and tonumber(ARGV[1
   redis.call('SET', prefix .. 'cache:' .. dedupKey, ARGV[14], 'PX', ARGV[13])
 end
 settleTerminal(taskKey, prefix, id, dedupKey, ARGV[11], ARGV[15])
+if overridden then
+  return 0
+end
 return 1

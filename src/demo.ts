@@ -1,3 +1,5 @@
+// The `yadtq/demo` entry: the seed's four arithmetic tasks, for the CLI's default worker,
+// `yadtq demo` and trying yadtq out. They are not part of the library's main entry.
 import { defineTask } from './core/define-task.ts';
 import { YadtqError } from './core/errors.ts';
 
