@@ -133,7 +133,7 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
     const text = await yadtq(['stats'], env);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /success 6/);
-    assert.match(text.stdout, /PARTITION\s+END\s+COMMITTED\s+LAG\s+OWNER/);
+    assert.match(text.stdout, /PARTITION\s+END\s+COMMITTED\s+LAG\s+OLDEST\s+OWNER/);
     console.log(text.stdout);
 
     const failed = await yadtq(['tasks', '--status', 'failed', '--json'], env);
