@@ -52,10 +52,17 @@ export const DEFAULTS = {
   concurrency: 16,
   heartbeatIntervalMs: 1000,
   heartbeatTtlMs: 5000,
+  /**
+   * How long past the deadline of every handler running on it a stuck event loop is
+   * still taken for a busy handler; then the heartbeat watchdog ends the process.
+   */
+  hungLoopMarginMs: 5000,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
   /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */
   dashboardMaxStreams: 32,
+  /** How long an idle sandbox (of an isolated task) is kept for the next run. */
+  sandboxIdleMs: 30_000,
   /** Bound on connecting to Kafka or Redis before failing with a clear error. */
   connectTimeoutMs: 10_000,
 } as const;

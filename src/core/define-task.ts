@@ -1,3 +1,6 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getCallSites } from 'node:util';
 import { YadtqError } from './errors.ts';
 
 /** What a handler receives besides its arguments. */
@@ -23,7 +26,24 @@ export interface TaskOptions {
   backoffMs?: number;
   /** Longest retry delay in ms. Default `DEFAULTS.backoffMaxMs`. */
   backoffMaxMs?: number;
+  /**
+   * Run the handler in a sandbox instead of on the worker's event loop: `'thread'` (a
+   * worker thread) or `'process'` (a child process). A timeout or cancel then ends the
+   * sandbox, and `process.exit` or an uncaught exception inside fails only this task
+   * (SANDBOX_EXITED). The sandbox imports {@link TaskOptions.module} to find the handler,
+   * so define the task at the top level of a module without side effects. Default: none.
+   */
+  isolate?: TaskIsolation;
+  /**
+   * The module (file URL or path) that defines this task, for the sandbox to import.
+   * Default: the file that called `defineTask` (pass `import.meta.url` when the call is
+   * made from a helper in another module).
+   */
+  module?: string | URL;
 }
+
+/** Where an isolated handler runs (see {@link TaskOptions.isolate}). */
+export type TaskIsolation = 'thread' | 'process';
 
 /** A task handler: JSON args in, JSON result out. */
 export type TaskHandler<A, R> = (args: A, context: TaskContext) => R | Promise<R>;
@@ -34,6 +54,17 @@ export interface TaskDefinition<A = unknown, R = unknown> {
   readonly handler: TaskHandler<A, R>;
   readonly options: Readonly<TaskOptions>;
 }
+
+const ISOLATIONS: readonly TaskIsolation[] = ['thread', 'process'];
+
+/**
+ * Isolated definitions by module URL, then name, shared by every copy of this module in
+ * the realm: a sandbox imports the defining module and finds its definition here.
+ */
+const REGISTRY = Symbol.for('yadtq.isolatedTasks');
+const realm = globalThis as { [REGISTRY]?: Map<string, Map<string, TaskDefinition>> };
+realm[REGISTRY] ??= new Map();
+const ISOLATED = realm[REGISTRY];
 
 const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -71,5 +102,46 @@ export function defineTask<A, R>(
       );
     }
   }
-  return Object.freeze({ name, handler, options: Object.freeze({ ...options }) });
+  if (options.isolate === undefined) {
+    return Object.freeze({ name, handler, options: Object.freeze({ ...options }) });
+  }
+  if (!ISOLATIONS.includes(options.isolate)) {
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `task "${name}": isolate must be 'thread' or 'process', got ${JSON.stringify(options.isolate)}`,
+    );
+  }
+  const module = moduleUrl(name, options.module);
+  const definition = Object.freeze({
+    name,
+    handler,
+    options: Object.freeze({ ...options, module }),
+  });
+  const named = ISOLATED.get(module) ?? new Map<string, TaskDefinition>();
+  ISOLATED.set(module, named.set(name, definition as TaskDefinition));
+  return definition;
+}
+
+/** The isolated definition `name` that `module` (a URL as stored in its options) made. */
+export function isolatedDefinition(module: string, name: string): TaskDefinition | undefined {
+  return ISOLATED.get(module)?.get(name);
+}
+
+function moduleUrl(name: string, given: string | URL | undefined): string {
+  if (given instanceof URL) return given.href;
+  if (typeof given === 'string' && given !== '') {
+    return given.startsWith('file:') ? new URL(given).href : pathToFileURL(given).href;
+  }
+  if (given !== undefined) {
+    throw new YadtqError('INVALID_OPTION', `task "${name}": module must be a file URL or path`);
+  }
+  // The first frame outside this file is the caller of defineTask.
+  const caller = getCallSites().find((site) => site.scriptName !== import.meta.url)?.scriptName;
+  if (caller === undefined || !(caller.startsWith('file:') || isAbsolute(caller))) {
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `task "${name}": cannot tell which module defines it; pass { module: import.meta.url }`,
+    );
+  }
+  return caller.startsWith('file:') ? caller : pathToFileURL(caller).href;
 }

@@ -15,7 +15,11 @@ export type ErrorCode =
   | 'BROKER_UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
   | 'CLOSED'
-  | 'WORKER_LOST';
+  | 'WORKER_LOST'
+  /** An isolated handler's sandbox ended while running it (process.exit, an uncaught exception, a crash). */
+  | 'SANDBOX_EXITED'
+  /** A sandbox could not import the module of an isolated task, or that module does not define it. */
+  | 'SANDBOX_LOAD_FAILED';
 
 /** The one error class yadtq throws: a stable `code`, and whether trying again may help. */
 export class YadtqError extends Error {

@@ -25,7 +25,9 @@ export type RefusalReason =
   | 'held'
   | 'not-holder'
   | 'not-waiting'
-  | 'not-retryable';
+  | 'not-retryable'
+  /** A requeue found the holder's heartbeat alive again (a store check, not a decide() rule). */
+  | 'alive';
 
 /** The result of {@link decide}: the next record, or why nothing changes. */
 export type Transition = { ok: true; record: TaskRecord } | { ok: false; reason: RefusalReason };

@@ -127,7 +127,8 @@ export interface MonitorStore {
   heldBy(workerId: string): Promise<string[]>;
   /**
    * The reaper's step for one task of dead worker `workerId` (state-machine event
-   * `requeue`). A task back in `queued` is also offered through {@link takeRecovered}.
+   * `requeue`), refused `alive` when its heartbeat is alive again (checked in the same
+   * atomic step). A task back in `queued` is also offered through {@link takeRecovered}.
    */
   requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition>;
   /**

@@ -19,6 +19,8 @@ import {
 } from './worker/process-delivery.ts';
 import { RecoveryPoller } from './worker/recovery-poller.ts';
 import { checkTopicRetention } from './worker/retention-check.ts';
+import { RunAlone } from './worker/run-alone.ts';
+import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
 
 /** Options of {@link TaskWorker}. */
 export interface TaskWorkerOptions {
@@ -35,6 +37,13 @@ export interface TaskWorkerOptions {
   heartbeatIntervalMs?: number;
   /** Default `DEFAULTS.heartbeatTtlMs`. */
   heartbeatTtlMs?: number;
+  /**
+   * Beat from a watchdog thread where the store offers one (Redis), so a busy handler
+   * cannot stop the heartbeat, and end the process when the event loop hangs. Default true.
+   */
+  watchdog?: boolean;
+  /** See `DEFAULTS.hungLoopMarginMs`. */
+  hungLoopMarginMs?: number;
   /** Where outcomes are reported for monitoring. Default: nowhere. */
   stats?: StatsRecorder;
   /** How long {@link TaskWorker.stop} lets running tasks finish. Default 10 s. */
@@ -126,6 +135,10 @@ export class TaskWorker {
       stats: options.stats,
       running: new Map(),
       claimed: new Set(),
+      sandboxes: new SandboxPool(),
+      runAlone: new RunAlone(
+        (options.monitor || undefined)?.maxWorkerLosses ?? DEFAULTS.maxWorkerLosses,
+      ),
       health: this.#health,
       halted: () => this.#halted,
     };
@@ -134,6 +147,12 @@ export class TaskWorker {
       describe: () => this.info(),
       intervalMs,
       ttlMs: this.#heartbeatTtlMs,
+      watchdog: options.watchdog ?? true,
+      hungLoopMarginMs: whole(
+        'hungLoopMarginMs',
+        options.hungLoopMarginMs ?? DEFAULTS.hungLoopMarginMs,
+        0,
+      ),
       logger: this.#logger,
       health: this.#health,
     });
@@ -144,13 +163,14 @@ export class TaskWorker {
       running: this.#context.running,
       logger: this.#logger,
     });
+    this.#context.clock = this.#heartbeat.clock;
     this.#recovery = new RecoveryPoller({
       workerId: this.id,
       store: this.#store,
       intervalMs: DEFAULTS.recoveryPollMs,
       leaseMs: DEFAULTS.recoveryLeaseMs,
       freeSlots: () =>
-        this.#state === 'running' && this.#health.reachable()
+        this.#state === 'running' && this.#health.reachable() && !this.#context.runAlone?.closed
           ? this.#concurrency - this.#inFlight
           : 0,
       // Taken from the store, not delivered: there is no offset to settle.
@@ -278,6 +298,7 @@ export class TaskWorker {
     // One last beat publishes the final counters; deregistering then marks the worker gone.
     await this.#heartbeat.beat();
     await this.#store.deregisterWorker(this.id).catch(() => {});
+    this.#context.sandboxes?.close();
   }
 
   /** Waits for running tasks to end, until `deadline` (ms since the epoch). */
@@ -306,7 +327,7 @@ export class TaskWorker {
         await this.#health.whenReachable(() => this.#state !== 'running');
         if (this.#state !== 'running') continue;
         this.#track(processDelivery(this.#context, delivery));
-        while (this.#inFlight >= this.#concurrency) {
+        while (this.#inFlight >= this.#concurrency || this.#context.runAlone?.closed) {
           await new Promise<void>((resolve) => {
             this.#slotFreed = resolve;
           });

@@ -254,6 +254,7 @@ export class MemoryStore implements Store, MonitorStore {
   }
 
   async requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition> {
+    if (this.#heartbeats.get(workerId) !== undefined) return { ok: false, reason: 'alive' };
     this.#held.get(workerId)?.delete(id);
     const transition = this.#step(id, { type: 'requeue', workerId, now, maxLosses });
     if (transition.ok && transition.record.status === 'queued') this.#recovering.set(id, now);

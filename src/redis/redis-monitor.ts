@@ -38,6 +38,7 @@ export class RedisMonitor implements MonitorStore {
     const reply = await run(() =>
       scripts.yadtqRequeue(
         key('task', id),
+        key('worker', workerId),
         options.prefix,
         id,
         workerId,

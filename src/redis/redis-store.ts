@@ -14,6 +14,7 @@ import type {
 import type { TaskRecord } from '../core/task-record.ts';
 import { recordFromEnvelope } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
+import type { Watchdog, WatchdogConfig, WatchdogStore } from '../core/worker/watchdog.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
 import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
@@ -25,6 +26,7 @@ import {
   recordToArgs,
 } from './record-codec.ts';
 import { RedisMonitor } from './redis-monitor.ts';
+import { startRedisWatchdog } from './redis-watchdog.ts';
 import { RedisWorkers } from './redis-workers.ts';
 import { defineScripts, type ScriptCommands } from './scripts.ts';
 import { TaskEvents } from './task-events.ts';
@@ -38,7 +40,7 @@ const CREATE_BATCH = 100;
  * and ids of running tasks to cancel on `<prefix>cancel`. The monitor's part lives in
  * {@link RedisMonitor}, the worker registry in {@link RedisWorkers}.
  */
-export class RedisStore implements Store, MonitorStore {
+export class RedisStore implements Store, MonitorStore, WatchdogStore {
   readonly #options: ResolvedRedisStoreOptions;
   readonly #redis: Redis;
   readonly #scripts: ScriptCommands;
@@ -239,6 +241,15 @@ export class RedisStore implements Store, MonitorStore {
 
   registerWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
     return this.#workers.register(info, ttlMs);
+  }
+
+  /** Beats from a worker thread with a connection of its own (see `WatchdogStore`). */
+  startWatchdog(config: WatchdogConfig): Watchdog | undefined {
+    const keys = {
+      heartbeatKey: this.#key('worker', config.info.id),
+      workersKey: this.#key('workers'),
+    };
+    return startRedisWatchdog(this.#options, keys, config);
   }
 
   heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {

@@ -29,7 +29,10 @@ const lua = (file: string): string =>
 const TASK_LIB = lua('lib/task.lua');
 
 const script = (numberOfKeys: number, file: string) => ({ numberOfKeys, lua: lua(file) });
-const taskScript = (file: string) => ({ numberOfKeys: 1, lua: `${TASK_LIB}\n${lua(file)}` });
+const taskScript = (file: string, numberOfKeys = 1) => ({
+  numberOfKeys,
+  lua: `${TASK_LIB}\n${lua(file)}`,
+});
 
 const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string }> = {
   // A batch of tasks: the caller passes the number of keys first.
@@ -43,7 +46,7 @@ const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string
   yadtqHeartbeat: script(2, 'heartbeat.lua'),
   yadtqLead: script(1, 'lead.lua'),
   yadtqResign: script(1, 'resign.lua'),
-  yadtqRequeue: taskScript('requeue.lua'),
+  yadtqRequeue: taskScript('requeue.lua', 2),
   yadtqDue: script(1, 'due.lua'),
   yadtqPromote: taskScript('promote.lua'),
   yadtqTakeRecovered: script(1, 'take-recovered.lua'),

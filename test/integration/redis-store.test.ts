@@ -935,3 +935,22 @@ test('createMany: in order across script calls, a later record sees the earlier 
     assert.deepEqual(await s.createMany([], DEDUP), []);
   }
 });
+
+test('requeue re-checks the holder heartbeat in the same step: alive again, nothing is moved (both stores)', async (t) => {
+  const { store } = await setup(t);
+  const memory = new MemoryStore();
+  t.after(() => memory.close());
+  for (const s of [store, memory] as Array<Store & MonitorStore>) {
+    const r = record({ dedupKey: null });
+    await s.create(r, DEDUP);
+    await s.registerWorker(worker('w-busy'), 10_000);
+    await claimed(s, r, 'w-busy', T0);
+    // The reaper saw the key expired; the watchdog beat again before the requeue ran.
+    assert.deepEqual(await s.requeue(r.id, 'w-busy', T0 + 1, 3), { ok: false, reason: 'alive' });
+    assert.deepEqual(await s.heldBy('w-busy'), [r.id]);
+    assert.equal((await s.get(r.id))?.status, 'processing');
+    await s.deregisterWorker('w-busy');
+    const requeued = await s.requeue(r.id, 'w-busy', T0 + 2, 3);
+    assert.equal(requeued.ok && requeued.record.status, 'queued');
+  }
+});

@@ -1,11 +1,21 @@
 import type { Logger } from '../logger.ts';
 import type { Store, WorkerInfo } from '../store.ts';
+import { LoopClock } from './loop-clock.ts';
+import { offersWatchdog, type Watchdog } from './watchdog.ts';
+
+/** How often the main loop marks that it runs, for the watchdog. */
+const TICK_MS = 100;
+
 import type { StoreHealth } from './health.ts';
 
 /**
- * Refreshes the worker's heartbeat key every interval, carrying its counters. A failed
- * beat is logged and retried at the next tick: the key's TTL, not one beat, decides
- * whether the worker counts as alive.
+ * Refreshes the worker's heartbeat key every interval, carrying its counters. Where the
+ * store offers a watchdog (Redis), the beats come from a thread of its own, so a handler
+ * that keeps the event loop busy within its time limit does not make the worker look
+ * dead, and a loop hung past every limit ends the process (see `WatchdogStore`); the main
+ * loop then only hands over fresh counters. Otherwise the beats are sent from the loop.
+ * A failed beat is logged and retried at the next tick: the key's TTL, not one beat,
+ * decides whether the worker counts as alive.
  */
 export class Heartbeat {
   #store: Store;
@@ -13,8 +23,12 @@ export class Heartbeat {
   #intervalMs: number;
   #ttlMs: number;
   #logger: Logger;
+  #watch: boolean;
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> = Promise.resolve();
+  #watchdog: Watchdog | undefined;
+  /** Kept current by the main loop; the worker reports in-loop handler runs to it. */
+  readonly clock: LoopClock;
   #health: Pick<StoreHealth, 'ok' | 'failed'> | undefined;
 
   constructor(options: {
@@ -22,6 +36,10 @@ export class Heartbeat {
     describe: () => WorkerInfo;
     intervalMs: number;
     ttlMs: number;
+    /** How long past every running handler's deadline a stuck loop counts as hung. */
+    hungLoopMarginMs: number;
+    /** False: always beat from the main loop. */
+    watchdog: boolean;
     logger: Logger;
     /** Told of each beat's answer or failure (whether the store is reachable). */
     health?: Pick<StoreHealth, 'ok' | 'failed'>;
@@ -32,15 +50,34 @@ export class Heartbeat {
     this.#intervalMs = options.intervalMs;
     this.#ttlMs = options.ttlMs;
     this.#logger = options.logger;
+    this.#watch = options.watchdog;
+    this.clock = new LoopClock(options.hungLoopMarginMs);
   }
 
   start(): void {
+    if (this.#watch && offersWatchdog(this.#store)) {
+      this.clock.start(TICK_MS);
+      this.#watchdog = this.#store.startWatchdog({
+        info: this.#describe(),
+        intervalMs: this.#intervalMs,
+        ttlMs: this.#ttlMs,
+        clock: this.clock.buffer,
+        onBeat: (error) => this.#beaten(error),
+        onFailure: (error) => this.#fallBack(error),
+      });
+    }
     this.#timer = setInterval(() => {
-      this.#beating = this.beat();
+      if (this.#watchdog) this.#watchdog.publish(this.#describe());
+      else this.#beating = this.beat();
     }, this.#intervalMs);
   }
 
-  /** Sends one heartbeat now. */
+  /** Whether the beats come from a watchdog thread. */
+  get offLoop(): boolean {
+    return this.#watchdog !== undefined;
+  }
+
+  /** Sends one heartbeat now, from the main loop. */
   async beat(): Promise<void> {
     const info = this.#describe();
     try {
@@ -54,6 +91,26 @@ export class Heartbeat {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    this.clock.stop();
+    await this.#watchdog?.stop();
+    this.#watchdog = undefined;
     await this.#beating;
+  }
+
+  #beaten(error: string | undefined): void {
+    if (error === undefined) {
+      this.#health?.ok();
+      return;
+    }
+    this.#health?.failed();
+    this.#logger.warn('heartbeat failed', { workerId: this.#describe().id, error });
+  }
+
+  #fallBack(error: Error): void {
+    this.#logger.error('heartbeat watchdog failed: beating from the event loop', {
+      error: String(error),
+    });
+    this.#watchdog = undefined;
+    this.clock.stop();
   }
 }

@@ -10,8 +10,11 @@ import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
 import { fillFromDefinition } from '../unset-options.ts';
 import type { StoreHealth } from './health.ts';
+import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
+import type { RunAlone } from './run-alone.ts';
 import { errorInfo, runHandler } from './run-handler.ts';
+import type { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { GAVE_UP, retryStep, type StepReporter } from './step-retry.ts';
 
 /** What the processor needs from its worker. */
@@ -26,6 +29,12 @@ export interface ProcessorContext {
   running: Map<string, AbortController>;
   /** Attempts this worker is claiming, or claimed and has not finished ({@link attemptKey}). */
   claimed: Set<string>;
+  /** Where isolated tasks (`TaskOptions.isolate`) run; without it they run in-loop. */
+  sandboxes?: SandboxPool;
+  /** Runs a task one loss from WORKER_LOST alone on this worker; without it, as any other. */
+  runAlone?: RunAlone;
+  /** Told of every handler run on this event loop, for the heartbeat watchdog. */
+  clock?: Pick<LoopClock, 'started' | 'ended'>;
   /** Told of every store step's answer or failure: whether the worker can take work. */
   health: Pick<StoreHealth, 'ok' | 'failed'>;
   /** True once the worker gave up (its stop's grace period is over): failing steps stop retrying. */
@@ -113,7 +122,13 @@ export async function processEnvelope(
       return 'skipped';
     }
     const definition = ctx.tasks.get(envelope.name);
-    const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
+    const running = () => run(ctx, claim.record, claim.cachedResult, definition);
+    const alone =
+      ctx.runAlone?.needs(claim.record.losses) === true &&
+      definition?.options.isolate === undefined;
+    const { outcome, cacheTtlMs } = alone
+      ? await ctx.runAlone!.run(() => ctx.claimed.size - 1, running)
+      : await running();
     const now = Date.now();
     const step = { workerId: ctx.workerId, attempt: envelope.attempt, now, outcome, cacheTtlMs };
     const stored = await retryStep(
@@ -230,13 +245,16 @@ async function run(
   ctx.running.set(record.id, cancel);
   try {
     const context = { taskId: record.id, attempt: record.attempt, workerId: ctx.workerId };
-    const result = await runHandler(
+    const isolated = definition.options.isolate !== undefined && ctx.sandboxes !== undefined;
+    const runner = isolated ? ctx.sandboxes!.run.bind(ctx.sandboxes) : runHandler;
+    if (!isolated) ctx.clock?.started(attemptKey(record), record.timeoutMs);
+    const result = await runner(
       definition,
       record.args,
       context,
       record.timeoutMs,
       cancel.signal,
-    );
+    ).finally(() => ctx.clock?.ended(attemptKey(record)));
     if (result.status !== 'failed')
       return { outcome: result, cacheTtlMs: definition.options.cacheTtlMs ?? 0 };
     const outcome: TaskOutcome = { status: 'failed', error: result.error };

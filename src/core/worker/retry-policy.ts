@@ -3,7 +3,12 @@ import type { TaskDefinition } from '../define-task.ts';
 import { isYadtqError } from '../errors.ts';
 
 /** Errors that another attempt cannot fix. */
-const FINAL_CODES = new Set(['UNKNOWN_TASK', 'INVALID_ARGS', 'INVALID_RESULT']);
+const FINAL_CODES = new Set([
+  'UNKNOWN_TASK',
+  'INVALID_ARGS',
+  'INVALID_RESULT',
+  'SANDBOX_LOAD_FAILED',
+]);
 
 /** Whether a thrown value may be retried: not a NonRetryableError, not a bad-input error. */
 export function isRetryable(error: unknown): boolean {

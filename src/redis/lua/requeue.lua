@@ -1,6 +1,8 @@
 --[[
   The reaper's step for one task of a dead worker (the requeue rule of decide() in
-  src/core/state-machine.ts). The task always leaves the dead worker's held set. If that
+  src/core/state-machine.ts). If the worker's heartbeat key exists again (it beat after
+  the reaper listed it as dead), nothing changes: refused 'alive'. Otherwise the task
+  always leaves the dead worker's held set. If that
   worker still holds it, the loss is counted and the task goes back to `queued` for the
   caller to produce again (and in the recovering set P recovering, score now, where live
   workers take it from without waiting for Kafka), or ends: `cancelled` when its cancel was requested, `failed`
@@ -8,6 +10,7 @@
 
     Input:
       KEYS[1] task key             P task:<id>
+      KEYS[2] heartbeat key        P worker:<dead worker id>
 
       ARGV[1] key prefix P, for the held set, the dedup key, the scheduled and recovering sets
       ARGV[2] task id
@@ -19,7 +22,7 @@
       ARGV[8] events channel, told the id of a task that ended
 
     Output:
-      {'refused', reason}            reason: 'missing', 'terminal' or 'not-holder'
+      {'refused', reason}            reason: 'alive', 'missing', 'terminal' or 'not-holder'
       {'ok', field, value, ...}      the new record
 ]]
 local taskKey = KEYS[1]
@@ -28,6 +31,9 @@ local id = ARGV[2]
 local workerId = ARGV[3]
 local now = ARGV[4]
 
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return refused('alive')
+end
 redis.call('SREM', prefix .. 'held:' .. workerId, id)
 
 local f = redis.call('HMGET', taskKey,
