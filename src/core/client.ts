@@ -4,15 +4,20 @@ import type { TaskDefinition } from './define-task.ts';
 import { encodeEnvelope, envelopeOf, type TaskEnvelope } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
-import { dedupKeyOf, type JsonValue, toJson } from './json.ts';
+import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
 import type { Store } from './store.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
+import { UNSET_OPTIONS, type UnsetOption } from './unset-options.ts';
 
 /** Options of {@link TaskClient}. */
 export interface TaskClientOptions {
   broker: Broker;
   store: Store;
-  /** Default time limit of a task run, in ms. Default `DEFAULTS.timeoutMs`. */
+  /**
+   * Time limit of a task run, in ms, when neither the submit nor a definition names one
+   * (a worker's definition of a task submitted by name comes first). Default
+   * `DEFAULTS.timeoutMs`.
+   */
   timeoutMs?: number;
   /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1,000,000). */
   maxPayloadBytes?: number;
@@ -22,15 +27,25 @@ export interface TaskClientOptions {
 export interface SubmitOptions {
   /** Time limit of the run, in ms (overrides the definition's). */
   timeoutMs?: number;
-  /** Explicit dedup key (instead of name + canonical args). */
+  /**
+   * Explicit dedup key (instead of name + canonical args), of this task name: another
+   * task name with the same key is another task, with its own cache entry.
+   */
   dedupKey?: string;
-  /** Share an identical in-flight task. Default: the definition's, else true. */
+  /**
+   * Share an identical in-flight task. Default: the definition's, else true. Decided at
+   * submit: a task submitted by name shares (and may be answered from the cache) unless
+   * the submit says otherwise, whatever the worker's definition says.
+   */
   dedup?: boolean;
   /** May be answered from the result cache. Default true. */
   cache?: boolean;
   /** Kafka key: tasks with the same key keep their order. Default: the task id. */
   partitionKey?: string;
-  /** Attempts (1 = no retry). Default: the definition's, else `DEFAULTS.maxAttempts`. */
+  /**
+   * Attempts (1 = no retry). Default: the definition's (for a task submitted by name, the
+   * definition of the worker that runs it), else `DEFAULTS.maxAttempts`.
+   */
   maxAttempts?: number;
   /** Run no earlier than this many ms from now (held in the scheduled set until due). */
   delayMs?: number;
@@ -91,6 +106,15 @@ export class TaskClient {
     if (typeof name !== 'string' || name.length === 0)
       throw new YadtqError('INVALID_ARGS', 'task name must be a non-empty string');
     const definition = typeof task === 'string' ? undefined : task.options;
+    if (
+      options.dedupKey !== undefined &&
+      !(typeof options.dedupKey === 'string' && options.dedupKey)
+    )
+      throw new YadtqError('INVALID_OPTION', 'dedupKey must be a non-empty string');
+    // What neither the submit nor the definition sets: the worker's definition decides.
+    const unset: UnsetOption[] = UNSET_OPTIONS.filter(
+      (option) => options[option] === undefined && definition?.[option] === undefined,
+    );
     const timeoutMs = positive(
       'timeoutMs',
       options.timeoutMs ?? definition?.timeoutMs ?? this.#timeoutMs,
@@ -123,8 +147,12 @@ export class TaskClient {
         attempt: 1,
         maxAttempts,
         timeoutMs,
-        dedupKey: options.dedupKey ?? dedupKeyOf(name, json),
+        dedupKey:
+          options.dedupKey === undefined
+            ? dedupKeyOf(name, json)
+            : explicitDedupKey(name, options.dedupKey),
         submittedAt: now,
+        ...(unset.length > 0 ? { unset } : {}),
       };
       return { envelope, message: encodeEnvelope(envelope) };
     });

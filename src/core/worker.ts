@@ -18,6 +18,7 @@ import {
   processEnvelope,
 } from './worker/process-delivery.ts';
 import { RecoveryPoller } from './worker/recovery-poller.ts';
+import { checkTopicRetention } from './worker/retention-check.ts';
 import { RunAlone } from './worker/run-alone.ts';
 import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
 
@@ -227,6 +228,7 @@ export class TaskWorker {
       throw error;
     }
     this.#loop = this.#consume(this.#subscription);
+    await checkTopicRetention(this.#context.broker, this.#logger, this.id);
     const tasks = [...this.#context.tasks.keys()];
     this.#logger.info('worker started', {
       workerId: this.id,

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { StatsRecorder } from '../stats.ts';
 import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
+import { fillFromDefinition } from '../unset-options.ts';
 import type { StoreHealth } from './health.ts';
 import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
@@ -208,7 +209,9 @@ export function attemptKey(envelope: Pick<TaskEnvelope, 'id' | 'attempt'>): stri
  * task is run rather than skipped and left held forever.
  */
 async function claimOrResume(ctx: ProcessorContext, envelope: TaskEnvelope): Promise<ClaimOutcome> {
-  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now());
+  // A task submitted by name runs with this worker's definition of it (written by the claim).
+  const fill = fillFromDefinition(envelope.unset, ctx.tasks.get(envelope.name)?.options);
+  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), fill);
   if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =
