@@ -28,8 +28,8 @@ export function parseListenAddress(text: string): { host: string; port: number }
 /**
  * Serves `render()` as Prometheus text at `/metrics`, and with `health` the probes
  * `/healthz` (200 while the worker is live, else 503) and `/readyz` (200 while it takes
- * work, else 503), each answering its {@link WorkerHealthReport} as JSON. Every route is
- * behind the same lock as the dashboard ({@link HttpGuard}): without a token only
+ * work, else 503), each answering its {@link WorkerHealthReport} as JSON. The probes are
+ * open; `/metrics` is behind the same lock as the dashboard ({@link HttpGuard}): without a token only
  * requests sent to a loopback name, the bound address or an allowed host; with one,
  * every request needs it.
  * @throws YadtqError INVALID_OPTION for a host other than loopback without a token.
@@ -61,21 +61,23 @@ export async function serveMetrics(options: {
     port: () => (server.address() as AddressInfo | null)?.port ?? -1,
   });
   const server: Server = createServer((request, response) => {
-    const refusal = guard.check(request);
-    if (refusal !== null) {
-      request.resume();
-      refuse(response, refusal, false);
-      return;
-    }
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
     const read = request.method === 'GET' || request.method === 'HEAD';
     const { health } = options;
+    // The probes answer before the lock: a supervisor or a kubelet calls them by the pod's
+    // address and without a token, and they tell no task data, only live/ready and why.
     if (read && health !== undefined && (path === '/healthz' || path === '/readyz')) {
       const report = health();
       const up = path === '/healthz' ? report.live : report.ready;
       response
         .writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
         .end(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    const refusal = guard.check(request);
+    if (refusal !== null) {
+      request.resume();
+      refuse(response, refusal, false);
       return;
     }
     if (path !== '/metrics' || !read) {
