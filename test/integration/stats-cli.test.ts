@@ -88,11 +88,12 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
     } finally {
       await backend.close();
     }
-    // Outcomes are recorded just after they are stored, and offsets committed every 200 ms.
+    // Outcomes are recorded just after they are stored, offsets committed every 200 ms, and
+    // `processing` is what the heartbeats (one a second) last published.
     let view: Overview | undefined;
     await until(async () => {
       view = await stats();
-      return view.status.success === 6 && view.lag?.total === 0;
+      return view.status.success === 6 && view.lag?.total === 0 && view.status.processing === 0;
     }, 20_000);
     assert.ok(view);
     assert.deepEqual(view.status, {
