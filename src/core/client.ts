@@ -6,6 +6,7 @@ import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
 import type { Store } from './store.ts';
+import { SubmitQueue } from './submit-queue.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
 import { UNSET_OPTIONS, type UnsetOption } from './unset-options.ts';
 
@@ -73,12 +74,14 @@ export class TaskClient {
   #store: Store;
   #timeoutMs: number;
   #maxPayloadBytes: number;
+  #submits: SubmitQueue;
 
   constructor(options: TaskClientOptions) {
     if (!options?.broker || !options.store)
       throw new YadtqError('INVALID_OPTION', 'TaskClient needs a broker and a store');
     this.#broker = options.broker;
     this.#store = options.store;
+    this.#submits = new SubmitQueue(options.store, options.broker);
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
     this.#maxPayloadBytes = positive(
       'maxPayloadBytes',
@@ -86,7 +89,10 @@ export class TaskClient {
     );
   }
 
-  /** Submits one task; resolves once it is durably queued (or answered by dedup or cache). */
+  /**
+   * Submits one task; resolves once it is durably queued (or answered by dedup or cache).
+   * Submits made in the same tick are written together (one create per 100, one produce).
+   */
   async submit<A, R>(
     task: TaskRef<A, R>,
     args: A,
@@ -96,7 +102,7 @@ export class TaskClient {
     return handle!;
   }
 
-  /** Submits many tasks of one kind, produced to the broker in one batch. */
+  /** Submits many tasks of one kind, produced to the broker in one batch (with this tick's other submits). */
   async submitMany<A, R>(
     task: TaskRef<A, R>,
     argsList: readonly A[],
@@ -157,40 +163,26 @@ export class TaskClient {
       return { envelope, message: encodeEnvelope(envelope) };
     });
 
-    const handles: TaskHandle<R>[] = [];
-    const toProduce: Array<{ envelope: TaskEnvelope; message: string }> = [];
-    // In as few round trips as the store can; each create stays atomic on its own.
-    const outcomes = await this.#store.createMany(
-      prepared.map(({ envelope }) => ({ ...recordFromEnvelope(envelope), runAt })),
-      { dedup, useCache },
-    );
-    for (const [index, { envelope, message }] of prepared.entries()) {
-      const outcome = outcomes[index]!;
-      if (outcome.kind === 'duplicate') {
-        handles.push({ id: outcome.id, status: 'queued', deduplicated: true, cached: false });
-      } else if (outcome.kind === 'cached') {
-        handles.push({ id: envelope.id, status: 'success', deduplicated: false, cached: true });
-      } else {
-        handles.push({ id: envelope.id, status: 'queued', deduplicated: false, cached: false });
+    // With every other submit of this tick: one create per 100 records, one produce.
+    const outcomes = await this.#submits.add(
+      prepared.map(({ envelope, message }) => ({
+        record: { ...recordFromEnvelope(envelope), runAt },
+        message,
+        key: options.partitionKey ?? envelope.id,
+        dedup,
+        useCache,
         // A delayed task waits in the store's scheduled set; the monitor produces it when due.
-        if (runAt === null) toProduce.push({ envelope, message });
-      }
-    }
-    if (toProduce.length > 0) {
-      try {
-        await this.#broker.produce(
-          'tasks',
-          toProduce.map(({ envelope, message }) => ({
-            key: options.partitionKey ?? envelope.id,
-            value: message,
-          })),
-        );
-      } catch (error) {
-        // Not queued: remove the records so dedup does not point at tasks that will never run.
-        await Promise.allSettled(toProduce.map(({ envelope }) => this.#store.discard(envelope.id)));
-        throw error;
-      }
-    }
+        produce: runAt === null,
+      })),
+    );
+    const handles = prepared.map(({ envelope }, index): TaskHandle<R> => {
+      const outcome = outcomes[index]!;
+      if (outcome.kind === 'duplicate')
+        return { id: outcome.id, status: 'queued', deduplicated: true, cached: false };
+      if (outcome.kind === 'cached')
+        return { id: envelope.id, status: 'success', deduplicated: false, cached: true };
+      return { id: envelope.id, status: 'queued', deduplicated: false, cached: false };
+    });
     return handles;
   }
 
