@@ -1,6 +1,7 @@
 import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Logger } from '../logger.ts';
+import { withDefaults } from '../options.ts';
 import type { MonitorStore, Store } from '../store.ts';
 import { reapDeadWorkers } from './reaper.ts';
 import { produceDueTasks } from './scheduler.ts';
@@ -54,13 +55,14 @@ export class Monitor {
   #failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MonitorOptions) {
-    this.#options = {
+    const defaults: Required<MonitorOptions> = {
+      ...options,
       intervalMs: DEFAULTS.monitorIntervalMs,
       leaderTtlMs: DEFAULTS.leaderTtlMs,
       maxWorkerLosses: DEFAULTS.maxWorkerLosses,
       reapGraceMs: DEFAULTS.heartbeatTtlMs,
-      ...options,
     };
+    this.#options = withDefaults(defaults, options);
   }
 
   start(): void {
