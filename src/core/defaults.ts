@@ -57,6 +57,10 @@ export const DEFAULTS = {
    * still taken for a busy handler; then the heartbeat watchdog ends the process.
    */
   hungLoopMarginMs: 5000,
+  /** How often a worker writes the outcome stats it buffered (one call per interval). */
+  statsFlushMs: 1000,
+  /** Buffered outcomes that make a worker write its stats before the interval is up. */
+  statsMaxBuffered: 1000,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
   /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */
