@@ -3,6 +3,7 @@ export const USAGE = `yadtq — a distributed task queue on Kafka and Redis
 
 Usage:
   yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]
+               [--metrics-token <secret>] [--allowed-host <name>]…
   yadtq submit <task> [<json-args>] [--wait] [--timeout <ms>] [--wait-timeout <ms>]
                [--dedup-key <key>] [--no-dedup] [--no-cache] [--partition-key <key>]
                [--max-attempts N] [--delay <ms>]
@@ -13,7 +14,7 @@ Usage:
   yadtq workers [--json]
   yadtq stats [--json]
   yadtq tasks [--status success|failed|retrying|cancelled] [--limit N] [--json]
-  yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token <secret>]
+  yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token <secret>] [--allowed-host <name>]…
   yadtq demo [--kafka] [--redis]
   yadtq help
 

@@ -1,8 +1,10 @@
 import type { TaskErrorInfo, TaskOutcome, TaskRecord } from './task-record.ts';
+import type { OptionFill } from './unset-options.ts';
 
 /** Something that happens to a task; the store applies it atomically through {@link decide}. */
 export type TaskEvent =
-  | { type: 'claim'; workerId: string; attempt: number; now: number }
+  /** `fill`: the definition's values of options the submitter left unset, written now. */
+  | { type: 'claim'; workerId: string; attempt: number; now: number; fill?: OptionFill }
   | { type: 'finish'; workerId: string; attempt: number; now: number; outcome: TaskOutcome }
   /** A user cancels: waiting tasks end at once, a running one is asked to stop. */
   | { type: 'cancel'; now: number }
@@ -135,7 +137,7 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
       return {
         ok: true,
         record: {
-          ...record,
+          ...filled(record, event.fill),
           status: 'processing',
           worker: event.workerId,
           startedAt: event.now,
@@ -175,6 +177,13 @@ export function holdsFinish(
   if (record.status === 'retrying')
     return step.status === 'failed' && record.attempt === step.attempt + 1;
   return record.status === step.status && record.attempt === step.attempt;
+}
+
+/** The record with the definition's values of its unset options (the marks then go). */
+function filled(record: TaskRecord, fill: OptionFill | undefined): TaskRecord {
+  if (fill === undefined) return record;
+  const { unset: _written, ...rest } = record;
+  return { ...rest, ...fill };
 }
 
 /** Ends a task that was not finished by its worker (cancelled, or lost with its workers). */

@@ -2,6 +2,7 @@ import type { TaskEnvelope } from './envelope.ts';
 import type { JsonValue } from './json.ts';
 import type { RefusalReason, Transition } from './state-machine.ts';
 import type { TaskOutcome, TaskRecord } from './task-record.ts';
+import type { OptionFill } from './unset-options.ts';
 
 /** What {@link Store.create} did with a new task. */
 export type CreateOutcome =
@@ -72,9 +73,16 @@ export interface Store {
   /**
    * Claims the attempt in `envelope` for `workerId`, creating the record if missing, unless
    * the envelope is older than the record retention ({@link isExpired}): its record ended
-   * and expired, so it is refused as `expired` rather than made anew and run again.
+   * and expired, so it is refused as `expired` rather than made anew and run again. A
+   * `fill` (the definition's values of the options the submitter left unset) is written
+   * into the record by the same step.
    */
-  claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome>;
+  claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    fill?: OptionFill,
+  ): Promise<ClaimOutcome>;
   /**
    * Writes the outcome if `workerId` still holds the claim; false when fenced off. The
    * same step sent again once it was written answers true again (see `holdsFinish`).

@@ -7,6 +7,7 @@ import { YadtqError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { Monitor, type MonitorOptions } from './monitor/monitor.ts';
 import type { StatsRecorder } from './stats.ts';
+import { StatsBatcher } from './stats-batcher.ts';
 import type { MonitorStore, Store, WorkerInfo } from './store.ts';
 import { CancelSweep } from './worker/cancel-sweep.ts';
 import { StoreHealth, type WorkerHealthReport } from './worker/health.ts';
@@ -18,6 +19,7 @@ import {
   processEnvelope,
 } from './worker/process-delivery.ts';
 import { RecoveryPoller } from './worker/recovery-poller.ts';
+import { checkTopicRetention } from './worker/retention-check.ts';
 import { RunAlone } from './worker/run-alone.ts';
 import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
 
@@ -70,6 +72,7 @@ export class TaskWorker {
   #shutdownGraceMs: number;
   #logger: Logger;
   #heartbeat: Heartbeat;
+  #stats: StatsBatcher | undefined;
   #monitor: Monitor | undefined;
   #recovery: RecoveryPoller;
   #cancelSweep: CancelSweep;
@@ -125,13 +128,27 @@ export class TaskWorker {
       logger: this.#logger,
       workerId: this.id,
     });
+    // Outcome stats are written about once a second, in one call, not once per task.
+    this.#stats =
+      options.stats === undefined
+        ? undefined
+        : new StatsBatcher(options.stats, {
+            flushMs: DEFAULTS.statsFlushMs,
+            maxBuffered: DEFAULTS.statsMaxBuffered,
+            onError: (error, lost) =>
+              this.#logger.warn('stats not recorded', {
+                workerId: this.id,
+                lost,
+                error: String(error),
+              }),
+          });
     this.#context = {
       workerId: this.id,
       broker: options.broker,
       store: options.store,
       tasks,
       logger: this.#logger,
-      stats: options.stats,
+      stats: this.#stats,
       running: new Map(),
       claimed: new Set(),
       sandboxes: new SandboxPool(),
@@ -182,6 +199,7 @@ export class TaskWorker {
         if (settings[key] !== undefined) whole(`monitor.${key}`, settings[key], 1);
       }
       this.#monitor = new Monitor({
+        reapGraceMs: this.#heartbeatTtlMs,
         ...settings,
         id: this.id,
         broker: options.broker,
@@ -226,6 +244,7 @@ export class TaskWorker {
       throw error;
     }
     this.#loop = this.#consume(this.#subscription);
+    await checkTopicRetention(this.#context.broker, this.#logger, this.id);
     const tasks = [...this.#context.tasks.keys()];
     this.#logger.info('worker started', {
       workerId: this.id,
@@ -290,6 +309,7 @@ export class TaskWorker {
   }
 
   async #release(): Promise<void> {
+    await this.#stats?.close();
     await this.#cancelSweep.stop();
     await this.#stopCancelListener?.().catch(() => {});
     await this.#heartbeat.stop();

@@ -19,6 +19,7 @@ import type {
   Destination,
   StoredMessage,
   Subscription,
+  TopicRetention,
 } from '../core/broker.ts';
 import { fitDeadLetter, messageBytes } from '../core/dead-letter.ts';
 import { YadtqError } from '../core/errors.ts';
@@ -37,6 +38,7 @@ import {
   type TopicReplication,
   topicConfigs,
 } from './topic-replication.ts';
+import { readRetentionMs, retentionConfig } from './topic-retention.ts';
 
 /** Retries of the Kafka client inside one send (200, 400, 800 ms apart). */
 const PRODUCE_RETRIES = 3;
@@ -232,6 +234,33 @@ export class KafkaBroker implements Broker {
     }
   }
 
+  /**
+   * The task topic's `retention.ms` as the broker has it (the topic may predate this
+   * client, or have been changed), beside the one this client creates it with.
+   * @throws YadtqError BROKER_UNAVAILABLE
+   */
+  async topicRetention(): Promise<TopicRetention> {
+    this.#assertOpen();
+    await this.#ensureTopics();
+    const { topicRetentionMs, connectTimeoutMs, clientId, brokers } = this.#options;
+    const topic = this.topicOf('tasks');
+    const admin = new Admin(clientOptions(this.#options, `${clientId}-admin`));
+    const what = `cannot read the retention of topic "${topic}" at ${brokers.join(',')}`;
+    try {
+      const retentionMs = await withDeadline(
+        readRetentionMs(admin, topic),
+        connectTimeoutMs,
+        what,
+        () => admin.close(),
+      );
+      return { topic, retentionMs, wantedMs: topicRetentionMs === -1 ? null : topicRetentionMs };
+    } catch (error) {
+      throw toYadtqError(error, what);
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
   /** The newest `limit` messages of `<topic>.dlq`. @throws YadtqError BROKER_UNAVAILABLE */
   async deadLetters(limit: number): Promise<StoredMessage[]> {
     this.#assertOpen();
@@ -271,12 +300,15 @@ export class KafkaBroker implements Broker {
     this.#admin = admin;
     const topics = [this.topicOf('tasks'), this.topicOf('dead-letter')];
     const create = async (topic: string, replication: TopicReplication, live: number) => {
+      // The task topic says how long a backlog may wait; the broker's default is not asked.
+      const retention =
+        topic === this.topicOf('tasks') ? [retentionConfig(this.#options.topicRetentionMs)] : [];
       try {
         await admin.createTopics({
           topics: [topic],
           partitions,
           replicas: replication.replicationFactor,
-          configs: topicConfigs(replication),
+          configs: [...retention, ...topicConfigs(replication)],
         });
       } catch (error) {
         if (findErrorBy(error as Error, 'apiId', 'TOPIC_ALREADY_EXISTS')) return;

@@ -51,6 +51,13 @@ export interface KafkaBrokerOptions {
    * partitions with fewer in-sync replicas than `min.insync.replicas`. Default: silent.
    */
   logger?: Logger;
+  /**
+   * `retention.ms` of the task topic when yadtq creates it; -1 keeps messages forever.
+   * Keep it at least the store's pending TTL: Kafka deletes a backlog older than this
+   * whether or not it ran. A worker warns at start when an existing topic keeps less.
+   * Default `DEFAULTS.topicRetentionMs` (7 days, the pending TTL).
+   */
+  topicRetentionMs?: number;
   /** The consumer group workers join. Default `'yadtq_worker_group'`. */
   groupId?: string;
   /** Client id of the producer and admin clients (consumers use their member id). Default `'yadtq'`. */
@@ -88,6 +95,7 @@ export const KAFKA_BROKER_DEFAULTS = {
   replicationFactor: 'auto',
   minInSyncReplicas: 'auto',
   logger: silentLogger,
+  topicRetentionMs: DEFAULTS.topicRetentionMs,
   groupId: DEFAULTS.groupId,
   clientId: 'yadtq',
   sessionTimeoutMs: 6000,
@@ -154,6 +162,7 @@ export function resolveKafkaBrokerOptions(
   ) {
     throw invalid('logger', 'must be a Logger (debug, info, warn, error)');
   }
+  if (resolved.topicRetentionMs !== -1) wholeNumber(resolved, 'topicRetentionMs', 1000);
   wholeNumber(resolved, 'sessionTimeoutMs', 1);
   wholeNumber(resolved, 'heartbeatIntervalMs', 1);
   wholeNumber(resolved, 'commitIntervalMs', 1);

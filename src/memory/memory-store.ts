@@ -19,6 +19,7 @@ import type {
   WorkerInfo,
 } from '../core/store.ts';
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
+import type { OptionFill } from '../core/unset-options.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -104,7 +105,12 @@ export class MemoryStore implements Store, MonitorStore {
     if (record?.dedupKey != null) this.#releaseDedup(record.dedupKey, id);
   }
 
-  async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
+  async claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    fill?: OptionFill,
+  ): Promise<ClaimOutcome> {
     const existing = this.#records.get(envelope.id);
     if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
       return { ok: false, reason: 'expired' };
@@ -115,6 +121,7 @@ export class MemoryStore implements Store, MonitorStore {
       workerId,
       attempt: envelope.attempt,
       now,
+      ...(fill === undefined ? {} : { fill }),
     });
     if (!transition.ok) return transition;
     if (holder !== null) this.#held.get(holder)?.delete(envelope.id);

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TaskDefinition } from '../../core/define-task.ts';
 import { TaskWorker } from '../../core/worker.ts';
+import { isLoopback } from '../../dashboard/auth.ts';
 import { demoTasks } from '../../demo.ts';
 import { type MetricsServer, parseListenAddress, serveMetrics } from '../../metrics/server.ts';
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
@@ -11,8 +12,9 @@ import { stderrLogger } from '../log.ts';
 import { UsageError } from '../usage.ts';
 
 /**
- * `yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]`:
- * runs until SIGTERM/SIGINT.
+ * `yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]
+ * [--metrics-token T] [--allowed-host H]…`: runs until SIGTERM/SIGINT. The metrics token
+ * may also come from `YADTQ_METRICS_TOKEN`.
  */
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -23,6 +25,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
       concurrency: { type: 'string' },
       tasks: { type: 'string' },
       'metrics-port': { type: 'string' },
+      'metrics-token': { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
     },
   });
   if (positionals.length !== 1) throw new UsageError('worker takes exactly one <workerId>');
@@ -35,6 +39,15 @@ export async function workerCommand(argv: string[]): Promise<number> {
     if (values['metrics-port'] !== undefined) listen = parseListenAddress(values['metrics-port']);
   } catch (error) {
     throw new UsageError(`--metrics-port: ${(error as Error).message}`);
+  }
+  const metricsToken = values['metrics-token'] ?? (process.env.YADTQ_METRICS_TOKEN || undefined);
+  if (metricsToken !== undefined && metricsToken.length < 8) {
+    throw new UsageError('--metrics-token must be at least 8 characters');
+  }
+  if (listen !== undefined && !isLoopback(listen.host) && metricsToken === undefined) {
+    throw new UsageError(
+      `refusing to serve metrics on ${listen.host} without --metrics-token (bind to 127.0.0.1, or set a token)`,
+    );
   }
   const tasks = values.tasks === undefined ? demoTasks : await loadTasks(values.tasks);
   const logger = stderrLogger();
@@ -55,6 +68,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
     if (metrics !== undefined && listen !== undefined) {
       metricsServer = await serveMetrics({
         ...listen,
+        ...(metricsToken === undefined ? {} : { token: metricsToken }),
+        allowedHosts: values['allowed-host'] ?? [],
         render: () => metrics.render({ worker, store: backend.store, lag: () => backend.lag() }),
         health: () => worker.health(),
       });

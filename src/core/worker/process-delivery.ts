@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { StatsRecorder } from '../stats.ts';
 import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
+import { fillFromDefinition } from '../unset-options.ts';
 import type { StoreHealth } from './health.ts';
 import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
@@ -34,8 +35,8 @@ export interface ProcessorContext {
   runAlone?: RunAlone;
   /** Told of every handler run on this event loop, for the heartbeat watchdog. */
   clock?: Pick<LoopClock, 'started' | 'ended'>;
-  /** Told of every store step's answer or failure: whether the worker can take work. */
-  health: Pick<StoreHealth, 'ok' | 'failed'>;
+  /** Told of every store step's failure (a beat, not a step, says the store answers again). */
+  health: Pick<StoreHealth, 'failed'>;
   /** True once the worker gave up (its stop's grace period is over): failing steps stop retrying. */
   halted(): boolean;
 }
@@ -99,11 +100,8 @@ export async function processEnvelope(
     return 'skipped';
   }
   ctx.claimed.add(attempt);
-  const store: StepReporter = {
-    logger: ctx.logger,
-    onSuccess: () => ctx.health.ok(),
-    onFailure: () => ctx.health.failed(),
-  };
+  // Only a beat makes the store count as reachable again (this worker alive to the fleet).
+  const store: StepReporter = { logger: ctx.logger, onFailure: () => ctx.health.failed() };
   const whileHeld = () => !ctx.halted();
   try {
     const claim = await retryStep(
@@ -211,7 +209,9 @@ export function attemptKey(envelope: Pick<TaskEnvelope, 'id' | 'attempt'>): stri
  * task is run rather than skipped and left held forever.
  */
 async function claimOrResume(ctx: ProcessorContext, envelope: TaskEnvelope): Promise<ClaimOutcome> {
-  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now());
+  // A task submitted by name runs with this worker's definition of it (written by the claim).
+  const fill = fillFromDefinition(envelope.unset, ctx.tasks.get(envelope.name)?.options);
+  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), fill);
   if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =
