@@ -165,6 +165,7 @@ describe('a 3-broker Kafka cluster', () => {
       const total = 500;
       const accepted = new Map<string, { n: number; at: number }>();
       const failures: string[] = [];
+      let slowestSubmitMs = 0;
       let next = 0;
       const submitting = (async () => {
         while (next < total) {
@@ -179,6 +180,7 @@ describe('a 3-broker Kafka cluster', () => {
               accepted.set(h.id, { n: batch[k]!, at });
             });
             next += batch.length;
+            slowestSubmitMs = Math.max(slowestSubmitMs, Date.now() - at);
           } catch (error) {
             // Not accepted: the same numbers go again, as a caller would retry.
             const retriable = isYadtqError(error) && error.retriable;
@@ -223,7 +225,7 @@ describe('a 3-broker Kafka cluster', () => {
       console.log(
         `3-broker cluster: broker ${victim} SIGKILLed and back after ${backAt - killedAt} ms; ` +
           `${accepted.size} tasks accepted, ${accepted.size - pending.size} ended success, ` +
-          `${twice} executed twice, ${failures.length} submits failed; ` +
+          `${twice} executed twice, ${failures.length} submits failed (slowest accepted ${slowestSubmitMs} ms); ` +
           `first task submitted after the kill finished ${resumeMs} ms after it`,
       );
       assert.equal(accepted.size, total, 'every task was accepted in the end');
