@@ -47,6 +47,11 @@ export const DEFAULTS = {
    * still taken for a busy handler; then the heartbeat watchdog ends the process.
    */
   hungLoopMarginMs: 5000,
+  /**
+   * Zombie handlers (timed out or cancelled, still running: they ignore their signal) a
+   * worker keeps, each holding a slot; one more and it drains and exits for a restart.
+   */
+  maxZombies: 3,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
   /** How long an idle sandbox (of an isolated task) is kept for the next run. */

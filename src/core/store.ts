@@ -42,6 +42,11 @@ export interface WorkerInfo {
   processed: number;
   failed: number;
   inFlight: number;
+  /**
+   * Handlers given up at their timeout or cancel that still run (they ignore their
+   * `AbortSignal`); each holds a slot until it returns. Absent from older workers.
+   */
+  zombies?: number;
   partitions: number[];
   /** Messages this worker sent to the dead-letter topic as they came (malformed or expired). */
   deadLettered?: number;

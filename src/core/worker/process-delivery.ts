@@ -12,9 +12,10 @@ import type { StoreHealth } from './health.ts';
 import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
 import type { RunAlone } from './run-alone.ts';
-import { errorInfo, runHandler } from './run-handler.ts';
+import { errorInfo, type RunResult, runHandler } from './run-handler.ts';
 import type { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { GAVE_UP, retryStep, type StepReporter } from './step-retry.ts';
+import type { Zombies } from './zombies.ts';
 
 /** What the processor needs from its worker. */
 export interface ProcessorContext {
@@ -30,6 +31,11 @@ export interface ProcessorContext {
   claimed: Set<string>;
   /** Where isolated tasks (`TaskOptions.isolate`) run; without it they run in-loop. */
   sandboxes?: SandboxPool;
+  /**
+   * Handlers given up at their timeout or cancel that still run: counted against the
+   * slots, and the next attempt of their task waits for them. Without it, not tracked.
+   */
+  zombies?: Pick<Zombies, 'add' | 'has' | 'waitFor'>;
   /** Runs a task one loss from WORKER_LOST alone on this worker; without it, as any other. */
   runAlone?: RunAlone;
   /** Told of every handler run on this event loop, for the heartbeat watchdog. */
@@ -106,6 +112,12 @@ export async function processEnvelope(
   };
   const whileHeld = () => !ctx.halted();
   try {
+    if (ctx.zombies?.has(envelope.id)) {
+      // Unclaimed meanwhile: if the worker stops first, the next owner runs this attempt.
+      ctx.logger.info('the next attempt waits for the zombie handler of its task', fields);
+      const waited = await ctx.zombies.waitFor(envelope.id, envelope.timeoutMs);
+      if (waited !== 'returned') return 'unsettled';
+    }
     const claim = await retryStep(
       'claim',
       fields,
@@ -242,16 +254,17 @@ async function run(
   ctx.running.set(record.id, cancel);
   try {
     const context = { taskId: record.id, attempt: record.attempt, workerId: ctx.workerId };
-    const isolated = definition.options.isolate !== undefined && ctx.sandboxes !== undefined;
-    const runner = isolated ? ctx.sandboxes!.run.bind(ctx.sandboxes) : runHandler;
-    if (!isolated) ctx.clock?.started(attemptKey(record), record.timeoutMs);
-    const result = await runner(
-      definition,
-      record.args,
-      context,
-      record.timeoutMs,
-      cancel.signal,
-    ).finally(() => ctx.clock?.ended(attemptKey(record)));
+    const { args, timeoutMs } = record;
+    let result: RunResult;
+    if (definition.options.isolate !== undefined && ctx.sandboxes !== undefined) {
+      // A sandbox is ended at the timeout: it leaves no zombie and cannot block this loop.
+      result = await ctx.sandboxes.run(definition, args, context, timeoutMs, cancel.signal);
+    } else {
+      ctx.clock?.started(attemptKey(record), timeoutMs);
+      result = await runHandler(definition, args, context, timeoutMs, cancel.signal, (returned) =>
+        ctx.zombies?.add(record, returned),
+      ).finally(() => ctx.clock?.ended(attemptKey(record)));
+    }
     if (result.status !== 'failed')
       return { outcome: result, cacheTtlMs: definition.options.cacheTtlMs ?? 0 };
     const outcome: TaskOutcome = { status: 'failed', error: result.error };
