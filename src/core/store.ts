@@ -77,9 +77,16 @@ export interface Store {
   /**
    * Claims the attempt in `envelope` for `workerId`, creating the record if missing, unless
    * the envelope is older than the record retention ({@link isExpired}): its record ended
-   * and expired, so it is refused as `expired` rather than made anew and run again.
+   * and expired, so it is refused as `expired` rather than made anew and run again. With
+   * `loneLosses` (the claimer holds other tasks), a task with that many losses or more is
+   * refused as `run-alone` and left as it was.
    */
-  claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome>;
+  claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    options?: { loneLosses?: number },
+  ): Promise<ClaimOutcome>;
   /**
    * Writes the outcome if `workerId` still holds the claim; false when fenced off. The
    * same step sent again once it was written answers true again (see `holdsFinish`).

@@ -104,7 +104,12 @@ export class MemoryStore implements Store, MonitorStore {
     if (record?.dedupKey != null) this.#releaseDedup(record.dedupKey, id);
   }
 
-  async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
+  async claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    options: { loneLosses?: number } = {},
+  ): Promise<ClaimOutcome> {
     const existing = this.#records.get(envelope.id);
     if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
       return { ok: false, reason: 'expired' };
@@ -115,6 +120,7 @@ export class MemoryStore implements Store, MonitorStore {
       workerId,
       attempt: envelope.attempt,
       now,
+      ...(options.loneLosses === undefined ? {} : { loneLosses: options.loneLosses }),
     });
     if (!transition.ok) return transition;
     if (holder !== null) this.#held.get(holder)?.delete(envelope.id);

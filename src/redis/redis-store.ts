@@ -159,7 +159,12 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
     );
   }
 
-  async claim(envelope: TaskEnvelope, workerId: string, now: number): Promise<ClaimOutcome> {
+  async claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    options: { loneLosses?: number } = {},
+  ): Promise<ClaimOutcome> {
     const { prefix, pendingTtlMs } = this.#options;
     const claim = (fields: string[]) =>
       this.#call(this.#redis, () =>
@@ -171,6 +176,7 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
           now,
           pendingTtlMs,
           envelope.id,
+          options.loneLosses ?? '',
           ...fields,
         ),
       );

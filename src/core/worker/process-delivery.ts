@@ -111,6 +111,11 @@ export async function processEnvelope(
     onFailure: () => ctx.health.failed(),
   };
   const whileHeld = () => !ctx.halted();
+  const definition = ctx.tasks.get(envelope.name);
+  // An isolated task cannot take its worker with it: it never needs to run alone.
+  const lone = definition?.options.isolate === undefined ? ctx.runAlone : undefined;
+  const others = () => ctx.claimed.size - 1;
+  let leave: (() => void) | undefined;
   try {
     if (ctx.zombies?.has(envelope.id)) {
       // Unclaimed meanwhile: if the worker stops first, the next owner runs this attempt.
@@ -118,13 +123,22 @@ export async function processEnvelope(
       const waited = await ctx.zombies.waitFor(envelope.id, envelope.timeoutMs);
       if (waited !== 'returned') return 'unsettled';
     }
-    const claim = await retryStep(
-      'claim',
-      fields,
-      () => claimOrResume(ctx, envelope),
-      () => whileHeld() && owned(),
-      store,
-    );
+    const claimStep = (loneLosses: number | undefined) =>
+      retryStep(
+        'claim',
+        fields,
+        () => claimOrResume(ctx, envelope, loneLosses),
+        () => whileHeld() && owned(),
+        store,
+      );
+    let claim = await claimStep(lone !== undefined && others() > 0 ? lone.loneLosses : undefined);
+    if (claim !== GAVE_UP && !claim.ok && claim.reason === 'run-alone') {
+      // One loss from WORKER_LOST: wait unclaimed until this worker holds nothing else, so
+      // a killer among those tasks does not count a loss on it too.
+      ctx.logger.info('task waits to run alone (one more worker loss would end it)', fields);
+      leave = await lone!.enter(others);
+      claim = await claimStep(undefined);
+    }
     if (claim === GAVE_UP) return 'unsettled';
     if (!claim.ok) {
       if (claim.reason === 'expired') return await deadLetterExpired(ctx, envelope, settle, owned);
@@ -132,14 +146,11 @@ export async function processEnvelope(
       settle();
       return 'skipped';
     }
-    const definition = ctx.tasks.get(envelope.name);
-    const running = () => run(ctx, claim.record, claim.cachedResult, definition);
-    const alone =
-      ctx.runAlone?.needs(claim.record.losses) === true &&
-      definition?.options.isolate === undefined;
-    const { outcome, cacheTtlMs } = alone
-      ? await ctx.runAlone!.run(() => ctx.claimed.size - 1, running)
-      : await running();
+    // Claimed while others were starting here: it still runs only once they are done.
+    if (leave === undefined && lone?.needs(claim.record.losses)) leave = await lone.enter(others);
+    const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
+    leave?.();
+    leave = undefined;
     const now = Date.now();
     const step = { workerId: ctx.workerId, attempt: envelope.attempt, now, outcome, cacheTtlMs };
     const stored = await retryStep(
@@ -192,6 +203,7 @@ export async function processEnvelope(
     });
     return 'unsettled';
   } finally {
+    leave?.();
     ctx.claimed.delete(attempt);
   }
 }
@@ -222,8 +234,13 @@ export function attemptKey(envelope: Pick<TaskEnvelope, 'id' | 'attempt'>): stri
  * Redis client resends commands after a reconnect): that claim is this worker's, so the
  * task is run rather than skipped and left held forever.
  */
-async function claimOrResume(ctx: ProcessorContext, envelope: TaskEnvelope): Promise<ClaimOutcome> {
-  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now());
+async function claimOrResume(
+  ctx: ProcessorContext,
+  envelope: TaskEnvelope,
+  loneLosses: number | undefined,
+): Promise<ClaimOutcome> {
+  const options = loneLosses === undefined ? {} : { loneLosses };
+  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), options);
   if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =

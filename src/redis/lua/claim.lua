@@ -14,13 +14,16 @@
       ARGV[4] now (ms since the epoch)
       ARGV[5] pending TTL (ms) of the record and of the worker's held set
       ARGV[6] task id
-      ARGV[7...] hash fields of the record to write when there is none, as field, value
+      ARGV[7] lone losses: when not '', a task with at least this many losses is refused
+              'run-alone' (the claimer holds other tasks; such a task must run alone)
+      ARGV[8...] hash fields of the record to write when there is none, as field, value
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
     Output:
       {'missing'}                          no record, and no fields were given to write one
-      {'refused', reason}                  reason: 'terminal', 'stale-attempt' or 'held'
+      {'refused', reason}                  reason: 'terminal', 'stale-attempt', 'held'
+                                           or 'run-alone'
       {'claimed', cache, error, result, cached, useCache, losses, cancelRequested}
               cache is the raw result cache entry, or '' when there is none to use; then
               the fields of the claimed record that neither the envelope nor the claim
@@ -32,15 +35,15 @@ local workerId = ARGV[2]
 local id = ARGV[6]
 
 if redis.call('EXISTS', taskKey) == 0 then
-  if #ARGV < 7 then
+  if #ARGV < 8 then
     return {'missing'}
   end
-  redis.call('HSET', taskKey, unpack(ARGV, 7))
+  redis.call('HSET', taskKey, unpack(ARGV, 8))
 end
 
 -- A field may be missing (false here): records leave out empty and default fields.
 local f = redis.call('HMGET', taskKey,
-  'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt')
+  'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt', 'losses')
 local status = f[1]
 local holder = f[3] or ''
 if isTerminal(status) then
@@ -51,6 +54,9 @@ if tonumber(f[2]) ~= tonumber(ARGV[3]) then
 end
 if status == 'processing' then
   return refused('held')
+end
+if ARGV[7] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[7]) then
+  return refused('run-alone')
 end
 
 redis.call('HSET', taskKey, 'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4])
