@@ -12,6 +12,7 @@ export type {
   Destination,
   StoredMessage,
   Subscription,
+  TopicRetention,
 } from './core/broker.ts';
 export {
   type SubmitOptions,
@@ -58,6 +59,7 @@ export {
 } from './core/stats.ts';
 export type { ClaimOutcome, CreateOutcome, MonitorStore, Store, WorkerInfo } from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
+export type { OptionFill, UnsetOption } from './core/unset-options.ts';
 export { TaskWorker, type TaskWorkerOptions, type WorkerStopReason } from './core/worker.ts';
 export { KafkaBroker } from './kafka/kafka-broker.ts';
 export { KafkaLag } from './kafka/kafka-lag.ts';

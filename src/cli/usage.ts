@@ -3,7 +3,8 @@ export const USAGE = `yadtq — a distributed task queue on Kafka and Redis
 
 Usage:
   yadtq worker <workerId> [--concurrency N] [--max-zombies N] [--tasks <module>]
-               [--metrics-port [host:]port]
+               [--metrics-port [host:]port] [--metrics-token <secret>]
+               [--allowed-host <name>]…
   yadtq submit <task> [<json-args>] [--wait] [--timeout <ms>] [--wait-timeout <ms>]
                [--dedup-key <key>] [--no-dedup] [--no-cache] [--partition-key <key>]
                [--max-attempts N] [--delay <ms>]
@@ -14,7 +15,7 @@ Usage:
   yadtq workers [--json]
   yadtq stats [--json]
   yadtq tasks [--status success|failed|retrying|cancelled] [--limit N] [--json]
-  yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token <secret>]
+  yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token <secret>] [--allowed-host <name>]…
   yadtq demo [--kafka] [--redis]
   yadtq help
 

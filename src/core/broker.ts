@@ -47,6 +47,15 @@ export interface Subscription extends AsyncIterable<Delivery> {
   close(): Promise<void>;
 }
 
+/** The retention of the task topic as the broker has it, and what this client asks for. */
+export interface TopicRetention {
+  topic: string;
+  /** The topic's `retention.ms`; null when unlimited. */
+  retentionMs: number | null;
+  /** The retention this client creates the topic with; null for unlimited. */
+  wantedMs: number | null;
+}
+
 /**
  * The task log. Implementations: Kafka consumer groups (`kafka/`) and in-process memory
  * (`memory/`). Topics are created on first use with the configured partition count.
@@ -63,6 +72,8 @@ export interface Broker {
   deadLetters(limit: number): Promise<StoredMessage[]>;
   /** Joins the consumer group as `memberId`. */
   subscribe(memberId: string): Promise<Subscription>;
+  /** The task topic's retention, for a log that deletes old messages (Kafka). */
+  topicRetention?(): Promise<TopicRetention>;
   /** Releases connections; open subscriptions should be closed first. */
   close(): Promise<void>;
 }

@@ -4,15 +4,21 @@ import type { TaskDefinition } from './define-task.ts';
 import { encodeEnvelope, envelopeOf, type TaskEnvelope } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
-import { dedupKeyOf, type JsonValue, toJson } from './json.ts';
+import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
 import type { Store } from './store.ts';
+import { SubmitQueue } from './submit-queue.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
+import { UNSET_OPTIONS, type UnsetOption } from './unset-options.ts';
 
 /** Options of {@link TaskClient}. */
 export interface TaskClientOptions {
   broker: Broker;
   store: Store;
-  /** Default time limit of a task run, in ms. Default `DEFAULTS.timeoutMs`. */
+  /**
+   * Time limit of a task run, in ms, when neither the submit nor a definition names one
+   * (a worker's definition of a task submitted by name comes first). Default
+   * `DEFAULTS.timeoutMs`.
+   */
   timeoutMs?: number;
   /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1,000,000). */
   maxPayloadBytes?: number;
@@ -22,15 +28,25 @@ export interface TaskClientOptions {
 export interface SubmitOptions {
   /** Time limit of the run, in ms (overrides the definition's). */
   timeoutMs?: number;
-  /** Explicit dedup key (instead of name + canonical args). */
+  /**
+   * Explicit dedup key (instead of name + canonical args), of this task name: another
+   * task name with the same key is another task, with its own cache entry.
+   */
   dedupKey?: string;
-  /** Share an identical in-flight task. Default: the definition's, else true. */
+  /**
+   * Share an identical in-flight task. Default: the definition's, else true. Decided at
+   * submit: a task submitted by name shares (and may be answered from the cache) unless
+   * the submit says otherwise, whatever the worker's definition says.
+   */
   dedup?: boolean;
   /** May be answered from the result cache. Default true. */
   cache?: boolean;
   /** Kafka key: tasks with the same key keep their order. Default: the task id. */
   partitionKey?: string;
-  /** Attempts (1 = no retry). Default: the definition's, else `DEFAULTS.maxAttempts`. */
+  /**
+   * Attempts (1 = no retry). Default: the definition's (for a task submitted by name, the
+   * definition of the worker that runs it), else `DEFAULTS.maxAttempts`.
+   */
   maxAttempts?: number;
   /** Run no earlier than this many ms from now (held in the scheduled set until due). */
   delayMs?: number;
@@ -58,12 +74,14 @@ export class TaskClient {
   #store: Store;
   #timeoutMs: number;
   #maxPayloadBytes: number;
+  #submits: SubmitQueue;
 
   constructor(options: TaskClientOptions) {
     if (!options?.broker || !options.store)
       throw new YadtqError('INVALID_OPTION', 'TaskClient needs a broker and a store');
     this.#broker = options.broker;
     this.#store = options.store;
+    this.#submits = new SubmitQueue(options.store, options.broker);
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
     this.#maxPayloadBytes = positive(
       'maxPayloadBytes',
@@ -71,7 +89,10 @@ export class TaskClient {
     );
   }
 
-  /** Submits one task; resolves once it is durably queued (or answered by dedup or cache). */
+  /**
+   * Submits one task; resolves once it is durably queued (or answered by dedup or cache).
+   * Submits made in the same tick are written together (one create per 100, one produce).
+   */
   async submit<A, R>(
     task: TaskRef<A, R>,
     args: A,
@@ -81,7 +102,7 @@ export class TaskClient {
     return handle!;
   }
 
-  /** Submits many tasks of one kind, produced to the broker in one batch. */
+  /** Submits many tasks of one kind, produced to the broker in one batch (with this tick's other submits). */
   async submitMany<A, R>(
     task: TaskRef<A, R>,
     argsList: readonly A[],
@@ -91,6 +112,15 @@ export class TaskClient {
     if (typeof name !== 'string' || name.length === 0)
       throw new YadtqError('INVALID_ARGS', 'task name must be a non-empty string');
     const definition = typeof task === 'string' ? undefined : task.options;
+    if (
+      options.dedupKey !== undefined &&
+      !(typeof options.dedupKey === 'string' && options.dedupKey)
+    )
+      throw new YadtqError('INVALID_OPTION', 'dedupKey must be a non-empty string');
+    // What neither the submit nor the definition sets: the worker's definition decides.
+    const unset: UnsetOption[] = UNSET_OPTIONS.filter(
+      (option) => options[option] === undefined && definition?.[option] === undefined,
+    );
     const timeoutMs = positive(
       'timeoutMs',
       options.timeoutMs ?? definition?.timeoutMs ?? this.#timeoutMs,
@@ -123,46 +153,36 @@ export class TaskClient {
         attempt: 1,
         maxAttempts,
         timeoutMs,
-        dedupKey: options.dedupKey ?? dedupKeyOf(name, json),
+        dedupKey:
+          options.dedupKey === undefined
+            ? dedupKeyOf(name, json)
+            : explicitDedupKey(name, options.dedupKey),
         submittedAt: now,
+        ...(unset.length > 0 ? { unset } : {}),
       };
       return { envelope, message: encodeEnvelope(envelope) };
     });
 
-    const handles: TaskHandle<R>[] = [];
-    const toProduce: Array<{ envelope: TaskEnvelope; message: string }> = [];
-    // In as few round trips as the store can; each create stays atomic on its own.
-    const outcomes = await this.#store.createMany(
-      prepared.map(({ envelope }) => ({ ...recordFromEnvelope(envelope), runAt })),
-      { dedup, useCache },
-    );
-    for (const [index, { envelope, message }] of prepared.entries()) {
-      const outcome = outcomes[index]!;
-      if (outcome.kind === 'duplicate') {
-        handles.push({ id: outcome.id, status: 'queued', deduplicated: true, cached: false });
-      } else if (outcome.kind === 'cached') {
-        handles.push({ id: envelope.id, status: 'success', deduplicated: false, cached: true });
-      } else {
-        handles.push({ id: envelope.id, status: 'queued', deduplicated: false, cached: false });
+    // With every other submit of this tick: one create per 100 records, one produce.
+    const outcomes = await this.#submits.add(
+      prepared.map(({ envelope, message }) => ({
+        record: { ...recordFromEnvelope(envelope), runAt },
+        message,
+        key: options.partitionKey ?? envelope.id,
+        dedup,
+        useCache,
         // A delayed task waits in the store's scheduled set; the monitor produces it when due.
-        if (runAt === null) toProduce.push({ envelope, message });
-      }
-    }
-    if (toProduce.length > 0) {
-      try {
-        await this.#broker.produce(
-          'tasks',
-          toProduce.map(({ envelope, message }) => ({
-            key: options.partitionKey ?? envelope.id,
-            value: message,
-          })),
-        );
-      } catch (error) {
-        // Not queued: remove the records so dedup does not point at tasks that will never run.
-        await Promise.allSettled(toProduce.map(({ envelope }) => this.#store.discard(envelope.id)));
-        throw error;
-      }
-    }
+        produce: runAt === null,
+      })),
+    );
+    const handles = prepared.map(({ envelope }, index): TaskHandle<R> => {
+      const outcome = outcomes[index]!;
+      if (outcome.kind === 'duplicate')
+        return { id: outcome.id, status: 'queued', deduplicated: true, cached: false };
+      if (outcome.kind === 'cached')
+        return { id: envelope.id, status: 'success', deduplicated: false, cached: true };
+      return { id: envelope.id, status: 'queued', deduplicated: false, cached: false };
+    });
     return handles;
   }
 

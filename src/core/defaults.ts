@@ -31,6 +31,16 @@ export const DEFAULTS = {
   retentionMs: 24 * 60 * 60 * 1000,
   /** How long a queued or processing record (and its dedup key) is kept at most. */
   pendingTtlMs: 7 * 24 * 60 * 60 * 1000,
+  /**
+   * Retention of the task topic when yadtq creates it (`retention.ms`): at least the
+   * pending TTL, so Kafka never deletes a task whose record still waits for it.
+   */
+  topicRetentionMs: 7 * 24 * 60 * 60 * 1000,
+  /**
+   * A partition whose oldest uncommitted record is older than this share of the topic's
+   * retention is flagged: Kafka may delete it (with its whole segment) once it is past it.
+   */
+  retentionWarningRatio: 0.8,
   /** Result cache TTL for task definitions that enable caching without naming one. */
   cacheTtlMs: 60 * 60 * 1000,
   /**
@@ -54,6 +64,8 @@ export const DEFAULTS = {
   maxZombies: 3,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
+  /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */
+  dashboardMaxStreams: 32,
   /** How long an idle sandbox (of an isolated task) is kept for the next run. */
   sandboxIdleMs: 30_000,
   /** Bound on connecting to Kafka or Redis before failing with a clear error. */

@@ -1,5 +1,6 @@
 import { YadtqError } from './errors.ts';
 import type { JsonValue } from './json.ts';
+import { isUnsetOption, type UnsetOption } from './unset-options.ts';
 
 /** The task message on the Kafka topic, version 1 (see DESIGN.md, "Wire format"). */
 export interface TaskEnvelope {
@@ -12,6 +13,13 @@ export interface TaskEnvelope {
   timeoutMs: number;
   dedupKey: string | null;
   submittedAt: number;
+  /**
+   * The options the submitter left unset (a submit by name): `timeoutMs` and
+   * `maxAttempts` above are then the client's defaults, and a worker that knows the task
+   * replaces them with its definition's. Written last and only when not empty, so the
+   * message stays version 1: a worker without this field reads it and uses the values.
+   */
+  unset?: UnsetOption[];
 }
 
 /** The task fields an envelope carries (a record has them all). */
@@ -19,7 +27,8 @@ export type EnvelopeFields = Omit<TaskEnvelope, 'v'>;
 
 /** Serialises an envelope with its fields in the documented order. */
 export function encodeEnvelope(envelope: TaskEnvelope): string {
-  const { v, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt } = envelope;
+  const { v, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt, unset } =
+    envelope;
   return JSON.stringify({
     v,
     id,
@@ -30,6 +39,7 @@ export function encodeEnvelope(envelope: TaskEnvelope): string {
     timeoutMs,
     dedupKey,
     submittedAt,
+    ...(unset !== undefined && unset.length > 0 ? { unset } : {}),
   });
 }
 
@@ -61,6 +71,10 @@ export function decodeEnvelope(text: string): TaskEnvelope {
   if ((m.attempt as number) < 1) throw invalid('"attempt" must be ≥ 1');
   if (m.dedupKey !== null && typeof m.dedupKey !== 'string')
     throw invalid('"dedupKey" must be a string or null');
+  if (m.unset !== undefined && !(Array.isArray(m.unset) && m.unset.every(isString)))
+    throw invalid('"unset" must be an array of option names');
+  // Names this version does not know (from a newer client) are left to their values.
+  const unset = ((m.unset ?? []) as string[]).filter(isUnsetOption);
   return {
     v: 1,
     id: m.id,
@@ -71,7 +85,12 @@ export function decodeEnvelope(text: string): TaskEnvelope {
     timeoutMs: m.timeoutMs as number,
     dedupKey: m.dedupKey as string | null,
     submittedAt: m.submittedAt as number,
+    ...(unset.length > 0 ? { unset } : {}),
   };
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
 }
 
 function invalid(why: string): YadtqError {
@@ -80,6 +99,18 @@ function invalid(why: string): YadtqError {
 
 /** The envelope that carries a record's current attempt. */
 export function envelopeOf(record: EnvelopeFields): TaskEnvelope {
-  const { id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt } = record;
-  return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
+  const { id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt, unset } = record;
+  const envelope: TaskEnvelope = {
+    v: 1,
+    id,
+    name,
+    args,
+    attempt,
+    maxAttempts,
+    timeoutMs,
+    dedupKey,
+    submittedAt,
+  };
+  if (unset !== undefined && unset.length > 0) envelope.unset = [...unset];
+  return envelope;
 }

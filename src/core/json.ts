@@ -70,3 +70,12 @@ export function dedupKeyOf(name: string, args: JsonValue): string {
   const digest = createHash('sha256').update(canonicalJson(args)).digest('base64url');
   return `${name}:${digest}`;
 }
+
+/**
+ * The dedup (and result cache) key of a task submitted with an explicit key: the key
+ * belongs to the task name, so two task names given one key stay two tasks. `#` never
+ * occurs in a task name nor in {@link dedupKeyOf}'s keys, so neither kind can collide.
+ */
+export function explicitDedupKey(name: string, key: string): string {
+  return `${name}#${key}`;
+}

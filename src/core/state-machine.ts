@@ -1,4 +1,5 @@
 import type { TaskErrorInfo, TaskOutcome, TaskRecord } from './task-record.ts';
+import type { OptionFill } from './unset-options.ts';
 
 /** Something that happens to a task; the store applies it atomically through {@link decide}. */
 export type TaskEvent =
@@ -7,6 +8,8 @@ export type TaskEvent =
       workerId: string;
       attempt: number;
       now: number;
+      /** The definition's values of options the submitter left unset, written now. */
+      fill?: OptionFill;
       /**
        * Set when the claimer holds other tasks: a task with this many losses or more
        * must run alone, so it is refused (`run-alone`) rather than claimed beside them.
@@ -149,7 +152,7 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
       return {
         ok: true,
         record: {
-          ...record,
+          ...filled(record, event.fill),
           status: 'processing',
           worker: event.workerId,
           startedAt: event.now,
@@ -189,6 +192,13 @@ export function holdsFinish(
   if (record.status === 'retrying')
     return step.status === 'failed' && record.attempt === step.attempt + 1;
   return record.status === step.status && record.attempt === step.attempt;
+}
+
+/** The record with the definition's values of its unset options (the marks then go). */
+function filled(record: TaskRecord, fill: OptionFill | undefined): TaskRecord {
+  if (fill === undefined) return record;
+  const { unset: _written, ...rest } = record;
+  return { ...rest, ...fill };
 }
 
 /** Ends a task that was not finished by its worker (cancelled, or lost with its workers). */

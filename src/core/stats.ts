@@ -150,6 +150,17 @@ export interface PartitionLag {
   lag: number;
   /** The worker (consumer group member) that owns the partition now, if any. */
   owner: string | null;
+  /**
+   * Age (ms) of the record at the committed offset, the oldest one not yet taken up;
+   * null when there is none (no lag) or it could not be read.
+   */
+  oldestAgeMs?: number | null;
+  /**
+   * True when {@link oldestAgeMs} is past `DEFAULTS.retentionWarningRatio` of the topic's
+   * retention: Kafka deletes whole segments once their newest record is past it, so the
+   * backlog may vanish from then on.
+   */
+  nearRetention?: boolean;
 }
 
 /** Consumer lag of the whole task topic. */
@@ -158,6 +169,17 @@ export interface LagSnapshot {
   group: string;
   partitions: PartitionLag[];
   total: number;
+  /** The task topic's `retention.ms`; null when unlimited or unknown (the memory log). */
+  retentionMs?: number | null;
+}
+
+/** Whether a backlog this old is near `retentionMs` (see {@link PartitionLag.nearRetention}). */
+export function nearRetention(
+  ageMs: number | null | undefined,
+  retentionMs: number | null | undefined,
+  ratio: number,
+): boolean {
+  return ageMs != null && retentionMs != null && ageMs >= retentionMs * ratio;
 }
 
 /** Task counts by status, as the dashboard and `yadtq stats` show them. */

@@ -2,6 +2,7 @@ import type { TaskEnvelope } from './envelope.ts';
 import type { JsonValue } from './json.ts';
 import type { RefusalReason, Transition } from './state-machine.ts';
 import type { TaskOutcome, TaskRecord } from './task-record.ts';
+import type { OptionFill } from './unset-options.ts';
 
 /** What {@link Store.create} did with a new task. */
 export type CreateOutcome =
@@ -77,15 +78,17 @@ export interface Store {
   /**
    * Claims the attempt in `envelope` for `workerId`, creating the record if missing, unless
    * the envelope is older than the record retention ({@link isExpired}): its record ended
-   * and expired, so it is refused as `expired` rather than made anew and run again. With
-   * `loneLosses` (the claimer holds other tasks), a task with that many losses or more is
-   * refused as `run-alone` and left as it was.
+   * and expired, so it is refused as `expired` rather than made anew and run again. A
+   * `fill` (the definition's values of the options the submitter left unset) is written
+   * into the record by the same step. With `loneLosses` (the claimer holds other tasks),
+   * a task with that many losses or more is refused as `run-alone` and left as it was.
    */
   claim(
     envelope: TaskEnvelope,
     workerId: string,
     now: number,
-    options?: { loneLosses?: number },
+    fill?: OptionFill,
+    loneLosses?: number,
   ): Promise<ClaimOutcome>;
   /**
    * Writes the outcome if `workerId` still holds the claim; false when fenced off. The

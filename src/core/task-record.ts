@@ -1,5 +1,6 @@
 import type { EnvelopeFields } from './envelope.ts';
 import type { JsonValue } from './json.ts';
+import type { UnsetOption } from './unset-options.ts';
 
 /** Where a task is in its life. `success`, `failed` and `cancelled` are terminal. */
 export type TaskStatus = 'queued' | 'processing' | 'retrying' | 'success' | 'failed' | 'cancelled';
@@ -48,6 +49,11 @@ export interface TaskRecord {
   losses: number;
   /** Set when a cancel arrived while the task was running. */
   cancelRequested: boolean;
+  /**
+   * Options the submitter left to the definition (see `TaskEnvelope.unset`), until a
+   * worker that knows the task claimed it and wrote its definition's values.
+   */
+  unset?: UnsetOption[];
 }
 
 /** The outcome a worker reports for the attempt it holds. */
@@ -80,5 +86,8 @@ export function recordFromEnvelope(envelope: EnvelopeFields): TaskRecord {
     runAt: null,
     losses: 0,
     cancelRequested: false,
+    ...(envelope.unset !== undefined && envelope.unset.length > 0
+      ? { unset: [...envelope.unset] }
+      : {}),
   };
 }

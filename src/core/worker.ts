@@ -18,6 +18,7 @@ import {
   processEnvelope,
 } from './worker/process-delivery.ts';
 import { RecoveryPoller } from './worker/recovery-poller.ts';
+import { checkTopicRetention } from './worker/retention-check.ts';
 import { RunAlone } from './worker/run-alone.ts';
 import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
 import { Zombies } from './worker/zombies.ts';
@@ -213,6 +214,7 @@ export class TaskWorker {
         if (settings[key] !== undefined) whole(`monitor.${key}`, settings[key], 1);
       }
       this.#monitor = new Monitor({
+        reapGraceMs: this.#heartbeatTtlMs,
         ...settings,
         id: this.id,
         broker: options.broker,
@@ -257,6 +259,7 @@ export class TaskWorker {
       throw error;
     }
     this.#loop = this.#consume(this.#subscription);
+    await checkTopicRetention(this.#context.broker, this.#logger, this.id);
     const tasks = [...this.#context.tasks.keys()];
     this.#logger.info('worker started', {
       workerId: this.id,

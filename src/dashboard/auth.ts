@@ -23,18 +23,3 @@ export function tokenMatches(given: string | undefined, expected: string): boole
   const digest = (text: string) => createHash('sha256').update(text).digest();
   return timingSafeEqual(digest(given), digest(expected));
 }
-
-/**
- * A cross-site page must not drive the actions of a dashboard it can reach (a browser
- * sends simple POSTs cross-origin without asking): an Origin header, when present, must
- * name the host the request was sent to.
- */
-export function sameOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined || origin === 'null') return origin === undefined;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
-}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import {
@@ -13,7 +14,9 @@ import {
 import type { Store } from '../core/store.ts';
 import type { TaskStatus } from '../core/task-record.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../metrics/prometheus.ts';
-import { isLoopback, requestToken, sameOrigin, tokenMatches } from './auth.ts';
+import { isLoopback } from './auth.ts';
+import { HttpGuard, refuse } from './http-guard.ts';
+import { LOGIN_CSP, loginPage } from './login-page.ts';
 
 /** What the dashboard reads: a backend's stats, store and lag. */
 export interface DashboardSource {
@@ -37,8 +40,18 @@ export interface DashboardOptions {
   host?: string;
   /** Default 8080; 0 picks a free port. */
   port?: number;
-  /** Required by the state-changing endpoints when set. */
+  /**
+   * When set, every route needs it: `Authorization: Bearer <token>`, `X-Yadtq-Token`, or
+   * the session cookie a browser gets from the login form at `/login`.
+   */
   token?: string;
+  /**
+   * Host names besides loopback and the bound address that requests may be sent to
+   * (and pages may come from), e.g. the name of a proxy in front. Default none.
+   */
+  allowedHosts?: readonly string[];
+  /** Live event streams served at once; more are answered 503. Default `DEFAULTS.dashboardMaxStreams`. */
+  maxEventStreams?: number;
   /** How often live pages get a new snapshot, in ms. Default 1000. */
   intervalMs?: number;
   logger?: Logger;
@@ -55,7 +68,8 @@ const STATIC: Record<string, { file: string; type: string }> = {
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: Chromium then sends `Origin: null` with the page's own form posts.
+  'referrer-policy': 'same-origin',
   'content-security-policy':
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
 };
@@ -66,15 +80,19 @@ const SECURITY_HEADERS = {
  * retry/cancel actions. One overview is read per interval however many pages watch.
  */
 export class Dashboard {
-  readonly #options: Required<Omit<DashboardOptions, 'actions' | 'token'>> &
+  readonly #options: Required<Omit<DashboardOptions, 'actions' | 'token' | 'allowedHosts'>> &
     Pick<DashboardOptions, 'actions' | 'token'>;
+  readonly #guard: HttpGuard;
   readonly #server: Server;
   readonly #clients = new Set<ServerResponse>();
   readonly #files = new Map<string, Buffer>();
   #timer: NodeJS.Timeout | undefined;
   #broadcasting = false;
 
-  /** @throws YadtqError INVALID_OPTION for a host other than loopback without a token. */
+  /**
+   * @throws YadtqError INVALID_OPTION for a host other than loopback without a token, a
+   * short token, a bad allowed host or stream cap.
+   */
   constructor(options: DashboardOptions) {
     const host = options.host ?? '127.0.0.1';
     if (options.token !== undefined && options.token.length < 8) {
@@ -87,13 +105,27 @@ export class Dashboard {
           'could retry and cancel tasks; pass --token <secret> (or bind to 127.0.0.1)',
       );
     }
+    const maxEventStreams = options.maxEventStreams ?? DEFAULTS.dashboardMaxStreams;
+    if (!(Number.isInteger(maxEventStreams) && maxEventStreams >= 1)) {
+      throw new YadtqError(
+        'INVALID_OPTION',
+        `maxEventStreams must be a whole number ≥ 1, got ${maxEventStreams}`,
+      );
+    }
     this.#options = {
       ...options,
       host,
       port: options.port ?? 8080,
       intervalMs: options.intervalMs ?? 1000,
+      maxEventStreams,
       logger: options.logger ?? silentLogger,
     };
+    this.#guard = new HttpGuard({
+      host,
+      ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      port: () => (this.#server.address() as AddressInfo | null)?.port ?? -1,
+    });
     for (const { file } of Object.values(STATIC)) {
       this.#files.set(file, readFileSync(new URL(`./static/${file}`, import.meta.url)));
     }
@@ -144,6 +176,23 @@ export class Dashboard {
     const url = new URL(request.url ?? '/', 'http://dashboard');
     const path = url.pathname;
     const method = request.method ?? 'GET';
+    const page = path === '/' || path === '/index.html' || path === '/login';
+    const refusal = this.#guard.checkOrigin(request);
+    if (refusal !== null) {
+      request.resume();
+      this.#options.logger.warn('dashboard request refused', {
+        path,
+        host: request.headers.host,
+        origin: request.headers.origin,
+      });
+      return refuse(response, refusal, !page);
+    }
+    if (path === '/login' || path === '/logout') return this.#login(request, response, path);
+    if (this.#guard.checkToken(request) !== null) {
+      request.resume();
+      if (page) return this.#loginForm(response, 401);
+      return refuse(response, this.#guard.checkToken(request)!, path.startsWith('/api/'));
+    }
     const action = /^\/api\/tasks\/([^/]+)\/(retry|cancel)$/.exec(path);
     if (action !== null) {
       if (method !== 'POST') return json(response, 405, { error: 'use POST' }, { allow: 'POST' });
@@ -207,6 +256,49 @@ export class Dashboard {
     return { ...overview, readMs: Math.round((performance.now() - started) * 10) / 10 };
   }
 
+  /** `GET /login` (the form), `POST /login` (the token, for the cookie), `POST /logout`. */
+  async #login(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    const method = request.method ?? 'GET';
+    if (method === 'GET' || method === 'HEAD') {
+      request.resume();
+      if (path === '/logout') return json(response, 405, { error: 'use POST' }, { allow: 'POST' });
+      return this.#loginForm(response, 200);
+    }
+    if (method !== 'POST') {
+      request.resume();
+      return json(response, 405, { error: 'use GET or POST' }, { allow: 'GET, POST' });
+    }
+    if (path === '/logout') {
+      request.resume();
+      response.writeHead(303, { location: '/login', 'set-cookie': this.#guard.clearedCookie() });
+      response.end();
+      return;
+    }
+    const body = await readBody(request, 4096);
+    const given = body === null ? null : new URLSearchParams(body).get('token');
+    if (!this.#guard.tokenRequired) {
+      response.writeHead(303, { location: '/' });
+      response.end();
+      return;
+    }
+    if (given === null || !this.#guard.matches(given.trim())) {
+      this.#options.logger.warn('dashboard login refused: wrong token', {});
+      return this.#loginForm(response, 401, 'That is not the token.');
+    }
+    response.writeHead(303, { location: '/', 'set-cookie': this.#guard.sessionCookie() });
+    response.end();
+  }
+
+  #loginForm(response: ServerResponse, status: 200 | 401, error?: string): void {
+    response.writeHead(status, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': LOGIN_CSP,
+      ...(status === 401 ? { 'www-authenticate': 'Bearer realm="yadtq"' } : {}),
+    });
+    response.end(loginPage(error));
+  }
+
   async #act(
     request: IncomingMessage,
     response: ServerResponse,
@@ -214,17 +306,7 @@ export class Dashboard {
     kind: 'retry' | 'cancel',
   ): Promise<void> {
     request.resume();
-    if (!sameOrigin(request)) return json(response, 403, { error: 'cross-origin request refused' });
-    const { token, actions, logger } = this.#options;
-    if (token !== undefined && !tokenMatches(requestToken(request), token)) {
-      logger.warn('dashboard action refused: missing or wrong token', { taskId: id, action: kind });
-      return json(
-        response,
-        401,
-        { error: 'a valid token is required (Authorization: Bearer <token>)' },
-        { 'www-authenticate': 'Bearer realm="yadtq"' },
-      );
-    }
+    const { actions, logger } = this.#options;
     if (actions === undefined) return json(response, 501, { error: `${kind} is not available` });
     try {
       const result = kind === 'retry' ? await actions.retry(id) : await actions.cancel(id);
@@ -238,6 +320,15 @@ export class Dashboard {
   }
 
   #subscribe(response: ServerResponse): void {
+    if (this.#clients.size >= this.#options.maxEventStreams) {
+      json(
+        response,
+        503,
+        { error: `too many live pages (${this.#options.maxEventStreams}); try again later` },
+        { 'retry-after': '5' },
+      );
+      return;
+    }
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -287,6 +378,21 @@ function json(
     ...headers,
   });
   response.end(JSON.stringify(body));
+}
+
+/** The request body as text, or null when it is longer than `limit` bytes. */
+async function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      request.resume();
+      return null;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function errorMessage(error: unknown): string {

@@ -17,6 +17,7 @@ import type {
   Destination,
   StoredMessage,
   Subscription,
+  TopicRetention,
 } from '../core/broker.ts';
 import { fitDeadLetter, messageBytes } from '../core/dead-letter.ts';
 import { YadtqError } from '../core/errors.ts';
@@ -29,6 +30,7 @@ import {
   resolveKafkaBrokerOptions,
 } from './options.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from './topic-limits.ts';
+import { readRetentionMs, retentionConfig } from './topic-retention.ts';
 
 /** Messages a subscription buffers ahead of the worker before fetching pauses. */
 const FETCH_HIGH_WATER_MARK = 128;
@@ -177,6 +179,33 @@ export class KafkaBroker implements Broker {
     return subscription;
   }
 
+  /**
+   * The task topic's `retention.ms` as the broker has it (the topic may predate this
+   * client, or have been changed), beside the one this client creates it with.
+   * @throws YadtqError BROKER_UNAVAILABLE
+   */
+  async topicRetention(): Promise<TopicRetention> {
+    this.#assertOpen();
+    await this.#ensureTopics();
+    const { topicRetentionMs, connectTimeoutMs, clientId, brokers } = this.#options;
+    const topic = this.topicOf('tasks');
+    const admin = new Admin(clientOptions(this.#options, `${clientId}-admin`));
+    const what = `cannot read the retention of topic "${topic}" at ${brokers.join(',')}`;
+    try {
+      const retentionMs = await withDeadline(
+        readRetentionMs(admin, topic),
+        connectTimeoutMs,
+        what,
+        () => admin.close(),
+      );
+      return { topic, retentionMs, wantedMs: topicRetentionMs === -1 ? null : topicRetentionMs };
+    } catch (error) {
+      throw toYadtqError(error, what);
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
   /** The newest `limit` messages of `<topic>.dlq`. @throws YadtqError BROKER_UNAVAILABLE */
   async deadLetters(limit: number): Promise<StoredMessage[]> {
     this.#assertOpen();
@@ -215,8 +244,16 @@ export class KafkaBroker implements Broker {
     const admin = new Admin(clientOptions(this.#options, `${clientId}-admin`));
     this.#admin = admin;
     const create = async (topic: string): Promise<void> => {
+      // The task topic says how long a backlog may wait; the broker's default is not asked.
+      const configs =
+        topic === this.topicOf('tasks') ? [retentionConfig(this.#options.topicRetentionMs)] : [];
       try {
-        await admin.createTopics({ topics: [topic], partitions, replicas: replicationFactor });
+        await admin.createTopics({
+          topics: [topic],
+          partitions,
+          replicas: replicationFactor,
+          configs,
+        });
       } catch (error) {
         if (!findErrorBy(error as Error, 'apiId', 'TOPIC_ALREADY_EXISTS')) throw error;
       }

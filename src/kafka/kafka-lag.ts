@@ -1,11 +1,17 @@
 import { Admin } from '@platformatic/kafka';
-import type { LagSnapshot, PartitionLag } from '../core/stats.ts';
+import { DEFAULTS } from '../core/defaults.ts';
+import { type LagSnapshot, nearRetention, type PartitionLag } from '../core/stats.ts';
 import { clientOptions, toYadtqError, withDeadline } from './client.ts';
 import {
   type KafkaBrokerOptions,
   type ResolvedKafkaBrokerOptions,
   resolveKafkaBrokerOptions,
 } from './options.ts';
+import { RecordAges } from './record-age.ts';
+import { readRetentionMs } from './topic-retention.ts';
+
+/** How long the topic's retention, once read, is taken as it is. */
+const RETENTION_REFRESH_MS = 60_000;
 
 /** ListOffsets timestamps that ask for the log end and the log start offset. */
 const LATEST = -1n;
@@ -15,14 +21,19 @@ const EARLIEST = -2n;
  * Consumer lag of the task topic for the workers' group, read with the Kafka admin API:
  * log end offsets (ListOffsets), the group's committed offsets (OffsetFetch), and which
  * member owns each partition (DescribeGroups; a worker's consumer client id is its id).
+ * With it, the topic's retention (DescribeConfigs) and the age of the oldest record not
+ * yet taken up in each partition ({@link RecordAges}).
  */
 export class KafkaLag {
   readonly #options: ResolvedKafkaBrokerOptions;
+  readonly #ages: RecordAges;
   #admin: Admin | undefined;
+  #retention: { ms: number | null; readAt: number } | undefined;
 
   /** @throws YadtqError INVALID_OPTION naming the first bad option. */
   constructor(options: KafkaBrokerOptions = {}) {
     this.#options = resolveKafkaBrokerOptions(options);
+    this.#ages = new RecordAges(this.#options);
   }
 
   /** @throws YadtqError BROKER_UNAVAILABLE */
@@ -43,7 +54,7 @@ export class KafkaLag {
   async close(): Promise<void> {
     const admin = this.#admin;
     this.#admin = undefined;
-    await admin?.close().catch(() => {});
+    await Promise.all([admin?.close().catch(() => {}), this.#ages.close()]);
   }
 
   async #read(admin: Admin, topic: string, groupId: string): Promise<LagSnapshot> {
@@ -84,16 +95,33 @@ export class KafkaLag {
       for (const p of member.assignments?.get(topic)?.partitions ?? [])
         owners.set(p, member.clientId);
     }
+    const waiting = new Map<number, number>();
+    for (const partition of partitions) {
+      const end = ends.get(partition) ?? 0;
+      // A committed offset below the log start was deleted already: the oldest left counts.
+      const from = Math.max(committed.get(partition) ?? 0, starts.get(partition) ?? 0);
+      if (end > from) waiting.set(partition, from);
+    }
+    const now = Date.now();
+    const [retentionMs, timestamps] = await Promise.all([
+      // Neither may cost the lag itself (a broker may refuse DescribeConfigs to this user).
+      this.#retentionMs(admin, topic, now).catch(() => null),
+      this.#ages.timestamps(admin, topic, waiting, now).catch(() => new Map<number, number>()),
+    ]);
     const rows: PartitionLag[] = partitions.map((partition) => {
       const endOffset = ends.get(partition) ?? 0;
       const committedOffset = committed.get(partition) ?? null;
       const from = committedOffset ?? starts.get(partition) ?? 0;
+      const timestamp = timestamps.get(partition);
+      const oldestAgeMs = timestamp === undefined ? null : Math.max(0, now - timestamp);
       return {
         partition,
         endOffset,
         committedOffset,
         lag: Math.max(0, endOffset - from),
         owner: owners.get(partition) ?? null,
+        oldestAgeMs,
+        nearRetention: nearRetention(oldestAgeMs, retentionMs, DEFAULTS.retentionWarningRatio),
       };
     });
     return {
@@ -101,6 +129,14 @@ export class KafkaLag {
       group: groupId,
       partitions: rows,
       total: rows.reduce((sum, row) => sum + row.lag, 0),
+      retentionMs,
     };
+  }
+
+  async #retentionMs(admin: Admin, topic: string, now: number): Promise<number | null> {
+    if (this.#retention === undefined || now - this.#retention.readAt > RETENTION_REFRESH_MS) {
+      this.#retention = { ms: await readRetentionMs(admin, topic), readAt: now };
+    }
+    return this.#retention.ms;
   }
 }

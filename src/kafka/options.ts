@@ -33,6 +33,13 @@ export interface KafkaBrokerOptions {
   partitions?: number;
   /** Replicas of each partition when yadtq creates the topics. Default `1`. */
   replicationFactor?: number;
+  /**
+   * `retention.ms` of the task topic when yadtq creates it; -1 keeps messages forever.
+   * Keep it at least the store's pending TTL: Kafka deletes a backlog older than this
+   * whether or not it ran. A worker warns at start when an existing topic keeps less.
+   * Default `DEFAULTS.topicRetentionMs` (7 days, the pending TTL).
+   */
+  topicRetentionMs?: number;
   /** The consumer group workers join. Default `'yadtq_worker_group'`. */
   groupId?: string;
   /** Client id of the producer and admin clients (consumers use their member id). Default `'yadtq'`. */
@@ -68,6 +75,7 @@ export const KAFKA_BROKER_DEFAULTS = {
   topic: DEFAULTS.topic,
   partitions: DEFAULTS.partitions,
   replicationFactor: 1,
+  topicRetentionMs: DEFAULTS.topicRetentionMs,
   groupId: DEFAULTS.groupId,
   clientId: 'yadtq',
   sessionTimeoutMs: 6000,
@@ -112,6 +120,7 @@ export function resolveKafkaBrokerOptions(
   }
   wholeNumber(resolved, 'partitions', 1);
   wholeNumber(resolved, 'replicationFactor', 1);
+  if (resolved.topicRetentionMs !== -1) wholeNumber(resolved, 'topicRetentionMs', 1000);
   wholeNumber(resolved, 'sessionTimeoutMs', 1);
   wholeNumber(resolved, 'heartbeatIntervalMs', 1);
   wholeNumber(resolved, 'commitIntervalMs', 1);

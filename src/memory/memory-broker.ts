@@ -61,6 +61,7 @@ export class MemoryBroker implements Broker {
         headers: { ...message.headers },
         partition,
         offset: entries.length,
+        timestamp: Date.now(),
       });
     }
     if (destination === 'tasks') for (const member of this.#members) member.wake();
@@ -89,23 +90,30 @@ export class MemoryBroker implements Broker {
     return this.#logs.get(destination)!.flat();
   }
 
-  /** Consumer lag per partition of the task log, and which member owns each partition. */
+  /**
+   * Consumer lag per partition of the task log, which member owns each partition, and
+   * the age of the oldest message not yet committed (the memory log never deletes one).
+   */
   async lag(): Promise<LagSnapshot> {
     const owners = new Map<number, string>();
     for (const member of this.#members)
       for (const p of member.assignment()) owners.set(p, member.memberId);
+    const now = Date.now();
     const partitions = this.#logs.get('tasks')!.map((entries, partition) => {
       const committedOffset = this.#committed[partition]!;
+      const oldest = entries[committedOffset]?.timestamp;
       return {
         partition,
         endOffset: entries.length,
         committedOffset,
         lag: entries.length - committedOffset,
         owner: owners.get(partition) ?? null,
+        oldestAgeMs: oldest === undefined ? null : now - oldest,
+        nearRetention: false,
       };
     });
     const total = partitions.reduce((sum, p) => sum + p.lag, 0);
-    return { topic: 'memory', group: 'memory', partitions, total };
+    return { topic: 'memory', group: 'memory', partitions, total, retentionMs: null };
   }
 
   /** @internal */

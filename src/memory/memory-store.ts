@@ -19,6 +19,7 @@ import type {
   WorkerInfo,
 } from '../core/store.ts';
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
+import type { OptionFill } from '../core/unset-options.ts';
 import { ExpiringMap } from './expiring-map.ts';
 
 /** Options of {@link MemoryStore}. */
@@ -108,7 +109,8 @@ export class MemoryStore implements Store, MonitorStore {
     envelope: TaskEnvelope,
     workerId: string,
     now: number,
-    options: { loneLosses?: number } = {},
+    fill?: OptionFill,
+    loneLosses?: number,
   ): Promise<ClaimOutcome> {
     const existing = this.#records.get(envelope.id);
     if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
@@ -120,7 +122,8 @@ export class MemoryStore implements Store, MonitorStore {
       workerId,
       attempt: envelope.attempt,
       now,
-      ...(options.loneLosses === undefined ? {} : { loneLosses: options.loneLosses }),
+      ...(fill === undefined ? {} : { fill }),
+      ...(loneLosses === undefined ? {} : { loneLosses }),
     });
     if (!transition.ok) return transition;
     if (holder !== null) this.#held.get(holder)?.delete(envelope.id);

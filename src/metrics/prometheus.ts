@@ -143,6 +143,31 @@ export function renderMetrics(overview: Overview): string {
     ]),
   );
   out.family(
+    'yadtq_partition_oldest_age_seconds',
+    'Age of the record at the committed offset (the oldest not yet taken up); absent with no backlog.',
+    'gauge',
+    (lag?.partitions ?? []).flatMap((p): [Labels, number][] =>
+      p.oldestAgeMs == null
+        ? []
+        : [[{ topic: lag!.topic, partition: p.partition }, p.oldestAgeMs / 1000]],
+    ),
+  );
+  out.family(
+    'yadtq_partition_near_retention',
+    '1 when the oldest record not yet taken up nears the topic retention (Kafka may delete it).',
+    'gauge',
+    (lag?.partitions ?? []).map((p) => [
+      { topic: lag!.topic, partition: p.partition },
+      p.nearRetention === true ? 1 : 0,
+    ]),
+  );
+  out.family(
+    'yadtq_topic_retention_seconds',
+    'retention.ms of the task topic, in seconds; absent when unlimited or unknown.',
+    'gauge',
+    lag?.retentionMs == null ? [] : [[{ topic: lag.topic }, lag.retentionMs / 1000]],
+  );
+  out.family(
     'yadtq_lag_read_errors',
     '1 when the consumer lag could not be read for this scrape.',
     'gauge',

@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { YadtqError } from '../core/errors.ts';
 import type { WorkerHealthReport } from '../core/worker/health.ts';
+import { isLoopback } from '../dashboard/auth.ts';
+import { HttpGuard, refuse } from '../dashboard/http-guard.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
 
 /** A running `/metrics` endpoint. */
@@ -26,24 +28,56 @@ export function parseListenAddress(text: string): { host: string; port: number }
 /**
  * Serves `render()` as Prometheus text at `/metrics`, and with `health` the probes
  * `/healthz` (200 while the worker is live, else 503) and `/readyz` (200 while it takes
- * work, else 503), each answering its {@link WorkerHealthReport} as JSON.
+ * work, else 503), each answering its {@link WorkerHealthReport} as JSON. The probes are
+ * open; `/metrics` is behind the same lock as the dashboard ({@link HttpGuard}): without a token only
+ * requests sent to a loopback name, the bound address or an allowed host; with one,
+ * every request needs it.
+ * @throws YadtqError INVALID_OPTION for a host other than loopback without a token.
  */
 export async function serveMetrics(options: {
   host: string;
   port: number;
   render: () => Promise<string>;
   health?: () => WorkerHealthReport;
+  /** Required by every request when set (`Authorization: Bearer <token>`). */
+  token?: string;
+  /** Host names besides loopback and the bound address that requests may be sent to. */
+  allowedHosts?: readonly string[];
 }): Promise<MetricsServer> {
+  if (options.token !== undefined && options.token.length < 8) {
+    throw new YadtqError('INVALID_OPTION', 'the metrics token must be at least 8 characters');
+  }
+  if (!isLoopback(options.host) && options.token === undefined) {
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `refusing to serve metrics on ${options.host} without a token: anyone who can reach it ` +
+        'could read them; set a metrics token (or bind to 127.0.0.1)',
+    );
+  }
+  const guard = new HttpGuard({
+    host: options.host,
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    port: () => (server.address() as AddressInfo | null)?.port ?? -1,
+  });
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://metrics').pathname;
     const read = request.method === 'GET' || request.method === 'HEAD';
     const { health } = options;
+    // The probes answer before the lock: a supervisor or a kubelet calls them by the pod's
+    // address and without a token, and they tell no task data, only live/ready and why.
     if (read && health !== undefined && (path === '/healthz' || path === '/readyz')) {
       const report = health();
       const up = path === '/healthz' ? report.live : report.ready;
       response
         .writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
         .end(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    const refusal = guard.check(request);
+    if (refusal !== null) {
+      request.resume();
+      refuse(response, refusal, false);
       return;
     }
     if (path !== '/metrics' || !read) {

@@ -2,6 +2,7 @@ import type { EnvelopeFields } from '../core/envelope.ts';
 import type { JsonValue } from '../core/json.ts';
 import type { RefusalReason, Transition } from '../core/state-machine.ts';
 import type { TaskErrorInfo, TaskRecord, TaskStatus } from '../core/task-record.ts';
+import { isUnsetOption } from '../core/unset-options.ts';
 
 /**
  * A task record as the string fields of its Redis hash. Absent values are `''`, JSON
@@ -33,6 +34,7 @@ export function encodeRecord(record: TaskRecord): RecordFields {
     runAt: optionalNumber(record.runAt),
     losses: String(record.losses),
     cancelRequested: record.cancelRequested ? '1' : '0',
+    unset: (record.unset ?? []).join(','),
   };
 }
 
@@ -84,7 +86,14 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     runAt: parseOptionalNumber(text('runAt')),
     losses: Number(text('losses') || '0'),
     cancelRequested: text('cancelRequested') === '1',
+    ...unsetField(text('unset')),
   };
+}
+
+/** The `unset` field of a record: left out when the hash has none (the usual case). */
+function unsetField(text: string): Pick<TaskRecord, 'unset'> {
+  const unset = text.split(',').filter(isUnsetOption);
+  return unset.length === 0 ? {} : { unset };
 }
 
 /** Decodes a flat `field, value, …` list (a Lua script's HGETALL), from index `start`. */
@@ -140,6 +149,9 @@ export function decodeClaimReply(
     runAt: null,
     losses: Number(text(6) || '0'),
     cancelRequested: text(7) === '1',
+    ...(envelope.unset !== undefined && envelope.unset.length > 0
+      ? { unset: [...envelope.unset] }
+      : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import type {
 } from '../core/store.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { recordFromEnvelope } from '../core/task-record.ts';
+import type { OptionFill } from '../core/unset-options.ts';
 import type { Watchdog, WatchdogConfig, WatchdogStore } from '../core/worker/watchdog.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
 import type { RedisStoreOptions, ResolvedRedisStoreOptions } from './options.ts';
@@ -163,7 +164,8 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
     envelope: TaskEnvelope,
     workerId: string,
     now: number,
-    options: { loneLosses?: number } = {},
+    fill?: OptionFill,
+    loneLosses?: number,
   ): Promise<ClaimOutcome> {
     const { prefix, pendingTtlMs } = this.#options;
     const claim = (fields: string[]) =>
@@ -176,7 +178,9 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
           now,
           pendingTtlMs,
           envelope.id,
-          options.loneLosses ?? '',
+          fill?.timeoutMs ?? '',
+          fill?.maxAttempts ?? '',
+          loneLosses ?? '',
           ...fields,
         ),
       );
@@ -188,7 +192,7 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
       reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
     }
     if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
-    const record = decodeClaimReply(reply, envelope, workerId, now);
+    const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
     const cachedResult = parseCacheEntry(reply[1] ?? '');
     return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
   }
@@ -376,6 +380,13 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
   readonly #recordError = (error: Error): void => {
     this.#lastError = error;
   };
+}
+
+/** The envelope as the claim left its record: the filled values, without their marks. */
+function withFill(envelope: TaskEnvelope, fill: OptionFill | undefined): TaskEnvelope {
+  if (fill === undefined) return envelope;
+  const { unset: _written, ...rest } = envelope;
+  return { ...rest, ...fill };
 }
 
 function closedError(): YadtqError {

@@ -309,11 +309,11 @@ export function runContract(
         dedupKey: null,
         submittedAt: now,
       };
-      assert.equal((await store.claim(envelope, 'dies-1', now, { loneLosses: 2 })).ok, true);
+      assert.equal((await store.claim(envelope, 'dies-1', now, undefined, 2)).ok, true);
       assert.equal((await store.requeue(envelope.id, 'dies-1', now, 3)).ok, true);
-      assert.equal((await store.claim(envelope, 'dies-2', now, { loneLosses: 2 })).ok, true);
+      assert.equal((await store.claim(envelope, 'dies-2', now, undefined, 2)).ok, true);
       assert.equal((await store.requeue(envelope.id, 'dies-2', now, 3)).ok, true);
-      assert.deepEqual(await store.claim(envelope, 'busy', now, { loneLosses: 2 }), {
+      assert.deepEqual(await store.claim(envelope, 'busy', now, undefined, 2), {
         ok: false,
         reason: 'run-alone',
       });

@@ -22,6 +22,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCREENSHOT = join(ROOT, '.artifacts', 'dashboard.png');
 const CHROMIUM = process.env.YADTQ_CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 /** A task that fails while the card is declined, and succeeds once it is not. */
 let declined = true;
@@ -97,7 +98,52 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
     await backend?.close();
   });
 
+  test('with a token, every route answers 401 in the browser until it logs in, then 200', async () => {
+    const routes = [
+      '/',
+      '/app.js',
+      '/api/config',
+      '/api/overview',
+      '/api/tasks',
+      '/api/tasks/nope',
+      '/metrics',
+    ];
+    const first = await page.goto(dashboard.url);
+    assert.equal(first?.status(), 401);
+    await page.locator('#login-form').waitFor();
+    for (const path of routes) {
+      const answer = await context.request.get(new URL(path, dashboard.url).href);
+      assert.equal(answer.status(), 401, `${path} before the login`);
+    }
+    await page.locator('#login-token').fill('not-the-token');
+    await Promise.all([page.waitForNavigation(), page.locator('#login-submit').click()]);
+    await page.locator('#login-error').waitFor();
+    assert.equal((await context.cookies()).length, 0, 'a wrong token gets no cookie');
+    await page.locator('#login-token').fill(TOKEN);
+    const loggedIn = page.waitForResponse((r) => new URL(r.url()).pathname === '/' && r.ok());
+    await page.locator('#login-submit').click();
+    assert.equal((await loggedIn).status(), 200);
+    for (const path of routes) {
+      const answer = await context.request.get(new URL(path, dashboard.url).href);
+      assert.equal(answer.status(), path === '/api/tasks/nope' ? 404 : 200, `${path} after`);
+    }
+    const events = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const source = new EventSource('/api/events');
+          source.addEventListener('overview', () => {
+            source.close();
+            resolve('overview');
+          });
+          source.onerror = () => resolve('error');
+        }),
+    );
+    assert.equal(events, 'overview', 'the event stream opens with the session cookie');
+    await page.locator('#logout-form:not([hidden])').waitFor();
+  });
+
   test('shows both workers alive, and a failure with its error without a reload', async () => {
+    navigations = 0;
     await page.goto(dashboard.url);
     for (const id of ['dash-w1', 'dash-w2']) {
       await page
@@ -105,7 +151,7 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
         .waitFor({ timeout: 60_000 });
     }
     await until(async () => {
-      const response = await fetch(new URL('/api/overview', dashboard.url));
+      const response = await fetch(new URL('/api/overview', dashboard.url), { headers: AUTH });
       const overview = (await response.json()) as {
         workers: { id: string; partitions: number[] }[];
       };
@@ -113,7 +159,8 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
     }, 60_000);
 
     const metricsUrl = new URL('/metrics', dashboard.url);
-    const scrape = async () => parsePrometheus(await (await fetch(metricsUrl)).text());
+    const scrape = async () =>
+      parsePrometheus(await (await fetch(metricsUrl, { headers: AUTH })).text());
     const before = await scrape();
     assert.equal(seriesValue(before, 'yadtq_worker_up', { worker: 'dash-w1' }), 1);
     const handles = await client.submitMany(
@@ -166,16 +213,8 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
     assert.ok(statSync(SCREENSHOT).size > 20_000, 'the screenshot has content');
   });
 
-  test('without the token, retry is refused and the page asks for the token', async () => {
+  test('without the token, retry and cancel are refused; a cross-site POST with it too', async () => {
     assert.ok(failedId, 'the previous test left a failed task');
-    const item = page.locator(`#failures li[data-task-id="${failedId}"]`);
-    const refused = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${failedId}/retry`));
-    await item.locator('button[data-action="retry"]').click();
-    assert.equal((await refused).status(), 401);
-    await page.locator('#toasts .toast', { hasText: 'Refused' }).first().waitFor();
-    await page.locator('#token-dialog[open]').waitFor();
-    await page.locator('#token-cancel').click();
-
     for (const headers of [
       {},
       { authorization: 'Bearer wrong-token-123' },
@@ -197,14 +236,9 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
     assert.equal(record.attempt, 1);
   });
 
-  test('with the token, retry makes the failed task run again, and cancel stops a running one', async () => {
+  test('logged in, retry makes the failed task run again, and cancel stops a running one', async () => {
     assert.ok(failedId, 'the first test left a failed task');
     declined = false;
-    await page.locator('#token-button').click();
-    await page.locator('#token-dialog[open]').waitFor();
-    await page.locator('#token-input').fill(TOKEN);
-    await page.locator('#token-save').click();
-    await page.locator('#token-button', { hasText: 'Token set' }).waitFor();
 
     const item = page.locator(`#failures li[data-task-id="${failedId}"]`);
     const answered = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${failedId}/retry`));
@@ -236,5 +270,12 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
     assert.equal(((await cancelResponse.json()) as { cancelled: boolean }).cancelled, true);
     const stopped = await client.wait(slow, { timeoutMs: 30_000 });
     assert.equal(stopped.status, 'cancelled');
+  });
+
+  test('log out ends the session: the page is the login form again', async () => {
+    await Promise.all([page.waitForNavigation(), page.locator('#logout-button').click()]);
+    await page.locator('#login-form').waitFor();
+    const again = await page.goto(dashboard.url);
+    assert.equal(again?.status(), 401);
   });
 });

@@ -259,6 +259,14 @@ describe('outages: servers stopped and restarted mid-run', () => {
         );
         assert.deepEqual(stragglers, [], 'every accepted task ended success');
         for (const code of Object.keys(feed.failures)) assert.equal(code, 'STORE_UNAVAILABLE');
+        // Every worker lived through it: none of its tasks may be counted as a worker loss.
+        const records = await Promise.all(
+          [...feed.accepted.keys()].map((id) => s!.client.status(id)),
+        );
+        const lost = records
+          .filter((r) => (r?.losses ?? 0) > 0)
+          .map((r) => `${r!.id}: ${r!.losses}`);
+        assert.deepEqual(lost, [], 'tasks of live workers were reaped as lost');
       } finally {
         await teardown(s);
         await redis.stop();

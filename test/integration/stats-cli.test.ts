@@ -88,11 +88,12 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
     } finally {
       await backend.close();
     }
-    // Outcomes are recorded just after they are stored, and offsets committed every 200 ms.
+    // Outcomes are recorded just after they are stored, offsets committed every 200 ms, and
+    // `processing` is what the heartbeats (one a second) last published.
     let view: Overview | undefined;
     await until(async () => {
       view = await stats();
-      return view.status.success === 6 && view.lag?.total === 0;
+      return view.status.success === 6 && view.lag?.total === 0 && view.status.processing === 0;
     }, 20_000);
     assert.ok(view);
     assert.deepEqual(view.status, {
@@ -133,7 +134,7 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
     const text = await yadtq(['stats'], env);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /success 6/);
-    assert.match(text.stdout, /PARTITION\s+END\s+COMMITTED\s+LAG\s+OWNER/);
+    assert.match(text.stdout, /PARTITION\s+END\s+COMMITTED\s+LAG\s+OLDEST\s+OWNER/);
     console.log(text.stdout);
 
     const failed = await yadtq(['tasks', '--status', 'failed', '--json'], env);
@@ -177,6 +178,8 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
       ['dashboard', '--host', '0.0.0.0'],
       ['dashboard', '--port', 'http'],
       ['worker', 'x', '--metrics-port', 'nope'],
+      ['worker', 'x', '--metrics-port', '0.0.0.0:9464'],
+      ['worker', 'x', '--metrics-port', '9464', '--metrics-token', 'short'],
     ]) {
       const run = await yadtq(args, env);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
@@ -184,5 +187,7 @@ describe('yadtq stats / tasks against Kafka + Redis, with a `yadtq worker --metr
     }
     const open = await yadtq(['dashboard', '--host', '0.0.0.0'], env);
     assert.match(open.stderr, /without --token/);
+    const metrics = await yadtq(['worker', 'x', '--metrics-port', '0.0.0.0:9464'], env);
+    assert.match(metrics.stderr, /without --metrics-token/);
   });
 });

@@ -1,6 +1,7 @@
 import { createMemoryBackend, type MemoryBroker } from '../../src/index.ts';
 import { type DeadLetterReader, runContract, until } from '../contract/contract.ts';
 import { runFaultToleranceContract } from '../contract/fault-tolerance.ts';
+import { runSubmitSemanticsContract } from '../contract/submit-semantics.ts';
 
 const deadLetters: DeadLetterReader = async (backend, count) => {
   const broker = backend.broker as MemoryBroker;
@@ -13,3 +14,4 @@ const deadLetters: DeadLetterReader = async (backend, count) => {
 
 runContract('memory', async () => createMemoryBackend(), deadLetters);
 runFaultToleranceContract('memory', async () => createMemoryBackend(), deadLetters);
+runSubmitSemanticsContract('memory', async () => createMemoryBackend());

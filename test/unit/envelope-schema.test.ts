@@ -92,6 +92,11 @@ describe('envelope JSON Schema', () => {
       }
     }
     assert.ok(accepted > 20 && refused > 80, `both verdicts were tried (${accepted}/${refused})`);
+    for (const unset of [[], ['timeoutMs'], ['maxAttempts', 'priority'], 'timeoutMs', [1], null]) {
+      const text = JSON.stringify({ ...base, unset });
+      const verdict = decoderAccepts(text);
+      assert.equal(schemaAccepts(text), verdict, `unset = ${JSON.stringify(unset)}`);
+    }
     const extra = JSON.stringify({ ...base, traceId: 'abc' });
     assert.ok(schemaAccepts(extra) && decoderAccepts(extra), 'a field not listed is ignored');
   });

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from '../../src/core/envelope.ts';
 import { isYadtqError } from '../../src/core/errors.ts';
 import { dedupKeyOf } from '../../src/core/json.ts';
+import { decodeEnvelopeV1 } from '../fixtures/decode-envelope-v1.0.ts';
 
 const FIXTURES = new URL('../fixtures/envelope/', import.meta.url);
 const files = readdirSync(FIXTURES).sort();
@@ -38,7 +39,7 @@ describe('envelope: golden fixtures', () => {
   const valid = files.filter((file) => file.startsWith('v1-'));
 
   test('the fixture folder holds the valid and every invalid fixture', () => {
-    assert.deepEqual(valid, ['v1-basic.json', 'v1-object-args.json']);
+    assert.deepEqual(valid, ['v1-basic.json', 'v1-object-args.json', 'v1-unset-options.json']);
     assert.deepEqual(
       files.filter((file) => file.startsWith('invalid-')),
       Object.keys(INVALID).sort(),
@@ -83,6 +84,22 @@ describe('envelope: golden fixtures', () => {
     assert.equal(envelope.attempt, 2);
     assert.equal(envelope.dedupKey, 'invoice:2025-0042');
   });
+
+  test('v1-unset-options.json (a submit by name) marks the options the submitter left unset', () => {
+    const envelope = decodeEnvelope(fixture('v1-unset-options.json'));
+    assert.deepEqual(envelope.unset, ['timeoutMs', 'maxAttempts']);
+    assert.equal(envelope.timeoutMs, 30000, "the client's default, for workers that do not know");
+    assert.equal(envelope.maxAttempts, 1);
+    assert.equal(envelope.dedupKey, dedupKeyOf(envelope.name, envelope.args));
+  });
+
+  for (const file of valid) {
+    test(`${file} decodes with the decoder released before "unset" (an older worker)`, () => {
+      const text = fixture(file);
+      const { unset: _new, ...current } = decodeEnvelope(text);
+      assert.deepEqual(decodeEnvelopeV1(text), current);
+    });
+  }
 
   for (const [file, message] of Object.entries(INVALID)) {
     test(`${file} is refused with INVALID_MESSAGE naming the problem`, () => {
@@ -140,6 +157,21 @@ describe('envelope: encode and decode', () => {
       assertInvalid(JSON.stringify({ ...basic(), ...change }), message);
     });
   }
+
+  test('an envelope without unset options is written without the field', () => {
+    assert.doesNotMatch(encodeEnvelope({ ...basic(), unset: [] }), /unset/);
+  });
+
+  test('unset names this version does not know are dropped, a malformed list refused', () => {
+    const text = JSON.stringify({ ...basic(), unset: ['timeoutMs', 'priority'] });
+    assert.deepEqual(decodeEnvelope(text).unset, ['timeoutMs']);
+    assert.equal(
+      decodeEnvelope(JSON.stringify({ ...basic(), unset: ['priority'] })).unset,
+      undefined,
+    );
+    assertInvalid(JSON.stringify({ ...basic(), unset: 'timeoutMs' }), /"unset" must be an array/);
+    assertInvalid(JSON.stringify({ ...basic(), unset: [1] }), /"unset" must be an array/);
+  });
 
   test('refuses JSON null and a bare string', () => {
     assertInvalid('null', /not a JSON object/);

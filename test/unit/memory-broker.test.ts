@@ -287,3 +287,22 @@ describe('MemoryBroker: dead letters and closing', () => {
     assert.deepEqual(await within(Promise.all(loops), 'the loops to return'), [0, 0]);
   });
 });
+
+describe('memory broker: the age of the backlog', () => {
+  test('lag gives the age of the oldest uncommitted message per partition, none without backlog', async () => {
+    const broker = new MemoryBroker({ partitions: 2 });
+    await broker.produce('tasks', [{ key: 'x', value: 'first', partition: 0 }]);
+    await new Promise((r) => setTimeout(r, 60));
+    await broker.produce('tasks', [{ key: 'y', value: 'second', partition: 0 }]);
+    const lag = await broker.lag();
+    assert.equal(lag.retentionMs, null, 'the memory log deletes nothing');
+    const [p0, p1] = lag.partitions;
+    assert.ok(
+      p0!.oldestAgeMs! >= 50,
+      `age ${p0!.oldestAgeMs}: the first message's, not the newest`,
+    );
+    assert.equal(p0!.nearRetention, false);
+    assert.equal(p1!.oldestAgeMs, null);
+    await broker.close();
+  });
+});

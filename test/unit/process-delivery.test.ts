@@ -25,7 +25,7 @@ function setup() {
     stats: undefined,
     running: new Map(),
     claimed: new Set(),
-    health: { ok: () => {}, failed: () => {} },
+    health: { failed: () => {} },
     halted: () => false,
   };
   const envelope: TaskEnvelope = {

@@ -28,7 +28,7 @@ function setup() {
     stats: undefined,
     running: new Map(),
     claimed: new Set(),
-    health: { ok: () => {}, failed: () => {} },
+    health: { failed: () => {} },
     halted: () => false,
     runAlone,
   };

@@ -7,9 +7,9 @@ import { stderrLogger } from '../log.ts';
 import { UsageError } from '../usage.ts';
 
 /**
- * `yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token T]`: the live web dashboard,
- * its JSON API and `/metrics`, until SIGINT/SIGTERM. The token may also come from
- * `YADTQ_DASHBOARD_TOKEN` (kept out of the process list).
+ * `yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token T] [--allowed-host H]…`: the
+ * live web dashboard, its JSON API and `/metrics`, until SIGINT/SIGTERM. The token may
+ * also come from `YADTQ_DASHBOARD_TOKEN` (kept out of the process list).
  */
 export async function dashboardCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -20,6 +20,7 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
       token: { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
     },
   });
   if (positionals.length > 0) throw new UsageError('dashboard takes no arguments');
@@ -50,6 +51,7 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
     ...(actions === undefined ? {} : { actions }),
     host: values.host,
     port,
+    allowedHosts: values['allowed-host'] ?? [],
     ...(token === undefined ? {} : { token }),
     logger,
   });
@@ -60,7 +62,7 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
     throw error;
   }
   process.stdout.write(
-    `yadtq dashboard on ${dashboard.url} (JSON API under /api/, Prometheus at /metrics${token ? ', actions need the token' : ''})\n`,
+    `yadtq dashboard on ${dashboard.url} (JSON API under /api/, Prometheus at /metrics${token ? '; every route needs the token, browsers log in at /login' : ''})\n`,
   );
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());

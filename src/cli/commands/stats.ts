@@ -92,16 +92,25 @@ export function formatOverview(overview: Overview): string {
   } else {
     parts.push(
       `${table(
-        ['PARTITION', 'END', 'COMMITTED', 'LAG', 'OWNER'],
+        ['PARTITION', 'END', 'COMMITTED', 'LAG', 'OLDEST', 'OWNER'],
         lag.partitions.map((p) => [
           String(p.partition),
           String(p.endOffset),
           p.committedOffset === null ? '-' : String(p.committedOffset),
           String(p.lag),
+          p.oldestAgeMs == null ? '-' : `${age(p.oldestAgeMs)}${p.nearRetention ? ' !' : ''}`,
           p.owner ?? '-',
         ]),
-      )}\nTotal lag ${lag.total} on topic ${lag.topic}, group ${lag.group}`,
+      )}\nTotal lag ${lag.total} on topic ${lag.topic}, group ${lag.group}${
+        lag.retentionMs == null ? '' : `, retention ${age(lag.retentionMs)}`
+      }`,
     );
+    const near = lag.partitions.filter((p) => p.nearRetention === true);
+    if (near.length > 0) {
+      parts.push(
+        `WARNING: the backlog of partition(s) ${near.map((p) => p.partition).join(', ')} nears the topic retention: Kafka may delete those tasks unrun (raise retention.ms, or add workers)`,
+      );
+    }
   }
   if (stats.failures.length > 0) {
     parts.push(
@@ -115,6 +124,15 @@ export function formatOverview(overview: Overview): string {
     );
   }
   return `${parts.join('\n\n')}\n`;
+}
+
+/** A duration as people say it: 45s, 12m, 3.5h, 6.2d. */
+function age(value: number): string {
+  const s = value / 1000;
+  if (s < 120) return `${Math.round(s)}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)}h`;
+  return `${(s / 86_400).toFixed(1)}d`;
 }
 
 function ms(value: number): string {

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TaskDefinition } from '../../core/define-task.ts';
 import { TaskWorker } from '../../core/worker.ts';
+import { isLoopback } from '../../dashboard/auth.ts';
 import { demoTasks } from '../../demo.ts';
 import { type MetricsServer, parseListenAddress, serveMetrics } from '../../metrics/server.ts';
 import { WorkerMetrics } from '../../metrics/worker-metrics.ts';
@@ -15,8 +16,10 @@ export const EXIT_RESTART = 3;
 
 /**
  * `yadtq worker <workerId> [--concurrency N] [--max-zombies N] [--tasks <module>]
- * [--metrics-port [host:]port]`: runs until SIGTERM/SIGINT, or until zombie handlers pass
- * `--max-zombies`; then it drains and exits {@link EXIT_RESTART} for its supervisor.
+ * [--metrics-port [host:]port] [--metrics-token T] [--allowed-host H]…`: runs until
+ * SIGTERM/SIGINT, or until zombie handlers pass `--max-zombies`; then it drains and exits
+ * {@link EXIT_RESTART} for its supervisor. The metrics token may also come from
+ * `YADTQ_METRICS_TOKEN`.
  */
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,6 +31,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
       'max-zombies': { type: 'string' },
       tasks: { type: 'string' },
       'metrics-port': { type: 'string' },
+      'metrics-token': { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
     },
   });
   if (positionals.length !== 1) throw new UsageError('worker takes exactly one <workerId>');
@@ -45,6 +50,15 @@ export async function workerCommand(argv: string[]): Promise<number> {
     if (values['metrics-port'] !== undefined) listen = parseListenAddress(values['metrics-port']);
   } catch (error) {
     throw new UsageError(`--metrics-port: ${(error as Error).message}`);
+  }
+  const metricsToken = values['metrics-token'] ?? (process.env.YADTQ_METRICS_TOKEN || undefined);
+  if (metricsToken !== undefined && metricsToken.length < 8) {
+    throw new UsageError('--metrics-token must be at least 8 characters');
+  }
+  if (listen !== undefined && !isLoopback(listen.host) && metricsToken === undefined) {
+    throw new UsageError(
+      `refusing to serve metrics on ${listen.host} without --metrics-token (bind to 127.0.0.1, or set a token)`,
+    );
   }
   const tasks = values.tasks === undefined ? demoTasks : await loadTasks(values.tasks);
   const logger = stderrLogger();
@@ -66,6 +80,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
     if (metrics !== undefined && listen !== undefined) {
       metricsServer = await serveMetrics({
         ...listen,
+        ...(metricsToken === undefined ? {} : { token: metricsToken }),
+        allowedHosts: values['allowed-host'] ?? [],
         render: () => metrics.render({ worker, store: backend.store, lag: () => backend.lag() }),
         health: () => worker.health(),
       });

@@ -1,6 +1,7 @@
 import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Logger } from '../logger.ts';
+import { withDefaults } from '../options.ts';
 import type { MonitorStore, Store } from '../store.ts';
 import { reapDeadWorkers } from './reaper.ts';
 import { produceDueTasks } from './scheduler.ts';
@@ -26,6 +27,12 @@ export interface MonitorOptions {
   leaderTtlMs?: number;
   /** Default `DEFAULTS.maxWorkerLosses`. */
   maxWorkerLosses?: number;
+  /**
+   * After this monitor's store failed it, how long to wait before reaping again: every
+   * worker lost its heartbeat in the same outage and needs a beat to be alive again, so
+   * reaping at once would take their tasks from live workers. Default the heartbeat TTL.
+   */
+  reapGraceMs?: number;
 }
 
 /**
@@ -44,14 +51,18 @@ export class Monitor {
   #liveWorkers = 1;
   /** Produces still running (they may outlast a tick while Kafka is down). */
   #background = new Set<Promise<unknown>>();
+  /** When the store last failed a tick; no reaping until `reapGraceMs` after it. */
+  #failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MonitorOptions) {
-    this.#options = {
+    const defaults: Required<MonitorOptions> = {
+      ...options,
       intervalMs: DEFAULTS.monitorIntervalMs,
       leaderTtlMs: DEFAULTS.leaderTtlMs,
       maxWorkerLosses: DEFAULTS.maxWorkerLosses,
-      ...options,
+      reapGraceMs: DEFAULTS.heartbeatTtlMs,
     };
+    this.#options = withDefaults(defaults, options);
   }
 
   start(): void {
@@ -74,7 +85,8 @@ export class Monitor {
       const now = Date.now();
       // Requeue is atomic per task, so a second reaper is harmless; followers reap now and
       // then, so a fleet whose leader was just killed does not wait for the lock to expire.
-      if (leading || Math.random() * this.#liveWorkers < FOLLOWER_REAPS) {
+      const settled = now - this.#failedAt >= this.#options.reapGraceMs;
+      if (settled && (leading || Math.random() * this.#liveWorkers < FOLLOWER_REAPS)) {
         const maxLosses = this.#options.maxWorkerLosses;
         const background = this.#inBackground;
         const reaped = await reapDeadWorkers({ store, broker, logger, now, maxLosses, background });
@@ -82,6 +94,7 @@ export class Monitor {
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
     } catch (error) {
+      this.#failedAt = Date.now();
       logger.warn('monitor tick failed', { workerId: id, error: String(error) });
     }
   }

@@ -13,10 +13,11 @@ export interface WorkerHealthReport {
 }
 
 /**
- * Tracks whether the worker's store answers. Every successful store round trip (a
- * heartbeat, a claim, a finish) marks it reachable; when none succeeded for `boundMs`
- * (the heartbeat TTL: by then the fleet takes this worker for dead) it is unreachable,
- * said once in the log, and the worker stops fetching until it answers again.
+ * Tracks whether the worker's store answers, judged by its heartbeat: when no beat
+ * succeeded for `boundMs` (the heartbeat TTL: by then the fleet takes this worker for
+ * dead) it is unreachable, said once in the log, and the worker stops fetching until a
+ * beat succeeds again. Only a beat counts: a claim that succeeds while the heartbeat key
+ * is gone would take a task the reaper can take away again.
  */
 export class StoreHealth {
   readonly #boundMs: number;
@@ -32,7 +33,7 @@ export class StoreHealth {
     this.#workerId = options.workerId;
   }
 
-  /** A store call answered. */
+  /** A heartbeat was stored. */
   ok(): void {
     const now = Date.now();
     this.#lastOkAt = now;

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { StatsRecorder } from '../stats.ts';
 import type { ClaimOutcome, Store } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
+import { fillFromDefinition } from '../unset-options.ts';
 import type { StoreHealth } from './health.ts';
 import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
@@ -40,8 +41,8 @@ export interface ProcessorContext {
   runAlone?: RunAlone;
   /** Told of every handler run on this event loop, for the heartbeat watchdog. */
   clock?: Pick<LoopClock, 'started' | 'ended'>;
-  /** Told of every store step's answer or failure: whether the worker can take work. */
-  health: Pick<StoreHealth, 'ok' | 'failed'>;
+  /** Told of every store step's failure (a beat, not a step, says the store answers again). */
+  health: Pick<StoreHealth, 'failed'>;
   /** True once the worker gave up (its stop's grace period is over): failing steps stop retrying. */
   halted(): boolean;
 }
@@ -105,11 +106,8 @@ export async function processEnvelope(
     return 'skipped';
   }
   ctx.claimed.add(attempt);
-  const store: StepReporter = {
-    logger: ctx.logger,
-    onSuccess: () => ctx.health.ok(),
-    onFailure: () => ctx.health.failed(),
-  };
+  // Only a beat makes the store count as reachable again (this worker alive to the fleet).
+  const store: StepReporter = { logger: ctx.logger, onFailure: () => ctx.health.failed() };
   const whileHeld = () => !ctx.halted();
   const definition = ctx.tasks.get(envelope.name);
   // An isolated task cannot take its worker with it: it never needs to run alone.
@@ -120,7 +118,9 @@ export async function processEnvelope(
     if (ctx.zombies?.has(envelope.id)) {
       // Unclaimed meanwhile: if the worker stops first, the next owner runs this attempt.
       ctx.logger.info('the next attempt waits for the zombie handler of its task', fields);
-      const waited = await ctx.zombies.waitFor(envelope.id, envelope.timeoutMs);
+      const timeoutMs =
+        fillFromDefinition(envelope.unset, definition?.options)?.timeoutMs ?? envelope.timeoutMs;
+      const waited = await ctx.zombies.waitFor(envelope.id, timeoutMs);
       if (waited !== 'returned') return 'unsettled';
     }
     const claimStep = (loneLosses: number | undefined) =>
@@ -239,8 +239,9 @@ async function claimOrResume(
   envelope: TaskEnvelope,
   loneLosses: number | undefined,
 ): Promise<ClaimOutcome> {
-  const options = loneLosses === undefined ? {} : { loneLosses };
-  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), options);
+  // A task submitted by name runs with this worker's definition of it (written by the claim).
+  const fill = fillFromDefinition(envelope.unset, ctx.tasks.get(envelope.name)?.options);
+  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), fill, loneLosses);
   if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =

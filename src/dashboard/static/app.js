@@ -19,9 +19,8 @@ const STATUS_HINTS = {
   cancelled: 'stopped by request',
 };
 const LAG_HISTORY = 300;
-const TOKEN_KEY = 'yadtq-dashboard-token';
 
-const state = { lagHistory: [], rendered: new Map(), lookupId: null, pending: null };
+const state = { lagHistory: [], rendered: new Map(), lookupId: null };
 const $ = (selector) => document.querySelector(selector);
 
 /** Creates an element: h('td', { class: 'num' }, 'text', child…). */
@@ -59,6 +58,8 @@ function ago(ms) {
 }
 
 function duration(ms) {
+  if (ms >= 172_800_000) return `${(ms / 86_400_000).toFixed(1)} d`;
+  if (ms >= 7_200_000) return `${(ms / 3_600_000).toFixed(1)} h`;
   if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 2)} s`;
   return `${Math.round(ms)} ms`;
@@ -129,6 +130,18 @@ function renderLag(overview) {
         ' behind',
         h('div', { class: 'owner' }, p.owner ?? 'unowned'),
         h('div', { class: 'muted' }, `end ${p.endOffset} · committed ${p.committedOffset ?? '–'}`),
+        p.oldestAgeMs == null
+          ? null
+          : h(
+              'div',
+              {
+                class: p.nearRetention ? 'oldest near-retention' : 'oldest muted',
+                'data-near-retention': String(p.nearRetention === true),
+                title:
+                  lag.retentionMs == null ? '' : `topic retention ${duration(lag.retentionMs)}`,
+              },
+              `oldest waiting ${duration(p.oldestAgeMs)}${p.nearRetention ? ' · near retention!' : ''}`,
+            ),
       ),
     ),
   );
@@ -317,29 +330,16 @@ function toast(text, status = 'success') {
   setTimeout(() => node.remove(), 6000);
 }
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY) ?? '';
-}
-
-function updateTokenButton() {
-  $('#token-button').textContent = token() ? 'Token set ✓' : 'Set token';
-}
-
-function askToken(pending) {
-  state.pending = pending ?? null;
-  $('#token-input').value = token();
-  $('#token-dialog').showModal();
+// With a token the page is only served to a browser holding the session cookie (set by
+// the login form, sent by the browser with every request here); a 401 means it ended.
+function loggedOut() {
+  location.assign('/login');
 }
 
 async function act(kind, id) {
-  const headers = { 'content-type': 'application/json' };
-  if (token()) headers.authorization = `Bearer ${token()}`;
   let response;
   try {
-    response = await fetch(`/api/tasks/${encodeURIComponent(id)}/${kind}`, {
-      method: 'POST',
-      headers,
-    });
+    response = await fetch(`/api/tasks/${encodeURIComponent(id)}/${kind}`, { method: 'POST' });
   } catch (error) {
     toast(`${kind} failed: ${error.message}`, 'failed');
     return;
@@ -347,7 +347,7 @@ async function act(kind, id) {
   const body = await response.json().catch(() => ({}));
   if (response.status === 401) {
     toast(`Refused: ${kind} needs the dashboard token (${body.error ?? 'unauthorized'})`, 'failed');
-    askToken({ kind, id });
+    loggedOut();
     return;
   }
   if (!response.ok) {
@@ -377,6 +377,7 @@ async function lookup(id, { quiet = false } = {}) {
     if (!quiet) out.replaceChildren(h('p', { class: 'muted' }, `lookup failed: ${error.message}`));
     return;
   }
+  if (response.status === 401) return loggedOut();
   if (response.status === 404) {
     out.replaceChildren(
       h(
@@ -444,18 +445,12 @@ $('#lookup-form').addEventListener('submit', (event) => {
   if (id) void lookup(id);
 });
 
-$('#token-button').addEventListener('click', () => askToken());
-$('#token-dialog').addEventListener('close', () => {
-  if ($('#token-dialog').returnValue !== 'save') return;
-  const value = $('#token-input').value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
-  updateTokenButton();
-  toast(value ? 'Token saved for this tab' : 'Token cleared');
-  const pending = state.pending;
-  state.pending = null;
-  if (pending && value) void act(pending.kind, pending.id);
-});
+async function showLogout() {
+  const response = await fetch('/api/config').catch(() => null);
+  if (response?.status === 401) return loggedOut();
+  const config = response?.ok ? await response.json() : {};
+  $('#logout-form').hidden = !config.tokenRequired;
+}
 
-updateTokenButton();
+void showLogout();
 connect();

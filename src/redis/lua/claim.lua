@@ -14,9 +14,13 @@
       ARGV[4] now (ms since the epoch)
       ARGV[5] pending TTL (ms) of the record and of the worker's held set
       ARGV[6] task id
-      ARGV[7] lone losses: when not '', a task with at least this many losses is refused
+      ARGV[7] timeoutMs to write into the claimed record, '' to keep the record's
+      ARGV[8] maxAttempts to write into the claimed record, '' to keep the record's
+              (the definition's values of options the submitter left unset: with
+              either one given, the record's 'unset' marks are removed)
+      ARGV[9] lone losses: when not '', a task with at least this many losses is refused
               'run-alone' (the claimer holds other tasks; such a task must run alone)
-      ARGV[8...] hash fields of the record to write when there is none, as field, value
+      ARGV[10...] hash fields of the record to write when there is none, as field, value
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
@@ -35,10 +39,10 @@ local workerId = ARGV[2]
 local id = ARGV[6]
 
 if redis.call('EXISTS', taskKey) == 0 then
-  if #ARGV < 8 then
+  if #ARGV < 10 then
     return {'missing'}
   end
-  redis.call('HSET', taskKey, unpack(ARGV, 8))
+  redis.call('HSET', taskKey, unpack(ARGV, 10))
 end
 
 -- A field may be missing (false here): records leave out empty and default fields.
@@ -55,11 +59,21 @@ end
 if status == 'processing' then
   return refused('held')
 end
-if ARGV[7] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[7]) then
+if ARGV[9] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[9]) then
   return refused('run-alone')
 end
 
 redis.call('HSET', taskKey, 'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4])
+-- The definition's options for a task submitted by name (filled() in the state machine).
+if ARGV[7] ~= '' or ARGV[8] ~= '' then
+  if ARGV[7] ~= '' then
+    redis.call('HSET', taskKey, 'timeoutMs', ARGV[7])
+  end
+  if ARGV[8] ~= '' then
+    redis.call('HSET', taskKey, 'maxAttempts', ARGV[8])
+  end
+  redis.call('HDEL', taskKey, 'unset')
+end
 -- Only a task that ran or waited before has these (a retry): a fresh one has none.
 if (f[6] or '') ~= '' or (f[7] or '') ~= '' then
   redis.call('HDEL', taskKey, 'runAt', 'finishedAt', 'durationMs')

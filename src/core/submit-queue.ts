@@ -1,0 +1,112 @@
+import type { Broker } from './broker.ts';
+import type { CreateOutcome, Store } from './store.ts';
+import type { TaskRecord } from './task-record.ts';
+
+/** One task ready to be written: its record, its message and how it is created. */
+export interface PreparedSubmit {
+  record: TaskRecord;
+  /** The encoded envelope. */
+  message: string;
+  /** Kafka key (the caller's partition key, else the task id). */
+  key: string;
+  dedup: boolean;
+  useCache: boolean;
+  /** False for a delayed task: it waits in the store until the scheduler produces it. */
+  produce: boolean;
+}
+
+interface Pending {
+  item: PreparedSubmit;
+  resolve(outcome: CreateOutcome): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Coalesces the submits of one tick into as few round trips as possible: the records of
+ * every task added before the flush are created with one `createMany` per kind of create
+ * (dedup and cache flags), in the order they were added, and the created ones are produced
+ * with one `produce`. A lone submit is flushed on the next turn of the event loop, so it
+ * waits for no batch. A task that could not be produced has its record removed (so its
+ * dedup key points at nothing that will never run) and its submit rejected; the others of
+ * the flush are unaffected.
+ */
+export class SubmitQueue {
+  readonly #store: Pick<Store, 'createMany' | 'discard'>;
+  readonly #broker: Pick<Broker, 'produce'>;
+  #pending: Pending[] = [];
+  #scheduled = false;
+
+  constructor(store: Pick<Store, 'createMany' | 'discard'>, broker: Pick<Broker, 'produce'>) {
+    this.#store = store;
+    this.#broker = broker;
+  }
+
+  /** Creates (and produces) `items` with whatever else is submitted this tick. */
+  add(items: readonly PreparedSubmit[]): Promise<CreateOutcome[]> {
+    const outcomes = items.map(
+      (item) =>
+        new Promise<CreateOutcome>((resolve, reject) => {
+          this.#pending.push({ item, resolve, reject });
+        }),
+    );
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        const batch = this.#pending;
+        this.#pending = [];
+        void this.#flush(batch);
+      });
+    }
+    return Promise.all(outcomes);
+  }
+
+  async #flush(batch: Pending[]): Promise<void> {
+    const groups = new Map<string, Pending[]>();
+    for (const pending of batch) {
+      const kind = `${pending.item.dedup}:${pending.item.useCache}`;
+      let group = groups.get(kind);
+      if (group === undefined) groups.set(kind, (group = []));
+      group.push(pending);
+    }
+    const toProduce: Array<{ pending: Pending; outcome: CreateOutcome }> = [];
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const { dedup, useCache } = group[0]!.item;
+        let outcomes: CreateOutcome[];
+        try {
+          outcomes = await this.#store.createMany(
+            group.map((p) => p.item.record),
+            { dedup, useCache },
+          );
+        } catch (error) {
+          for (const pending of group) pending.reject(error);
+          return;
+        }
+        group.forEach((pending, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.kind === 'created' && pending.item.produce)
+            toProduce.push({ pending, outcome });
+          else pending.resolve(outcome);
+        });
+      }),
+    );
+    if (toProduce.length === 0) return;
+    // In the order the tasks were added: tasks with one partition key keep their order.
+    const order = new Map(batch.map((pending, i) => [pending, i]));
+    toProduce.sort((a, b) => order.get(a.pending)! - order.get(b.pending)!);
+    try {
+      await this.#broker.produce(
+        'tasks',
+        toProduce.map(({ pending }) => ({ key: pending.item.key, value: pending.item.message })),
+      );
+    } catch (error) {
+      await Promise.allSettled(
+        toProduce.map(({ pending }) => this.#store.discard(pending.item.record.id)),
+      );
+      for (const { pending } of toProduce) pending.reject(error);
+      return;
+    }
+    for (const { pending, outcome } of toProduce) pending.resolve(outcome);
+  }
+}

@@ -1,0 +1,359 @@
+// The store conformance suite: one table of task histories, each step an event with the
+// transition it must give, run against decide() (the state machine written once) and
+// against every store (memory, Redis: its Lua scripts implement the same table). A store
+// that drifts from decide(), or decide() from the table, fails here, case by case.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import type { TaskEnvelope } from '../../src/core/envelope.ts';
+import { decide, type RefusalReason, type TaskEvent } from '../../src/core/state-machine.ts';
+import type { MonitorStore, Store } from '../../src/core/store.ts';
+import type { TaskRecord, TaskStatus } from '../../src/core/task-record.ts';
+
+/** A fixed clock far from now, so no TTL of the stores is crossed by a case. */
+const T0 = 1_764_000_000_000;
+const boom = { message: 'boom', name: 'Error' };
+
+/** What a step must give: a refusal, or the record's status (and fields) after it. */
+type Expect =
+  | { refused: RefusalReason }
+  | {
+      status: TaskStatus;
+      attempt?: number;
+      worker?: string | null;
+      losses?: number;
+      cancelRequested?: boolean;
+      errorCode?: string;
+    };
+
+interface Step {
+  event: TaskEvent;
+  expect: Expect;
+}
+
+interface Case {
+  name: string;
+  /** The record as created (queued), before the steps. */
+  start?: Partial<TaskRecord>;
+  steps: Step[];
+}
+
+const claim = (workerId: string, attempt = 1, now = T0 + 10): TaskEvent => ({
+  type: 'claim',
+  workerId,
+  attempt,
+  now,
+});
+const finish = (
+  workerId: string,
+  outcome: Extract<TaskEvent, { type: 'finish' }>['outcome'],
+  attempt = 1,
+  now = T0 + 20,
+): TaskEvent => ({ type: 'finish', workerId, attempt, now, outcome });
+const cancel = (now = T0 + 30): TaskEvent => ({ type: 'cancel', now });
+const requeue = (workerId: string, maxLosses = 3, now = T0 + 40): TaskEvent => ({
+  type: 'requeue',
+  workerId,
+  now,
+  maxLosses,
+});
+const promote = (attempt: number, now = T0 + 50): TaskEvent => ({ type: 'promote', attempt, now });
+const resubmit = (now = T0 + 60): TaskEvent => ({ type: 'resubmit', now });
+const ok = (
+  status: TaskStatus,
+  fields: Omit<Extract<Expect, { status: TaskStatus }>, 'status'> = {},
+) => ({
+  status,
+  ...fields,
+});
+
+/** The table. Each history starts from a freshly created `queued` record. */
+export const CASES: Case[] = [
+  {
+    name: 'claim, then success',
+    steps: [
+      { event: claim('w1'), expect: ok('processing', { worker: 'w1' }) },
+      { event: finish('w1', { status: 'success', result: 3 }), expect: ok('success') },
+    ],
+  },
+  {
+    name: 'a second claim is refused as held, by the holder itself too',
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      { event: claim('w2'), expect: { refused: 'held' } },
+      { event: claim('w1'), expect: { refused: 'held' } },
+    ],
+  },
+  {
+    name: 'a claim of another attempt is stale',
+    steps: [{ event: claim('w1', 2), expect: { refused: 'stale-attempt' } }],
+  },
+  {
+    name: 'only the holder finishes, and only its attempt',
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      { event: finish('w2', { status: 'success', result: 1 }), expect: { refused: 'not-holder' } },
+      {
+        event: finish('w1', { status: 'success', result: 1 }, 2),
+        expect: { refused: 'stale-attempt' },
+      },
+      { event: finish('w1', { status: 'success', result: 1 }), expect: ok('success') },
+      {
+        event: finish('w1', { status: 'success', result: 1 }, 1, T0 + 25),
+        expect: { refused: 'terminal' },
+      },
+    ],
+  },
+  {
+    name: 'a failure with a retry time and attempts left waits as retrying; promote; the last attempt fails',
+    start: { maxAttempts: 2 },
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      {
+        event: finish('w1', { status: 'failed', error: boom, retryAt: T0 + 1000 }),
+        expect: ok('retrying', { attempt: 2 }),
+      },
+      { event: promote(1), expect: { refused: 'stale-attempt' } },
+      { event: promote(2), expect: ok('queued', { attempt: 2 }) },
+      { event: claim('w2', 2, T0 + 70), expect: ok('processing', { worker: 'w2' }) },
+      {
+        event: finish('w2', { status: 'failed', error: boom, retryAt: T0 + 2000 }, 2, T0 + 80),
+        expect: ok('failed', { attempt: 2 }),
+      },
+    ],
+  },
+  {
+    name: 'cancel: a queued task ends at once; a second cancel is refused',
+    steps: [
+      { event: cancel(), expect: ok('cancelled', { errorCode: 'TASK_CANCELLED' }) },
+      { event: cancel(T0 + 31), expect: { refused: 'terminal' } },
+      { event: claim('w1'), expect: { refused: 'terminal' } },
+    ],
+  },
+  {
+    name: 'cancel of a running task marks it, and its finish ends it cancelled whatever the outcome',
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      { event: cancel(), expect: ok('processing', { cancelRequested: true }) },
+      {
+        event: finish('w1', { status: 'success', result: 9 }, 1, T0 + 35),
+        expect: ok('cancelled', { errorCode: 'TASK_CANCELLED' }),
+      },
+    ],
+  },
+  {
+    name: 'a requested cancel also wins over a failure with retries left',
+    start: { maxAttempts: 3 },
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      { event: cancel(), expect: ok('processing', { cancelRequested: true }) },
+      {
+        event: finish('w1', { status: 'failed', error: boom, retryAt: T0 + 500 }, 1, T0 + 35),
+        expect: ok('cancelled', { attempt: 1 }),
+      },
+    ],
+  },
+  {
+    name: 'requeue: only from the holder; losses count up to WORKER_LOST',
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      { event: requeue('w2', 2), expect: { refused: 'not-holder' } },
+      { event: requeue('w1', 2), expect: ok('queued', { losses: 1 }) },
+      { event: claim('w2', 1, T0 + 45), expect: ok('processing', { worker: 'w2' }) },
+      {
+        event: requeue('w2', 2, T0 + 46),
+        expect: ok('failed', { losses: 2, errorCode: 'WORKER_LOST' }),
+      },
+    ],
+  },
+  {
+    name: 'requeue of a task whose cancel was requested ends it cancelled',
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      { event: cancel(), expect: ok('processing', { cancelRequested: true }) },
+      { event: requeue('w1'), expect: ok('cancelled', { losses: 1 }) },
+    ],
+  },
+  {
+    name: 'resubmit: failed and cancelled tasks get one more attempt; others are refused',
+    start: { maxAttempts: 1 },
+    steps: [
+      { event: resubmit(), expect: { refused: 'not-retryable' } },
+      { event: claim('w1'), expect: ok('processing') },
+      { event: finish('w1', { status: 'failed', error: boom }), expect: ok('failed') },
+      { event: resubmit(), expect: ok('queued', { attempt: 2, losses: 0 }) },
+      { event: claim('w1', 2, T0 + 70), expect: ok('processing') },
+      { event: cancel(T0 + 71), expect: ok('processing', { cancelRequested: true }) },
+      {
+        event: finish('w1', { status: 'cancelled' }, 2, T0 + 72),
+        expect: ok('cancelled', { attempt: 2 }),
+      },
+      { event: resubmit(T0 + 73), expect: ok('queued', { attempt: 3, cancelRequested: false }) },
+    ],
+  },
+  {
+    name: 'promote: only a waiting task of that attempt',
+    steps: [
+      { event: claim('w1'), expect: ok('processing') },
+      { event: promote(1), expect: { refused: 'not-waiting' } },
+      { event: promote(2), expect: { refused: 'stale-attempt' } },
+    ],
+  },
+];
+
+function created(start: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    id: randomUUID(),
+    name: 'add',
+    args: [1, 2],
+    status: 'queued',
+    attempt: 1,
+    maxAttempts: 3,
+    timeoutMs: 30_000,
+    worker: null,
+    submittedAt: T0,
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    result: null,
+    error: null,
+    dedupKey: null,
+    cached: false,
+    useCache: true,
+    runAt: null,
+    losses: 0,
+    cancelRequested: false,
+    ...start,
+  };
+}
+
+function envelopeOf(record: TaskRecord, attempt: number): TaskEnvelope {
+  const { id, name, args, maxAttempts, timeoutMs, dedupKey, submittedAt } = record;
+  return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
+}
+
+/** What a record shows of an {@link Expect}, to compare. */
+function seen(record: TaskRecord | null, expect: Expect): unknown {
+  if ('refused' in expect || record === null) return null;
+  const shown: Record<string, unknown> = { status: record.status };
+  if (expect.attempt !== undefined) shown.attempt = record.attempt;
+  if (expect.worker !== undefined) shown.worker = record.worker;
+  if (expect.losses !== undefined) shown.losses = record.losses;
+  if (expect.cancelRequested !== undefined) shown.cancelRequested = record.cancelRequested;
+  if (expect.errorCode !== undefined) shown.errorCode = record.error?.code;
+  return shown;
+}
+
+function wanted(expect: Expect): unknown {
+  if ('refused' in expect) return null;
+  const { status, attempt, worker, losses, cancelRequested, errorCode } = expect;
+  const shown: Record<string, unknown> = { status };
+  if (attempt !== undefined) shown.attempt = attempt;
+  if (worker !== undefined) shown.worker = worker;
+  if (losses !== undefined) shown.losses = losses;
+  if (cancelRequested !== undefined) shown.cancelRequested = cancelRequested;
+  if (errorCode !== undefined) shown.errorCode = errorCode;
+  return shown;
+}
+
+/** Applies one event through the store's own method; the refusal reason where it tells one. */
+async function apply(
+  store: Store & MonitorStore,
+  record: TaskRecord,
+  event: TaskEvent,
+): Promise<{ ok: boolean; reason?: RefusalReason }> {
+  switch (event.type) {
+    case 'claim': {
+      const claimed = await store.claim(
+        envelopeOf(record, event.attempt),
+        event.workerId,
+        event.now,
+      );
+      return claimed.ok ? { ok: true } : { ok: false, reason: claimed.reason };
+    }
+    case 'finish': {
+      const { workerId, attempt, now, outcome } = event;
+      const stored = await store.finish(record.id, {
+        workerId,
+        attempt,
+        now,
+        outcome,
+        cacheTtlMs: 0,
+      });
+      // false also when a requested cancel ended the task instead: the record tells which.
+      return { ok: stored };
+    }
+    case 'cancel':
+      return reasonOf(await store.cancel(record.id, event.now));
+    case 'requeue':
+      return reasonOf(await store.requeue(record.id, event.workerId, event.now, event.maxLosses));
+    case 'promote':
+      return reasonOf(await store.promote(record.id, event.attempt, event.now));
+    case 'resubmit':
+      return reasonOf(await store.resubmit(record.id, event.now));
+  }
+}
+
+function reasonOf(t: { ok: true } | { ok: false; reason: RefusalReason }) {
+  return t.ok ? { ok: true } : { ok: false, reason: t.reason };
+}
+
+/** decide() against the table: the reference the stores are held to. */
+export function runDecideConformance(): void {
+  describe('store conformance: decide() against the table', () => {
+    for (const c of CASES) {
+      test(c.name, () => {
+        let record: TaskRecord | null = created(c.start);
+        c.steps.forEach(({ event, expect }, i) => {
+          const transition = decide(record, event);
+          const at = `step ${i + 1} (${event.type})`;
+          if ('refused' in expect) {
+            assert.deepEqual(transition, { ok: false, reason: expect.refused }, at);
+          } else {
+            assert.ok(transition.ok, `${at}: refused ${!transition.ok && transition.reason}`);
+            record = transition.record;
+            assert.deepEqual(seen(record, expect), wanted(expect), at);
+          }
+        });
+      });
+    }
+  });
+}
+
+/** One store against the table, case by case (each case on a task of its own). */
+export function runStoreConformance(
+  label: string,
+  open: () => Promise<Store & MonitorStore>,
+): void {
+  describe(`store conformance: ${label}`, () => {
+    let store: (Store & MonitorStore) | undefined;
+    after(async () => {
+      await store?.close();
+    });
+    for (const c of CASES) {
+      test(c.name, async () => {
+        store ??= await open();
+        const record = created(c.start);
+        const [made] = await store.createMany([record], { dedup: false, useCache: false });
+        assert.equal(made?.kind, 'created');
+        for (const [i, { event, expect }] of c.steps.entries()) {
+          const at = `step ${i + 1} (${event.type})`;
+          const answer = await apply(store, record, event);
+          const after = await store.get(record.id);
+          if ('refused' in expect) {
+            assert.equal(answer.ok, false, `${at}: not refused`);
+            // finish answers a boolean only; the others name their reason.
+            if (answer.reason !== undefined) assert.equal(answer.reason, expect.refused, at);
+          } else {
+            const cancelledInstead =
+              event.type === 'finish' &&
+              expect.status === 'cancelled' &&
+              event.outcome.status !== 'cancelled';
+            assert.equal(answer.ok, !cancelledInstead, `${at}: answered ${answer.ok}`);
+            assert.deepEqual(seen(after, expect), wanted(expect), at);
+          }
+        }
+      });
+    }
+  });
+}
