@@ -65,9 +65,9 @@ export class SubmitQueue {
     const groups = new Map<string, Pending[]>();
     for (const pending of batch) {
       const kind = `${pending.item.dedup}:${pending.item.useCache}`;
-      let group = groups.get(kind);
-      if (group === undefined) groups.set(kind, (group = []));
-      group.push(pending);
+      const group = groups.get(kind);
+      if (group === undefined) groups.set(kind, [pending]);
+      else group.push(pending);
     }
     const toProduce: Array<{ pending: Pending; outcome: CreateOutcome }> = [];
     await Promise.all(
