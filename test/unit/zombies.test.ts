@@ -162,6 +162,7 @@ describe('zombie handlers (a timed-out handler that ignores its signal)', () => 
     assert.equal(done.status, 'success');
     assert.equal(done.worker, rescuer.id);
     release('d');
+    await rescuer.stop();
   });
 
   test('with one slot the first zombie stops the worker; a bad maxZombies fails at construction', async () => {
