@@ -62,6 +62,10 @@ export const DEFAULTS = {
    * worker keeps, each holding a slot; one more and it drains and exits for a restart.
    */
   maxZombies: 3,
+  /** How often a worker writes the outcome stats it buffered (one call per interval). */
+  statsFlushMs: 1000,
+  /** Buffered outcomes that make a worker write its stats before the interval is up. */
+  statsMaxBuffered: 1000,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
   /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */

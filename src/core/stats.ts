@@ -18,6 +18,8 @@ export interface TaskOutcomeEvent {
 /** Where workers report outcomes for stats, dashboards and metrics (bounded storage). */
 export interface StatsRecorder {
   record(event: TaskOutcomeEvent): Promise<void>;
+  /** Several outcomes in as few round trips as the recorder can (else one record each). */
+  recordMany?(events: readonly TaskOutcomeEvent[]): Promise<void>;
 }
 
 /** The outcomes stats count, in display order. */

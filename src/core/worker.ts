@@ -7,6 +7,7 @@ import { YadtqError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { Monitor, type MonitorOptions } from './monitor/monitor.ts';
 import type { StatsRecorder } from './stats.ts';
+import { StatsBatcher } from './stats-batcher.ts';
 import type { MonitorStore, Store, WorkerInfo } from './store.ts';
 import { CancelSweep } from './worker/cancel-sweep.ts';
 import { StoreHealth, type WorkerHealthReport } from './worker/health.ts';
@@ -86,6 +87,7 @@ export class TaskWorker {
   #shutdownGraceMs: number;
   #logger: Logger;
   #heartbeat: Heartbeat;
+  #stats: StatsBatcher | undefined;
   #monitor: Monitor | undefined;
   #recovery: RecoveryPoller;
   #cancelSweep: CancelSweep;
@@ -156,13 +158,27 @@ export class TaskWorker {
       logger: this.#logger,
       workerId: this.id,
     });
+    // Outcome stats are written about once a second, in one call, not once per task.
+    this.#stats =
+      options.stats === undefined
+        ? undefined
+        : new StatsBatcher(options.stats, {
+            flushMs: DEFAULTS.statsFlushMs,
+            maxBuffered: DEFAULTS.statsMaxBuffered,
+            onError: (error, lost) =>
+              this.#logger.warn('stats not recorded', {
+                workerId: this.id,
+                lost,
+                error: String(error),
+              }),
+          });
     this.#context = {
       workerId: this.id,
       broker: options.broker,
       store: options.store,
       tasks,
       logger: this.#logger,
-      stats: options.stats,
+      stats: this.#stats,
       running: new Map(),
       claimed: new Set(),
       sandboxes: new SandboxPool(),
@@ -351,6 +367,7 @@ export class TaskWorker {
   }
 
   async #release(): Promise<void> {
+    await this.#stats?.close();
     await this.#cancelSweep.stop();
     await this.#stopCancelListener?.().catch(() => {});
     await this.#heartbeat.stop();

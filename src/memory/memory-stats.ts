@@ -40,6 +40,10 @@ export class MemoryStats implements Stats {
   #recent: RecentTask[] = [];
   #throughput = new Map<number, ThroughputBucket>();
 
+  async recordMany(events: readonly TaskOutcomeEvent[]): Promise<void> {
+    for (const event of events) await this.record(event);
+  }
+
   async record(event: TaskOutcomeEvent): Promise<void> {
     const name =
       this.#names.has(event.name) || this.#names.size < STATS_LIMITS.names

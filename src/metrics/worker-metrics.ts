@@ -22,6 +22,15 @@ export class WorkerMetrics {
       record: async (event: TaskOutcomeEvent) => {
         await Promise.all([this.#local.record(event), this.#shared.record(event)]);
       },
+      recordMany: async (events: readonly TaskOutcomeEvent[]) => {
+        const shared = this.#shared;
+        await Promise.all([
+          this.#local.recordMany(events),
+          shared.recordMany !== undefined
+            ? shared.recordMany(events)
+            : Promise.all(events.map((e) => shared.record(e))),
+        ]);
+      },
     };
   }
 

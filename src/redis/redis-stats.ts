@@ -44,11 +44,14 @@ interface StatsCommands {
   yadtqRecordStats(...keysAndArgs: (string | number)[]): Promise<number>;
 }
 
+/** Outcomes one stats script call records at most: bounds how long it holds Redis. */
+const RECORD_BATCH = 200;
+
 const RECORD_LUA = readFileSync(new URL('./lua/record-stats.lua', import.meta.url), 'utf8');
 
 /**
  * The production {@link Stats}: fixed-size Redis structures under `<prefix>stats:`, one
- * Lua script per recorded outcome and two pipelined round trips per snapshot.
+ * Lua script call per batch of recorded outcomes and two pipelined round trips per snapshot.
  *
  * Keys (P = `<prefix>stats:`): `P totals` and `P name:<name>` hashes (counts by outcome,
  * run-time histogram), `P names` set (at most `STATS_LIMITS.names`), `P durations:<name>`
@@ -74,14 +77,37 @@ export class RedisStats implements Stats {
       ...options.redis,
     });
     this.#redis.on('error', () => {});
-    this.#redis.defineCommand('yadtqRecordStats', { numberOfKeys: 11, lua: RECORD_LUA });
+    // The caller passes the number of keys first: 11 per outcome of the batch.
+    this.#redis.defineCommand('yadtqRecordStats', { lua: RECORD_LUA });
   }
 
   async record(event: TaskOutcomeEvent): Promise<void> {
+    await this.recordMany([event]);
+  }
+
+  /** Records `events` with one script call per {@link RECORD_BATCH} (the worker's second of outcomes). */
+  async recordMany(events: readonly TaskOutcomeEvent[]): Promise<void> {
+    const calls: Promise<number>[] = [];
+    for (let at = 0; at < events.length; at += RECORD_BATCH) {
+      calls.push(this.#recordBatch(events.slice(at, at + RECORD_BATCH)));
+    }
+    await Promise.all(calls);
+  }
+
+  #recordBatch(events: readonly TaskOutcomeEvent[]): Promise<number> {
     const key = (kind: string) => `${this.#prefix}${kind}`;
-    const scripts = this.#redis as unknown as StatsCommands;
-    await this.#call(() =>
-      scripts.yadtqRecordStats(
+    const keys: string[] = [];
+    const args: (string | number)[] = [
+      STATS_LIMITS.durationsPerName,
+      STATS_LIMITS.failures,
+      STATS_LIMITS.recentTasks,
+      STATS_LIMITS.names,
+      STATS_LIMITS.workers,
+      STATS_LIMITS.workerRetentionMs,
+      key('worker:'),
+    ];
+    for (const event of events) {
+      keys.push(
         key('totals'),
         key(`name:${event.name}`),
         key(`name:${OTHER_NAME}`),
@@ -93,6 +119,8 @@ export class RedisStats implements Stats {
         key('recent'),
         key('failures'),
         key(`tp:${bucketStart(event.finishedAt)}`),
+      );
+      args.push(
         event.name,
         event.workerId,
         event.status,
@@ -101,16 +129,11 @@ export class RedisStats implements Stats {
         event.finishedAt,
         JSON.stringify(recentOf(event)),
         histogramBucket(event.durationMs),
-        STATS_LIMITS.durationsPerName,
-        STATS_LIMITS.failures,
-        STATS_LIMITS.recentTasks,
-        STATS_LIMITS.names,
-        STATS_LIMITS.workers,
-        STATS_LIMITS.workerRetentionMs,
         bucketStart(event.finishedAt) + STATS_LIMITS.bucketMs * (STATS_LIMITS.buckets + 1),
-        key('worker:'),
-      ),
-    );
+      );
+    }
+    const scripts = this.#redis as unknown as StatsCommands;
+    return this.#call(() => scripts.yadtqRecordStats(keys.length, ...keys, ...args));
   }
 
   async snapshot(now = Date.now()): Promise<StatsSnapshot> {

@@ -10,6 +10,7 @@ import {
   TaskWorker,
 } from '../../src/index.ts';
 import { MemoryStats } from '../../src/memory/memory-stats.ts';
+import { until } from '../contract/contract.ts';
 
 function event(i: number, overrides: Partial<TaskOutcomeEvent> = {}): TaskOutcomeEvent {
   return {
@@ -123,8 +124,12 @@ describe('MemoryStats', () => {
         await client.submit(bad, []),
       ];
       await Promise.all(handles.map((h) => client.wait(h, { timeoutMs: 5000 })));
-      await new Promise((r) => setTimeout(r, 100));
-      const view = await readOverview(backend);
+      // A worker writes its outcome stats about once a second.
+      let view = await readOverview(backend);
+      await until(async () => {
+        view = await readOverview(backend);
+        return view.status.success + view.status.failed === 4;
+      }, 5000);
       assert.equal(view.status.success, 3);
       assert.equal(view.status.failed, 1);
       assert.equal(view.status.queued, 0);
