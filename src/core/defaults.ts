@@ -63,6 +63,11 @@ export const DEFAULTS = {
    * still taken for a busy handler; then the heartbeat watchdog ends the process.
    */
   hungLoopMarginMs: 5000,
+  /**
+   * Zombie handlers (timed out or cancelled, still running: they ignore their signal) a
+   * worker keeps, each holding a slot; one more and it drains and exits for a restart.
+   */
+  maxZombies: 3,
   /** How often a worker writes the outcome stats it buffered (one call per interval). */
   statsFlushMs: 1000,
   /** Buffered outcomes that make a worker write its stats before the interval is up. */
