@@ -2,8 +2,9 @@
 export const USAGE = `yadtq — a distributed task queue on Kafka and Redis
 
 Usage:
-  yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]
-               [--metrics-token <secret>] [--allowed-host <name>]…
+  yadtq worker <workerId> [--concurrency N] [--max-zombies N] [--tasks <module>]
+               [--metrics-port [host:]port] [--metrics-token <secret>]
+               [--allowed-host <name>]…
   yadtq submit <task> [<json-args>] [--wait] [--timeout <ms>] [--wait-timeout <ms>]
                [--dedup-key <key>] [--no-dedup] [--no-cache] [--partition-key <key>]
                [--max-attempts N] [--delay <ms>]
@@ -26,7 +27,9 @@ Connection (every command but demo uses Kafka + Redis; demo is embedded unless t
   --group <id>              consumer group            env YADTQ_GROUP          default yadtq_worker_group
   --prefix <p>              Redis key prefix          env YADTQ_PREFIX         default yadtq:
 
-Exit codes: 0 ok (submit --wait: task succeeded), 1 failed, 2 usage error.
+Exit codes: 0 ok (submit --wait: task succeeded), 1 failed, 2 usage error,
+  3 worker stopped itself to be restarted (handlers ignoring their abort signal
+  held more than --max-zombies slots, default 3).
 `;
 
 /** A bad command line: printed with the usage, exit code 2. */

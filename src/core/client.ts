@@ -22,6 +22,11 @@ export interface TaskClientOptions {
   timeoutMs?: number;
   /** Largest serialised args accepted, in bytes. Default `DEFAULTS.maxPayloadBytes` (1,000,000). */
   maxPayloadBytes?: number;
+  /**
+   * Tasks submitted and not yet written (store and broker) before a submit fails at once
+   * with SUBMIT_BACKLOG_FULL. Default `DEFAULTS.maxPendingSubmits` (100,000).
+   */
+  maxPendingSubmits?: number;
 }
 
 /** Per-submit options. */
@@ -81,7 +86,11 @@ export class TaskClient {
       throw new YadtqError('INVALID_OPTION', 'TaskClient needs a broker and a store');
     this.#broker = options.broker;
     this.#store = options.store;
-    this.#submits = new SubmitQueue(options.store, options.broker);
+    this.#submits = new SubmitQueue(
+      options.store,
+      options.broker,
+      positive('maxPendingSubmits', options.maxPendingSubmits ?? DEFAULTS.maxPendingSubmits),
+    );
     this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
     this.#maxPayloadBytes = positive(
       'maxPayloadBytes',

@@ -48,6 +48,12 @@ export const DEFAULTS = {
    * it stays under Kafka's default `max.message.bytes` (1,048,588), leaving 48 KiB.
    */
   maxPayloadBytes: 1_000_000,
+  /**
+   * Tasks a client may have submitted and not yet written (store and broker): past it a
+   * submit fails at once with SUBMIT_BACKLOG_FULL instead of buffering without bound
+   * while Kafka or Redis is slow or down.
+   */
+  maxPendingSubmits: 100_000,
   /** Tasks one worker runs at once (across all its partitions). */
   concurrency: 16,
   heartbeatIntervalMs: 1000,
@@ -57,6 +63,11 @@ export const DEFAULTS = {
    * still taken for a busy handler; then the heartbeat watchdog ends the process.
    */
   hungLoopMarginMs: 5000,
+  /**
+   * Zombie handlers (timed out or cancelled, still running: they ignore their signal) a
+   * worker keeps, each holding a slot; one more and it drains and exits for a restart.
+   */
+  maxZombies: 3,
   /** How often a worker writes the outcome stats it buffered (one call per interval). */
   statsFlushMs: 1000,
   /** Buffered outcomes that make a worker write its stats before the interval is up. */

@@ -19,7 +19,9 @@ export type ErrorCode =
   /** An isolated handler's sandbox ended while running it (process.exit, an uncaught exception, a crash). */
   | 'SANDBOX_EXITED'
   /** A sandbox could not import the module of an isolated task, or that module does not define it. */
-  | 'SANDBOX_LOAD_FAILED';
+  | 'SANDBOX_LOAD_FAILED'
+  /** A client has as many submits waiting for the store and the broker as it allows. */
+  | 'SUBMIT_BACKLOG_FULL';
 
 /** The one error class yadtq throws: a stable `code`, and whether trying again may help. */
 export class YadtqError extends Error {

@@ -3,8 +3,19 @@ import type { OptionFill } from './unset-options.ts';
 
 /** Something that happens to a task; the store applies it atomically through {@link decide}. */
 export type TaskEvent =
-  /** `fill`: the definition's values of options the submitter left unset, written now. */
-  | { type: 'claim'; workerId: string; attempt: number; now: number; fill?: OptionFill }
+  | {
+      type: 'claim';
+      workerId: string;
+      attempt: number;
+      now: number;
+      /** The definition's values of options the submitter left unset, written now. */
+      fill?: OptionFill;
+      /**
+       * Set when the claimer holds other tasks: a task with this many losses or more
+       * must run alone, so it is refused (`run-alone`) rather than claimed beside them.
+       */
+      loneLosses?: number;
+    }
   | { type: 'finish'; workerId: string; attempt: number; now: number; outcome: TaskOutcome }
   /** A user cancels: waiting tasks end at once, a running one is asked to stop. */
   | { type: 'cancel'; now: number }
@@ -23,6 +34,8 @@ export type RefusalReason =
   | 'terminal'
   | 'stale-attempt'
   | 'held'
+  /** A claim by a worker holding other tasks of a task that must run alone (see `loneLosses`). */
+  | 'run-alone'
   | 'not-holder'
   | 'not-waiting'
   | 'not-retryable'
@@ -134,6 +147,8 @@ export function decide(record: TaskRecord | null, event: TaskEvent): Transition 
       // Even a dead holder's task is not taken over here: the reaper recovers it, counting
       // the loss, so a task that kills its workers ends after `maxLosses`.
       if (record.status === 'processing') return { ok: false, reason: 'held' };
+      if (event.loneLosses !== undefined && record.losses >= event.loneLosses)
+        return { ok: false, reason: 'run-alone' };
       return {
         ok: true,
         record: {

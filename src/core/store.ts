@@ -43,6 +43,11 @@ export interface WorkerInfo {
   processed: number;
   failed: number;
   inFlight: number;
+  /**
+   * Handlers given up at their timeout or cancel that still run (they ignore their
+   * `AbortSignal`); each holds a slot until it returns. Absent from older workers.
+   */
+  zombies?: number;
   partitions: number[];
   /** Messages this worker sent to the dead-letter topic as they came (malformed or expired). */
   deadLettered?: number;
@@ -75,13 +80,15 @@ export interface Store {
    * the envelope is older than the record retention ({@link isExpired}): its record ended
    * and expired, so it is refused as `expired` rather than made anew and run again. A
    * `fill` (the definition's values of the options the submitter left unset) is written
-   * into the record by the same step.
+   * into the record by the same step. With `loneLosses` (the claimer holds other tasks),
+   * a task with that many losses or more is refused as `run-alone` and left as it was.
    */
   claim(
     envelope: TaskEnvelope,
     workerId: string,
     now: number,
     fill?: OptionFill,
+    loneLosses?: number,
   ): Promise<ClaimOutcome>;
   /**
    * Writes the outcome if `workerId` still holds the claim; false when fenced off. The

@@ -1,4 +1,5 @@
 import type { Broker } from './broker.ts';
+import { YadtqError } from './errors.ts';
 import type { CreateOutcome, Store } from './store.ts';
 import type { TaskRecord } from './task-record.ts';
 
@@ -33,16 +34,38 @@ interface Pending {
 export class SubmitQueue {
   readonly #store: Pick<Store, 'createMany' | 'discard'>;
   readonly #broker: Pick<Broker, 'produce'>;
+  readonly #maxPending: number;
   #pending: Pending[] = [];
   #scheduled = false;
+  /** Tasks added and not yet answered (waiting for the flush, or being written). */
+  #unanswered = 0;
 
-  constructor(store: Pick<Store, 'createMany' | 'discard'>, broker: Pick<Broker, 'produce'>) {
+  constructor(
+    store: Pick<Store, 'createMany' | 'discard'>,
+    broker: Pick<Broker, 'produce'>,
+    maxPending: number,
+  ) {
     this.#store = store;
     this.#broker = broker;
+    this.#maxPending = maxPending;
   }
 
-  /** Creates (and produces) `items` with whatever else is submitted this tick. */
+  /**
+   * Creates (and produces) `items` with whatever else is submitted this tick.
+   * @throws YadtqError SUBMIT_BACKLOG_FULL when more than `maxPending` would wait
+   */
   add(items: readonly PreparedSubmit[]): Promise<CreateOutcome[]> {
+    if (this.#unanswered + items.length > this.#maxPending) {
+      return Promise.reject(
+        new YadtqError(
+          'SUBMIT_BACKLOG_FULL',
+          `${this.#unanswered} submitted tasks are still waiting for the store and the broker ` +
+            `(the limit is ${this.#maxPending}); try again once they are written`,
+          { retriable: true },
+        ),
+      );
+    }
+    this.#unanswered += items.length;
     const outcomes = items.map(
       (item) =>
         new Promise<CreateOutcome>((resolve, reject) => {
@@ -58,6 +81,9 @@ export class SubmitQueue {
         void this.#flush(batch);
       });
     }
+    void Promise.allSettled(outcomes).then(() => {
+      this.#unanswered -= items.length;
+    });
     return Promise.all(outcomes);
   }
 

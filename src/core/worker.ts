@@ -22,6 +22,7 @@ import { RecoveryPoller } from './worker/recovery-poller.ts';
 import { checkTopicRetention } from './worker/retention-check.ts';
 import { RunAlone } from './worker/run-alone.ts';
 import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
+import { Zombies } from './worker/zombies.ts';
 
 /** Options of {@link TaskWorker}. */
 export interface TaskWorkerOptions {
@@ -45,6 +46,14 @@ export interface TaskWorkerOptions {
   watchdog?: boolean;
   /** See `DEFAULTS.hungLoopMarginMs`. */
   hungLoopMarginMs?: number;
+  /**
+   * Zombie handlers (given up at their timeout or cancel, still running because they
+   * ignore their `AbortSignal`) the worker keeps; one more and it drains and stops, to be
+   * restarted ({@link TaskWorker.whenStopped} says why). Each holds a slot until it
+   * returns, so at most `concurrency − 1` are kept whatever this says. Default
+   * `DEFAULTS.maxZombies`.
+   */
+  maxZombies?: number;
   /** Where outcomes are reported for monitoring. Default: nowhere. */
   stats?: StatsRecorder;
   /** How long {@link TaskWorker.stop} lets running tasks finish. Default 10 s. */
@@ -58,6 +67,12 @@ export interface TaskWorkerOptions {
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** Why a worker stopped: asked to ({@link TaskWorker.stop}), or by itself, for a restart. */
+export type WorkerStopReason =
+  | { by: 'request' }
+  /** Too many zombie handlers (`maxZombies`): only a new process ends them. */
+  | { by: 'zombies'; message: string; zombies: number };
 
 /**
  * Consumes tasks, claims each atomically, runs its handler and stores the outcome,
@@ -91,6 +106,10 @@ export class TaskWorker {
   #failed = 0;
   #deadLettered = 0;
   #slotFreed: (() => void) | null = null;
+  #zombies: Zombies;
+  #stopReason: WorkerStopReason | undefined;
+  #stopped: Promise<WorkerStopReason>;
+  #markStopped!: (reason: WorkerStopReason) => void;
 
   constructor(options: TaskWorkerOptions) {
     if (!options?.broker || !options.store)
@@ -122,6 +141,17 @@ export class TaskWorker {
     );
     this.#shutdownGraceMs = whole('shutdownGraceMs', options.shutdownGraceMs ?? 10_000, 0);
     this.#logger = options.logger ?? silentLogger;
+    this.#stopped = new Promise((resolve) => {
+      this.#markStopped = resolve;
+    });
+    const maxZombies = whole('maxZombies', options.maxZombies ?? DEFAULTS.maxZombies, 0);
+    this.#zombies = new Zombies({
+      workerId: this.id,
+      limit: Math.min(maxZombies, this.#concurrency - 1),
+      logger: this.#logger,
+      onLimit: (message) => this.#stopForRestart(message),
+      onReturned: () => this.#slotFreed?.(),
+    });
     // Past the heartbeat TTL without an answer the fleet takes this worker for dead.
     this.#health = new StoreHealth({
       boundMs: this.#heartbeatTtlMs,
@@ -152,6 +182,7 @@ export class TaskWorker {
       running: new Map(),
       claimed: new Set(),
       sandboxes: new SandboxPool(),
+      zombies: this.#zombies,
       runAlone: new RunAlone(
         (options.monitor || undefined)?.maxWorkerLosses ?? DEFAULTS.maxWorkerLosses,
       ),
@@ -187,7 +218,7 @@ export class TaskWorker {
       leaseMs: DEFAULTS.recoveryLeaseMs,
       freeSlots: () =>
         this.#state === 'running' && this.#health.reachable() && !this.#context.runAlone?.closed
-          ? this.#concurrency - this.#inFlight
+          ? this.#concurrency - this.#inFlight - this.#zombies.size
           : 0,
       // Taken from the store, not delivered: there is no offset to settle.
       run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
@@ -257,6 +288,11 @@ export class TaskWorker {
   async stop(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#state = 'stopping';
+    const reason = this.#stopReason ?? { by: 'request' };
+    this.#stopReason = reason;
+    // Attempts waiting for a zombie are left unclaimed: the next owner runs them.
+    this.#zombies.close();
+    this.#slotFreed?.();
     await this.#recovery.stop();
     await this.#drain(Date.now() + this.#shutdownGraceMs);
     // Steps still failing after the grace period stop retrying; their deliveries stay
@@ -271,7 +307,28 @@ export class TaskWorker {
       workerId: this.id,
       processed: this.#processed,
       failed: this.#failed,
+      ...(this.#zombies.size > 0 ? { zombies: this.#zombies.size } : {}),
     });
+    this.#markStopped(reason);
+  }
+
+  /**
+   * Resolves once the worker stopped, with why: `{ by: 'request' }` after {@link stop},
+   * or `{ by: 'zombies' }` when it stopped by itself because zombie handlers passed
+   * `maxZombies`; the process should then exit and be restarted (`yadtq worker` exits 3).
+   */
+  whenStopped(): Promise<WorkerStopReason> {
+    return this.#stopped;
+  }
+
+  /** Drains and stops because only a new process ends the zombies; says so once. */
+  #stopForRestart(message: string): void {
+    if (this.#state !== 'running' || this.#stopReason !== undefined) return;
+    this.#stopReason = { by: 'zombies', message, zombies: this.#zombies.size };
+    this.#logger.error(message, { workerId: this.id, zombies: this.#zombies.size });
+    void this.stop().catch((error) =>
+      this.#logger.error('stopping failed', { workerId: this.id, error: String(error) }),
+    );
   }
 
   /**
@@ -303,6 +360,7 @@ export class TaskWorker {
       processed: this.#processed,
       failed: this.#failed,
       inFlight: this.#inFlight,
+      zombies: this.#zombies.size,
       partitions: [...(this.#subscription?.assignment() ?? [])],
       deadLettered: this.#deadLettered,
     };
@@ -345,7 +403,11 @@ export class TaskWorker {
         await this.#health.whenReachable(() => this.#state !== 'running');
         if (this.#state !== 'running') continue;
         this.#track(processDelivery(this.#context, delivery));
-        while (this.#inFlight >= this.#concurrency || this.#context.runAlone?.closed) {
+        while (
+          this.#state === 'running' &&
+          (this.#inFlight + this.#zombies.size >= this.#concurrency ||
+            this.#context.runAlone?.closed)
+        ) {
           await new Promise<void>((resolve) => {
             this.#slotFreed = resolve;
           });

@@ -110,6 +110,7 @@ export class MemoryStore implements Store, MonitorStore {
     workerId: string,
     now: number,
     fill?: OptionFill,
+    loneLosses?: number,
   ): Promise<ClaimOutcome> {
     const existing = this.#records.get(envelope.id);
     if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
@@ -122,6 +123,7 @@ export class MemoryStore implements Store, MonitorStore {
       attempt: envelope.attempt,
       now,
       ...(fill === undefined ? {} : { fill }),
+      ...(loneLosses === undefined ? {} : { loneLosses }),
     });
     if (!transition.ok) return transition;
     if (holder !== null) this.#held.get(holder)?.delete(envelope.id);

@@ -97,6 +97,12 @@ export function renderMetrics(overview: Overview): string {
     overview.workers.map((w) => [{ worker: w.id }, w.alive ? w.inFlight : 0]),
   );
   out.family(
+    'yadtq_worker_zombies',
+    'Handlers the worker gave up at their timeout or cancel that still run (they ignore their abort signal), each holding a slot.',
+    'gauge',
+    overview.workers.map((w) => [{ worker: w.id }, w.alive ? (w.zombies ?? 0) : 0]),
+  );
+  out.family(
     'yadtq_worker_messages_dead_lettered_total',
     'Messages the worker sent to the dead-letter topic as they came (malformed, or expired).',
     'counter',

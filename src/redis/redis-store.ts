@@ -165,6 +165,7 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
     workerId: string,
     now: number,
     fill?: OptionFill,
+    loneLosses?: number,
   ): Promise<ClaimOutcome> {
     const { prefix, pendingTtlMs } = this.#options;
     const claim = (fields: string[]) =>
@@ -179,6 +180,7 @@ export class RedisStore implements Store, MonitorStore, WatchdogStore {
           envelope.id,
           fill?.timeoutMs ?? '',
           fill?.maxAttempts ?? '',
+          loneLosses ?? '',
           ...fields,
         ),
       );

@@ -293,6 +293,38 @@ export function runContract(
       await store.deregisterWorker('holder');
     });
 
+    test('a claim with loneLosses refuses a task with that many losses (run-alone), untouched', async () => {
+      const backend = await makeBackend();
+      open.push(() => backend.close());
+      const { store } = backend;
+      const now = Date.now();
+      const envelope = {
+        v: 1 as const,
+        id: `lone-${now}`,
+        name: 'x',
+        args: null,
+        attempt: 1,
+        maxAttempts: 1,
+        timeoutMs: 1000,
+        dedupKey: null,
+        submittedAt: now,
+      };
+      assert.equal((await store.claim(envelope, 'dies-1', now, undefined, 2)).ok, true);
+      assert.equal((await store.requeue(envelope.id, 'dies-1', now, 3)).ok, true);
+      assert.equal((await store.claim(envelope, 'dies-2', now, undefined, 2)).ok, true);
+      assert.equal((await store.requeue(envelope.id, 'dies-2', now, 3)).ok, true);
+      assert.deepEqual(await store.claim(envelope, 'busy', now, undefined, 2), {
+        ok: false,
+        reason: 'run-alone',
+      });
+      const left = await store.get(envelope.id);
+      assert.deepEqual([left?.status, left?.losses], ['queued', 2]);
+      assert.deepEqual(await store.heldBy('busy'), []);
+      const alone = await store.claim(envelope, 'idle', now);
+      assert.equal(alone.ok && alone.record.losses, 2);
+      assert.deepEqual(await store.heldBy('idle'), [envelope.id]);
+    });
+
     test('a message delivered twice runs once', async () => {
       let runs = 0;
       const twice = defineTask('twice', async (n: number) => {

@@ -38,12 +38,15 @@ interface Case {
   steps: Step[];
 }
 
-const claim = (workerId: string, attempt = 1, now = T0 + 10): TaskEvent => ({
+const claim = (workerId: string, attempt = 1, now = T0 + 10, loneLosses?: number): TaskEvent => ({
   type: 'claim',
   workerId,
   attempt,
   now,
+  ...(loneLosses === undefined ? {} : { loneLosses }),
 });
+/** A claim by a worker that holds other tasks (see `loneLosses`). */
+const busyClaim = (workerId: string, loneLosses = 2) => claim(workerId, 1, T0 + 10, loneLosses);
 const finish = (
   workerId: string,
   outcome: Extract<TaskEvent, { type: 'finish' }>['outcome'],
@@ -199,6 +202,17 @@ export const CASES: Case[] = [
       { event: promote(2), expect: { refused: 'stale-attempt' } },
     ],
   },
+  {
+    name: 'a busy claimer (loneLosses) is refused a task one loss from the end (run-alone); an idle one claims it',
+    steps: [
+      { event: busyClaim('w1'), expect: ok('processing', { worker: 'w1' }) },
+      { event: requeue('w1'), expect: ok('queued', { losses: 1 }) },
+      { event: busyClaim('w2'), expect: ok('processing', { worker: 'w2' }) },
+      { event: requeue('w2'), expect: ok('queued', { losses: 2 }) },
+      { event: busyClaim('w3'), expect: { refused: 'run-alone' } },
+      { event: claim('w4'), expect: ok('processing', { worker: 'w4', losses: 2 }) },
+    ],
+  },
 ];
 
 function created(start: Partial<TaskRecord> = {}): TaskRecord {
@@ -268,6 +282,8 @@ async function apply(
         envelopeOf(record, event.attempt),
         event.workerId,
         event.now,
+        event.fill,
+        event.loneLosses,
       );
       return claimed.ok ? { ok: true } : { ok: false, reason: claimed.reason };
     }

@@ -35,7 +35,7 @@ function setup() {
   const submit = async (name: string, losses = 0) => {
     const envelope: TaskEnvelope = {
       v: 1,
-      id: `t-${name}-${Math.random().toString(36).slice(2)}`,
+      id: `t-${name}`,
       name: 'job',
       args: name,
       attempt: 1,
@@ -50,7 +50,7 @@ function setup() {
     );
     return processEnvelope(ctx, envelope, () => {});
   };
-  return { log, submit, runAlone };
+  return { log, submit, runAlone, store };
 }
 
 test('a task one loss from WORKER_LOST waits for the others, then runs alone', async () => {
@@ -70,4 +70,15 @@ test('two such tasks run one after the other, each alone', async () => {
   const { log, submit } = setup();
   await Promise.all([submit('x', 2), submit('y', 5)]);
   assert.deepEqual(log, ['start x', 'end x', 'start y', 'end y']);
+});
+
+test('it is not even claimed while the worker holds another task (a killer there costs it no loss)', async () => {
+  const { submit, store } = setup();
+  const first = submit('other');
+  await new Promise((r) => setTimeout(r, 10));
+  const suspect = submit('suspect', 2);
+  await new Promise((r) => setTimeout(r, 30));
+  const waiting = await store.get('t-suspect');
+  assert.deepEqual([waiting?.status, (await store.heldBy('w1')).sort()], ['queued', ['t-other']]);
+  assert.deepEqual(await Promise.all([first, suspect]), ['success', 'success']);
 });

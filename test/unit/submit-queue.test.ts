@@ -86,3 +86,30 @@ test('a refused produce rejects the submits of that flush and removes their reco
   const again = await client.submit(job, 1);
   assert.equal(again.deduplicated, false, 'the dedup key of the unproduced task was released');
 });
+
+test('past maxPendingSubmits a submit fails at once with SUBMIT_BACKLOG_FULL instead of buffering', async () => {
+  const store = new MemoryStore();
+  let release: () => void = () => {};
+  const stuck = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const broker = new MemoryBroker();
+  // A broker that does not answer yet (Kafka slow or down).
+  const slow = new Proxy(broker, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== 'produce') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<MemoryBroker['produce']>) => {
+        await stuck;
+        return target.produce(...args);
+      };
+    },
+  });
+  const client = new TaskClient({ broker: slow, store, maxPendingSubmits: 5 });
+  const waiting = Array.from({ length: 5 }, (_, i) => client.submit(job, i));
+  await assert.rejects(client.submit(job, 99), { code: 'SUBMIT_BACKLOG_FULL' });
+  release();
+  assert.equal((await Promise.all(waiting)).length, 5);
+  const after = await client.submit(job, 100);
+  assert.equal(after.status, 'queued', 'room again once they were written');
+});

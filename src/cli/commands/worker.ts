@@ -11,10 +11,15 @@ import { CONNECTION_FLAGS, connect } from '../connection.ts';
 import { stderrLogger } from '../log.ts';
 import { UsageError } from '../usage.ts';
 
+/** Exit code of a worker that stopped by itself to be restarted (too many zombie handlers). */
+export const EXIT_RESTART = 3;
+
 /**
- * `yadtq worker <workerId> [--concurrency N] [--tasks <module>] [--metrics-port [host:]port]
- * [--metrics-token T] [--allowed-host H]…`: runs until SIGTERM/SIGINT. The metrics token
- * may also come from `YADTQ_METRICS_TOKEN`.
+ * `yadtq worker <workerId> [--concurrency N] [--max-zombies N] [--tasks <module>]
+ * [--metrics-port [host:]port] [--metrics-token T] [--allowed-host H]…`: runs until
+ * SIGTERM/SIGINT, or until zombie handlers pass `--max-zombies`; then it drains and exits
+ * {@link EXIT_RESTART} for its supervisor. The metrics token may also come from
+ * `YADTQ_METRICS_TOKEN`.
  */
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -23,6 +28,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     options: {
       ...CONNECTION_FLAGS,
       concurrency: { type: 'string' },
+      'max-zombies': { type: 'string' },
       tasks: { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-token': { type: 'string' },
@@ -33,6 +39,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
     throw new UsageError(`--concurrency must be a whole number > 0, got ${values.concurrency}`);
+  }
+  const maxZombies =
+    values['max-zombies'] === undefined ? undefined : Number(values['max-zombies']);
+  if (maxZombies !== undefined && !(Number.isInteger(maxZombies) && maxZombies >= 0)) {
+    throw new UsageError(`--max-zombies must be a whole number ≥ 0, got ${values['max-zombies']}`);
   }
   let listen: { host: string; port: number } | undefined;
   try {
@@ -60,6 +71,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     stats: metrics?.recorder ?? backend.stats,
     tasks,
     concurrency,
+    maxZombies,
     logger,
   });
   let metricsServer: MetricsServer | undefined;
@@ -80,7 +92,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     await backend.close();
     throw error;
   }
-  await new Promise<void>((done) => {
+  const signalled = new Promise<void>((done) => {
     const onSignal = (signal: string) => {
       logger.info('stopping: waiting for running tasks (a second signal exits at once)', {
         workerId: worker.id,
@@ -93,10 +105,18 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  const stoppedByItself = worker.whenStopped();
+  await Promise.race([signalled, stoppedByItself]);
   await worker.stop();
+  const reason = await stoppedByItself;
   await metricsServer?.close();
   await backend.close();
-  return 0;
+  if (reason.by === 'request') return 0;
+  logger.error(`worker exiting with code ${EXIT_RESTART} to be restarted: ${reason.message}`, {
+    workerId: worker.id,
+    zombies: reason.zombies,
+  });
+  return EXIT_RESTART;
 }
 
 /** Every task definition a module exports (named exports, or arrays of them). */

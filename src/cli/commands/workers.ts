@@ -30,11 +30,12 @@ export async function workersCommand(argv: string[]): Promise<number> {
       String(w.processed),
       String(w.failed),
       String(w.inFlight),
+      String(w.zombies ?? 0),
       w.partitions.join(',') || '-',
       `${w.host}:${w.pid}`,
     ]);
     process.stdout.write(
-      `${table(['WORKER', 'STATE', 'HEARTBEAT', 'PROCESSED', 'FAILED', 'IN FLIGHT', 'PARTITIONS', 'HOST:PID'], rows)}\n`,
+      `${table(['WORKER', 'STATE', 'HEARTBEAT', 'PROCESSED', 'FAILED', 'IN FLIGHT', 'ZOMBIES', 'PARTITIONS', 'HOST:PID'], rows)}\n`,
     );
     return 0;
   } finally {

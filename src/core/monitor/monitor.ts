@@ -3,6 +3,7 @@ import { DEFAULTS } from '../defaults.ts';
 import type { Logger } from '../logger.ts';
 import { withDefaults } from '../options.ts';
 import type { MonitorStore, Store } from '../store.ts';
+import { Ticker } from '../ticker.ts';
 import { reapDeadWorkers } from './reaper.ts';
 import { produceDueTasks } from './scheduler.ts';
 
@@ -44,8 +45,7 @@ export interface MonitorOptions {
  */
 export class Monitor {
   #options: Required<MonitorOptions>;
-  #timer: NodeJS.Timeout | undefined;
-  #ticking: Promise<void> = Promise.resolve();
+  readonly #ticker: Ticker;
   #leading = false;
   /** Live workers at the last reap (sets how often a follower reaps). */
   #liveWorkers = 1;
@@ -63,12 +63,12 @@ export class Monitor {
       reapGraceMs: DEFAULTS.heartbeatTtlMs,
     };
     this.#options = withDefaults(defaults, options);
+    // A slow tick (Redis or Kafka slow) skips the next ones instead of queueing them up.
+    this.#ticker = new Ticker(this.#options.intervalMs, () => this.tick());
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#ticking = this.#ticking.then(() => this.tick());
-    }, this.#options.intervalMs);
+    this.#ticker.start();
   }
 
   /** One round: take or renew the lock; if leading, reap and schedule. */
@@ -116,8 +116,7 @@ export class Monitor {
   };
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#ticking;
+    await this.#ticker.stop();
     // A produce retrying through a Kafka outage is not waited for long: the recovered tasks
     // are in the store, where live workers take them anyway.
     let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store.ts';
+import { Ticker } from '../ticker.ts';
 
 /** Options of {@link CancelSweep}. */
 export interface CancelSweepOptions {
@@ -20,19 +21,15 @@ export interface CancelSweepOptions {
  */
 export class CancelSweep {
   readonly #options: CancelSweepOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #sweeping: Promise<void> | undefined;
+  readonly #ticker: Ticker;
 
   constructor(options: CancelSweepOptions) {
     this.#options = options;
+    this.#ticker = new Ticker(options.intervalMs, () => this.sweep());
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#sweeping ??= this.sweep().finally(() => {
-        this.#sweeping = undefined;
-      });
-    }, this.#options.intervalMs);
+    this.#ticker.start();
   }
 
   /** One look at the running tasks. A failed look waits for the next interval. */
@@ -51,8 +48,7 @@ export class CancelSweep {
     }
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#sweeping;
+  stop(): Promise<void> {
+    return this.#ticker.stop();
   }
 }

@@ -13,9 +13,10 @@ import type { StoreHealth } from './health.ts';
 import type { LoopClock } from './loop-clock.ts';
 import { backoffDelay } from './retry-policy.ts';
 import type { RunAlone } from './run-alone.ts';
-import { errorInfo, runHandler } from './run-handler.ts';
+import { errorInfo, type RunResult, runHandler } from './run-handler.ts';
 import type { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { GAVE_UP, retryStep, type StepReporter } from './step-retry.ts';
+import type { Zombies } from './zombies.ts';
 
 /** What the processor needs from its worker. */
 export interface ProcessorContext {
@@ -31,6 +32,11 @@ export interface ProcessorContext {
   claimed: Set<string>;
   /** Where isolated tasks (`TaskOptions.isolate`) run; without it they run in-loop. */
   sandboxes?: SandboxPool;
+  /**
+   * Handlers given up at their timeout or cancel that still run: counted against the
+   * slots, and the next attempt of their task waits for them. Without it, not tracked.
+   */
+  zombies?: Pick<Zombies, 'add' | 'has' | 'waitFor'>;
   /** Runs a task one loss from WORKER_LOST alone on this worker; without it, as any other. */
   runAlone?: RunAlone;
   /** Told of every handler run on this event loop, for the heartbeat watchdog. */
@@ -103,14 +109,36 @@ export async function processEnvelope(
   // Only a beat makes the store count as reachable again (this worker alive to the fleet).
   const store: StepReporter = { logger: ctx.logger, onFailure: () => ctx.health.failed() };
   const whileHeld = () => !ctx.halted();
+  const definition = ctx.tasks.get(envelope.name);
+  // An isolated task cannot take its worker with it: it never needs to run alone.
+  const lone = definition?.options.isolate === undefined ? ctx.runAlone : undefined;
+  const others = () => ctx.claimed.size - 1;
+  let leave: (() => void) | undefined;
   try {
-    const claim = await retryStep(
-      'claim',
-      fields,
-      () => claimOrResume(ctx, envelope),
-      () => whileHeld() && owned(),
-      store,
-    );
+    if (ctx.zombies?.has(envelope.id)) {
+      // Unclaimed meanwhile: if the worker stops first, the next owner runs this attempt.
+      ctx.logger.info('the next attempt waits for the zombie handler of its task', fields);
+      const timeoutMs =
+        fillFromDefinition(envelope.unset, definition?.options)?.timeoutMs ?? envelope.timeoutMs;
+      const waited = await ctx.zombies.waitFor(envelope.id, timeoutMs);
+      if (waited !== 'returned') return 'unsettled';
+    }
+    const claimStep = (loneLosses: number | undefined) =>
+      retryStep(
+        'claim',
+        fields,
+        () => claimOrResume(ctx, envelope, loneLosses),
+        () => whileHeld() && owned(),
+        store,
+      );
+    let claim = await claimStep(lone !== undefined && others() > 0 ? lone.loneLosses : undefined);
+    if (claim !== GAVE_UP && !claim.ok && claim.reason === 'run-alone') {
+      // One loss from WORKER_LOST: wait unclaimed until this worker holds nothing else, so
+      // a killer among those tasks does not count a loss on it too.
+      ctx.logger.info('task waits to run alone (one more worker loss would end it)', fields);
+      leave = await lone!.enter(others);
+      claim = await claimStep(undefined);
+    }
     if (claim === GAVE_UP) return 'unsettled';
     if (!claim.ok) {
       if (claim.reason === 'expired') return await deadLetterExpired(ctx, envelope, settle, owned);
@@ -118,14 +146,11 @@ export async function processEnvelope(
       settle();
       return 'skipped';
     }
-    const definition = ctx.tasks.get(envelope.name);
-    const running = () => run(ctx, claim.record, claim.cachedResult, definition);
-    const alone =
-      ctx.runAlone?.needs(claim.record.losses) === true &&
-      definition?.options.isolate === undefined;
-    const { outcome, cacheTtlMs } = alone
-      ? await ctx.runAlone!.run(() => ctx.claimed.size - 1, running)
-      : await running();
+    // Claimed while others were starting here: it still runs only once they are done.
+    if (leave === undefined && lone?.needs(claim.record.losses)) leave = await lone.enter(others);
+    const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
+    leave?.();
+    leave = undefined;
     const now = Date.now();
     const step = { workerId: ctx.workerId, attempt: envelope.attempt, now, outcome, cacheTtlMs };
     const stored = await retryStep(
@@ -178,6 +203,7 @@ export async function processEnvelope(
     });
     return 'unsettled';
   } finally {
+    leave?.();
     ctx.claimed.delete(attempt);
   }
 }
@@ -208,10 +234,14 @@ export function attemptKey(envelope: Pick<TaskEnvelope, 'id' | 'attempt'>): stri
  * Redis client resends commands after a reconnect): that claim is this worker's, so the
  * task is run rather than skipped and left held forever.
  */
-async function claimOrResume(ctx: ProcessorContext, envelope: TaskEnvelope): Promise<ClaimOutcome> {
+async function claimOrResume(
+  ctx: ProcessorContext,
+  envelope: TaskEnvelope,
+  loneLosses: number | undefined,
+): Promise<ClaimOutcome> {
   // A task submitted by name runs with this worker's definition of it (written by the claim).
   const fill = fillFromDefinition(envelope.unset, ctx.tasks.get(envelope.name)?.options);
-  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), fill);
+  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), fill, loneLosses);
   if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =
@@ -242,16 +272,17 @@ async function run(
   ctx.running.set(record.id, cancel);
   try {
     const context = { taskId: record.id, attempt: record.attempt, workerId: ctx.workerId };
-    const isolated = definition.options.isolate !== undefined && ctx.sandboxes !== undefined;
-    const runner = isolated ? ctx.sandboxes!.run.bind(ctx.sandboxes) : runHandler;
-    if (!isolated) ctx.clock?.started(attemptKey(record), record.timeoutMs);
-    const result = await runner(
-      definition,
-      record.args,
-      context,
-      record.timeoutMs,
-      cancel.signal,
-    ).finally(() => ctx.clock?.ended(attemptKey(record)));
+    const { args, timeoutMs } = record;
+    let result: RunResult;
+    if (definition.options.isolate !== undefined && ctx.sandboxes !== undefined) {
+      // A sandbox is ended at the timeout: it leaves no zombie and cannot block this loop.
+      result = await ctx.sandboxes.run(definition, args, context, timeoutMs, cancel.signal);
+    } else {
+      ctx.clock?.started(attemptKey(record), timeoutMs);
+      result = await runHandler(definition, args, context, timeoutMs, cancel.signal, (returned) =>
+        ctx.zombies?.add(record, returned),
+      ).finally(() => ctx.clock?.ended(attemptKey(record)));
+    }
     if (result.status !== 'failed')
       return { outcome: result, cacheTtlMs: definition.options.cacheTtlMs ?? 0 };
     const outcome: TaskOutcome = { status: 'failed', error: result.error };

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.ts';
 import type { MonitorStore } from '../store.ts';
 import type { TaskRecord } from '../task-record.ts';
+import { Ticker } from '../ticker.ts';
 
 /** Options of {@link RecoveryPoller}. */
 export interface RecoveryPollerOptions {
@@ -25,20 +26,16 @@ export interface RecoveryPollerOptions {
  */
 export class RecoveryPoller {
   readonly #options: RecoveryPollerOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #polling: Promise<void> | undefined;
+  readonly #ticker: Ticker;
   #failing = false;
 
   constructor(options: RecoveryPollerOptions) {
     this.#options = options;
+    this.#ticker = new Ticker(options.intervalMs, () => this.poll());
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#polling ??= this.poll().finally(() => {
-        this.#polling = undefined;
-      });
-    }, this.#options.intervalMs);
+    this.#ticker.start();
   }
 
   /** One look: takes up to the free slots' worth of recovered tasks and starts them. */
@@ -66,8 +63,7 @@ export class RecoveryPoller {
     }
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#polling;
+  stop(): Promise<void> {
+    return this.#ticker.stop();
   }
 }

@@ -15,6 +15,8 @@ export type RunResult =
  * Runs one handler under a time limit. The handler's `AbortSignal` fires at the limit or
  * when `cancel` fires, and the run ends at once (TASK_TIMEOUT, or cancelled); a result
  * that arrives later is discarded. A result that is not JSON fails with INVALID_RESULT.
+ * A handler still running when the run ended (it ignored its signal) is a zombie:
+ * `onZombie` gets a promise that resolves once it really returns or throws.
  */
 export async function runHandler(
   definition: TaskDefinition,
@@ -22,6 +24,7 @@ export async function runHandler(
   context: Omit<TaskContext, 'signal'>,
   timeoutMs: number,
   cancel: AbortSignal,
+  onZombie?: (returned: Promise<void>) => void,
 ): Promise<RunResult> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -46,9 +49,19 @@ export async function runHandler(
     if (cancel.aborted) onCancel();
     else cancel.addEventListener('abort', onCancel, { once: true });
   });
+  let returned = false;
+  let running: Promise<unknown> | undefined;
   try {
-    const running = Promise.resolve().then(() =>
+    running = Promise.resolve().then(() =>
       definition.handler(args, { ...context, signal: controller.signal }),
+    );
+    running.then(
+      () => {
+        returned = true;
+      },
+      () => {
+        returned = true;
+      },
     );
     const value = await Promise.race([running, stopped]);
     const result =
@@ -64,6 +77,16 @@ export async function runHandler(
   } finally {
     clearTimeout(timer);
     if (onCancel) cancel.removeEventListener('abort', onCancel);
+    // Settled handlers have flagged themselves by now: the race saw the stop first only
+    // when the handler was still pending (its own callbacks ran before the race's).
+    if (!returned && running !== undefined && onZombie !== undefined) {
+      onZombie(
+        running.then(
+          () => {},
+          () => {},
+        ),
+      );
+    }
   }
 }
 

@@ -169,7 +169,12 @@ function renderWorkers(overview) {
         h('td', { class: 'mono' }, w.id),
         h('td', {}, badge(w.alive ? 'alive' : 'dead')),
         h('td', {}, ago(w.heartbeatAgeMs)),
-        h('td', { class: 'num' }, `${w.alive ? w.inFlight : 0} / ${w.concurrency}`),
+        h(
+          'td',
+          { class: 'num', 'data-zombies': String(w.alive ? (w.zombies ?? 0) : 0) },
+          `${w.alive ? w.inFlight : 0} / ${w.concurrency}`,
+          w.alive && w.zombies > 0 ? ` + ${w.zombies} zombie${w.zombies === 1 ? '' : 's'}` : '',
+        ),
         h('td', { class: 'num' }, formatCount(w.processed)),
         h('td', { class: 'num' }, formatCount(w.failed)),
         h('td', { class: 'num' }, duration(w.busyMs)),

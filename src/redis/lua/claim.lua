@@ -18,13 +18,16 @@
       ARGV[8] maxAttempts to write into the claimed record, '' to keep the record's
               (the definition's values of options the submitter left unset: with
               either one given, the record's 'unset' marks are removed)
-      ARGV[9...] hash fields of the record to write when there is none, as field, value
+      ARGV[9] lone losses: when not '', a task with at least this many losses is refused
+              'run-alone' (the claimer holds other tasks; such a task must run alone)
+      ARGV[10...] hash fields of the record to write when there is none, as field, value
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
     Output:
       {'missing'}                          no record, and no fields were given to write one
-      {'refused', reason}                  reason: 'terminal', 'stale-attempt' or 'held'
+      {'refused', reason}                  reason: 'terminal', 'stale-attempt', 'held'
+                                           or 'run-alone'
       {'claimed', cache, error, result, cached, useCache, losses, cancelRequested}
               cache is the raw result cache entry, or '' when there is none to use; then
               the fields of the claimed record that neither the envelope nor the claim
@@ -36,15 +39,15 @@ local workerId = ARGV[2]
 local id = ARGV[6]
 
 if redis.call('EXISTS', taskKey) == 0 then
-  if #ARGV < 9 then
+  if #ARGV < 10 then
     return {'missing'}
   end
-  redis.call('HSET', taskKey, unpack(ARGV, 9))
+  redis.call('HSET', taskKey, unpack(ARGV, 10))
 end
 
 -- A field may be missing (false here): records leave out empty and default fields.
 local f = redis.call('HMGET', taskKey,
-  'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt')
+  'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt', 'losses')
 local status = f[1]
 local holder = f[3] or ''
 if isTerminal(status) then
@@ -55,6 +58,9 @@ if tonumber(f[2]) ~= tonumber(ARGV[3]) then
 end
 if status == 'processing' then
   return refused('held')
+end
+if ARGV[9] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[9]) then
+  return refused('run-alone')
 end
 
 redis.call('HSET', taskKey, 'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4])
