@@ -10,7 +10,7 @@ import {
   TaskClient,
 } from '../../src/index.ts';
 import { until } from '../contract/contract.ts';
-import { killer, ordinary } from '../fixtures/killer-tasks.ts';
+import { killer, ordinary, spinner } from '../fixtures/killer-tasks.ts';
 import { exited, spawnYadtq } from './cli-helpers.ts';
 import { cliEnv, deleteKeys, KAFKA_BROKERS, REDIS_URL, uniqueNames } from './services.ts';
 
@@ -108,5 +108,35 @@ describe('poison tasks on 3 CLI workers (Kafka + Redis), killed workers restarte
       supervisor.deaths.every((d) => d.code === 7),
       JSON.stringify(supervisor.deaths),
     );
+  });
+
+  test('an endless sync loop (not isolated, timeout 2 s) ends WORKER_LOST in a bounded time; the ordinary tasks beside it end success', {
+    timeout: 150_000,
+  }, async () => {
+    const started = Date.now();
+    const deathsBefore = supervisor.deaths.length;
+    const [spin, ...naps] = await Promise.all([
+      client.submit(spinner, null),
+      // A hung loop is ended once it is stuck past every running task's time limit plus a
+      // 5 s margin: short limits here keep each loss near 2-5 s + 5 s.
+      ...Array.from({ length: 10 }, () => client.submit(ordinary, 1500, { timeoutMs: 5000 })),
+    ]);
+    const record = await client.wait(spin!, { timeoutMs: 120_000 });
+    const tookMs = Date.now() - started;
+    assert.equal(record.status, 'failed');
+    assert.equal(record.error?.code, 'WORKER_LOST', JSON.stringify(record.error));
+    const ends = await Promise.all(naps.map((h) => client.wait(h!, { timeoutMs: 60_000 })));
+    assert.deepEqual(
+      ends.filter((r) => r.status !== 'success').map((r) => `${r.id}: ${r.status}`),
+      [],
+    );
+    const deaths = supervisor.deaths.slice(deathsBefore);
+    console.log(
+      `spinner: WORKER_LOST after ${tookMs} ms and ${deaths.length} worker deaths (the watchdog's SIGKILL each)`,
+    );
+    // Each loss: the longest running time limit (5 s) plus the 5 s hung-loop margin plus a
+    // beat, then a recovery and a worker restart: the bound stated in the README, 3 × 20 s.
+    assert.ok(deaths.length >= 3, JSON.stringify(deaths));
+    assert.ok(tookMs < 3 * 20_000, `ended after ${tookMs} ms`);
   });
 });
