@@ -1,3 +1,5 @@
+import { YadtqError } from './errors.ts';
+
 /**
  * `defaults` with every option of `given` that is set: an option given as `undefined`
  * keeps its default (a plain spread would let `{ intervalMs: undefined }` erase it).
@@ -12,4 +14,15 @@ export function withDefaults<T extends object>(
     if (value !== undefined) merged[key] = value as T[keyof T];
   }
   return merged;
+}
+
+/**
+ * `value` when it is a whole number ≥ `min`.
+ * @throws YadtqError INVALID_OPTION naming the option
+ */
+export function wholeNumber(name: string, value: number, min: number): number {
+  if (!(Number.isInteger(value) && value >= min)) {
+    throw new YadtqError('INVALID_OPTION', `${name} must be a whole number ≥ ${min}, got ${value}`);
+  }
+  return value;
 }

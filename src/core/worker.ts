@@ -1,17 +1,18 @@
 import { hostname } from 'node:os';
-import type { Broker, Subscription } from './broker.ts';
+import type { Subscription } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
 import { envelopeOf } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { type Logger, silentLogger } from './logger.ts';
-import { Monitor, type MonitorOptions } from './monitor/monitor.ts';
-import type { StatsRecorder } from './stats.ts';
+import { Monitor } from './monitor/monitor.ts';
+import { wholeNumber as whole } from './options.ts';
 import { StatsBatcher } from './stats-batcher.ts';
 import type { MonitorStore, Store, WorkerInfo } from './store.ts';
 import { CancelSweep } from './worker/cancel-sweep.ts';
 import { StoreHealth, type WorkerHealthReport } from './worker/health.ts';
 import { Heartbeat } from './worker/heartbeat.ts';
+import type { TaskWorkerOptions, WorkerStopReason } from './worker/options.ts';
 import {
   type Processed,
   type ProcessorContext,
@@ -24,55 +25,9 @@ import { RunAlone } from './worker/run-alone.ts';
 import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
 import { Zombies } from './worker/zombies.ts';
 
-/** Options of {@link TaskWorker}. */
-export interface TaskWorkerOptions {
-  /** Unique worker id; a worker refuses to start under an id whose heartbeat is alive. */
-  id: string;
-  broker: Broker;
-  store: Store & MonitorStore;
-  /** The tasks this worker can run. */
-  // biome-ignore lint/suspicious/noExplicitAny: definitions of any argument and result types
-  tasks: readonly TaskDefinition<any, any>[];
-  /** Tasks run at once, across all partitions. Default `DEFAULTS.concurrency`. */
-  concurrency?: number;
-  /** Default `DEFAULTS.heartbeatIntervalMs`. */
-  heartbeatIntervalMs?: number;
-  /** Default `DEFAULTS.heartbeatTtlMs`. */
-  heartbeatTtlMs?: number;
-  /**
-   * Beat from a watchdog thread where the store offers one (Redis), so a busy handler
-   * cannot stop the heartbeat, and end the process when the event loop hangs. Default true.
-   */
-  watchdog?: boolean;
-  /** See `DEFAULTS.hungLoopMarginMs`. */
-  hungLoopMarginMs?: number;
-  /**
-   * Zombie handlers (given up at their timeout or cancel, still running because they
-   * ignore their `AbortSignal`) the worker keeps; one more and it drains and stops, to be
-   * restarted ({@link TaskWorker.whenStopped} says why). Each holds a slot until it
-   * returns, so at most `concurrency − 1` are kept whatever this says. Default
-   * `DEFAULTS.maxZombies`.
-   */
-  maxZombies?: number;
-  /** Where outcomes are reported for monitoring. Default: nowhere. */
-  stats?: StatsRecorder;
-  /** How long {@link TaskWorker.stop} lets running tasks finish. Default 10 s. */
-  shutdownGraceMs?: number;
-  /**
-   * The monitor this worker runs as a candidate for leader (reaper and scheduler):
-   * settings, or false for none. Default: a monitor with the defaults.
-   */
-  monitor?: false | Pick<MonitorOptions, 'intervalMs' | 'leaderTtlMs' | 'maxWorkerLosses'>;
-  logger?: Logger;
-}
+export type { TaskWorkerOptions, WorkerStopReason } from './worker/options.ts';
 
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
-
-/** Why a worker stopped: asked to ({@link TaskWorker.stop}), or by itself, for a restart. */
-export type WorkerStopReason =
-  | { by: 'request' }
-  /** Too many zombie handlers (`maxZombies`): only a new process ends them. */
-  | { by: 'zombies'; message: string; zombies: number };
 
 /**
  * Consumes tasks, claims each atomically, runs its handler and stores the outcome,
@@ -421,11 +376,4 @@ export class TaskWorker {
       });
     }
   }
-}
-
-function whole(name: string, value: number, min: number): number {
-  if (!(Number.isInteger(value) && value >= min)) {
-    throw new YadtqError('INVALID_OPTION', `${name} must be a whole number ≥ ${min}, got ${value}`);
-  }
-  return value;
 }

@@ -164,3 +164,14 @@ export function decodeTransition(reply: readonly string[]): Transition {
   }
   return { ok: true, record };
 }
+
+/** The result in a result cache entry; undefined when there is none or it is unreadable. */
+export function parseCacheEntry(entry: string): JsonValue | undefined {
+  if (entry === '') return undefined;
+  try {
+    const parsed = JSON.parse(entry) as { result?: JsonValue };
+    return 'result' in parsed ? parsed.result : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { YadtqError } from '../core/errors.ts';
-import type { JsonValue } from '../core/json.ts';
 import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
 import type {
   ClaimOutcome,
@@ -23,6 +22,7 @@ import {
   decodeRecord,
   decodeRecordReply,
   decodeTransition,
+  parseCacheEntry,
   recordToArgs,
 } from './record-codec.ts';
 import { RedisMonitor } from './redis-monitor.ts';
@@ -391,15 +391,4 @@ function withFill(envelope: TaskEnvelope, fill: OptionFill | undefined): TaskEnv
 
 function closedError(): YadtqError {
   return new YadtqError('CLOSED', 'the Redis store is closed');
-}
-
-/** The result in a result cache entry; undefined when there is none or it is unreadable. */
-function parseCacheEntry(entry: string): JsonValue | undefined {
-  if (entry === '') return undefined;
-  try {
-    const parsed = JSON.parse(entry) as { result?: JsonValue };
-    return 'result' in parsed ? parsed.result : undefined;
-  } catch {
-    return undefined;
-  }
 }
