@@ -25,22 +25,9 @@ export interface TaskEnvelope {
 /** The task fields an envelope carries (a record has them all). */
 export type EnvelopeFields = Omit<TaskEnvelope, 'v'>;
 
-/** Serialises an envelope with its fields in the documented order. */
+/** Serialises an envelope with its fields in the documented order ({@link envelopeOf}'s). */
 export function encodeEnvelope(envelope: TaskEnvelope): string {
-  const { v, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt, unset } =
-    envelope;
-  return JSON.stringify({
-    v,
-    id,
-    name,
-    args,
-    attempt,
-    maxAttempts,
-    timeoutMs,
-    dedupKey,
-    submittedAt,
-    ...(unset !== undefined && unset.length > 0 ? { unset } : {}),
-  });
+  return JSON.stringify(envelopeOf(envelope));
 }
 
 /**
