@@ -60,7 +60,7 @@ export {
 export type { ClaimOutcome, CreateOutcome, MonitorStore, Store, WorkerInfo } from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export type { OptionFill, UnsetOption } from './core/unset-options.ts';
-export { TaskWorker, type TaskWorkerOptions, type WorkerStopReason } from './core/worker.ts';
+export { TaskWorker, type TaskWorkerOptions, type WorkerStopReason } from './core/worker/worker.ts';
 export { KafkaBroker } from './kafka/kafka-broker.ts';
 export { KafkaLag } from './kafka/kafka-lag.ts';
 export type { KafkaBrokerOptions, KafkaCredential, KafkaSaslOptions } from './kafka/options.ts';

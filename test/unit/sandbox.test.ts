@@ -6,7 +6,7 @@ import { stderrLogger } from '../../src/cli/log.ts';
 import { TaskClient } from '../../src/core/client.ts';
 import { defineTask } from '../../src/core/define-task.ts';
 import { isYadtqError } from '../../src/core/errors.ts';
-import { TaskWorker } from '../../src/core/worker.ts';
+import { TaskWorker } from '../../src/core/worker/worker.ts';
 import { processTasks, threadTasks } from '../fixtures/sandbox-tasks.ts';
 
 describe('isolated handlers (TaskOptions.isolate)', () => {

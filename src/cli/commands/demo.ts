@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { type Backend, createMemoryBackend } from '../../backend.ts';
 import { TaskClient, type TaskHandle } from '../../core/client.ts';
 import type { TaskRecord, TaskStatus } from '../../core/task-record.ts';
-import { TaskWorker } from '../../core/worker.ts';
+import { TaskWorker } from '../../core/worker/worker.ts';
 import { type ArithmeticArgs, add, demoTasks, div, mul, sub } from '../../demo.ts';
 import { CONNECTION_FLAGS, connect } from '../connection.ts';
 import { table } from '../output.ts';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TaskDefinition } from '../../core/define-task.ts';
-import { TaskWorker } from '../../core/worker.ts';
+import { TaskWorker } from '../../core/worker/worker.ts';
 import { isLoopback } from '../../dashboard/auth.ts';
 import { demoTasks } from '../../demo.ts';
 import { type MetricsServer, parseListenAddress, serveMetrics } from '../../metrics/server.ts';

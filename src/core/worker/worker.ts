@@ -1,31 +1,31 @@
 import { hostname } from 'node:os';
-import type { Subscription } from './broker.ts';
-import { DEFAULTS } from './defaults.ts';
-import type { TaskDefinition } from './define-task.ts';
-import { envelopeOf } from './envelope.ts';
-import { YadtqError } from './errors.ts';
-import { type Logger, silentLogger } from './logger.ts';
-import { Monitor } from './monitor/monitor.ts';
-import { wholeNumber as whole } from './options.ts';
-import { StatsBatcher } from './stats-batcher.ts';
-import type { MonitorStore, Store, WorkerInfo } from './store.ts';
-import { CancelSweep } from './worker/cancel-sweep.ts';
-import { StoreHealth, type WorkerHealthReport } from './worker/health.ts';
-import { Heartbeat } from './worker/heartbeat.ts';
-import type { TaskWorkerOptions, WorkerStopReason } from './worker/options.ts';
+import type { Subscription } from '../broker.ts';
+import { DEFAULTS } from '../defaults.ts';
+import type { TaskDefinition } from '../define-task.ts';
+import { envelopeOf } from '../envelope.ts';
+import { YadtqError } from '../errors.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import { Monitor } from '../monitor/monitor.ts';
+import { wholeNumber as whole } from '../options.ts';
+import { StatsBatcher } from '../stats-batcher.ts';
+import type { MonitorStore, Store, WorkerInfo } from '../store.ts';
+import { CancelSweep } from './cancel-sweep.ts';
+import { StoreHealth, type WorkerHealthReport } from './health.ts';
+import { Heartbeat } from './heartbeat.ts';
+import type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
 import {
   type Processed,
   type ProcessorContext,
   processDelivery,
   processEnvelope,
-} from './worker/process-delivery.ts';
-import { RecoveryPoller } from './worker/recovery-poller.ts';
-import { checkTopicRetention } from './worker/retention-check.ts';
-import { RunAlone } from './worker/run-alone.ts';
-import { SandboxPool } from './worker/sandbox/sandbox-pool.ts';
-import { Zombies } from './worker/zombies.ts';
+} from './process-delivery.ts';
+import { RecoveryPoller } from './recovery-poller.ts';
+import { checkTopicRetention } from './retention-check.ts';
+import { RunAlone } from './run-alone.ts';
+import { SandboxPool } from './sandbox/sandbox-pool.ts';
+import { Zombies } from './zombies.ts';
 
-export type { TaskWorkerOptions, WorkerStopReason } from './worker/options.ts';
+export type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
 
 const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
