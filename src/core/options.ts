@@ -105,6 +105,9 @@ export function listOf<T>(each: Rule<T>): Rule<T[]> {
   );
 }
 
+/** Where Redis is: `redis://…`, or `rediss://…` for TLS. */
+export const redisUrl: Rule<string> = url(['redis:', 'rediss:']);
+
 /** A plain object (not null, not an array). */
 export const object: Rule<object> = rule(
   'an object',
