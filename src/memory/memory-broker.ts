@@ -7,8 +7,8 @@ import type {
   Subscription,
 } from '../core/broker.ts';
 import { DEFAULTS } from '../core/defaults.ts';
-import { YadtqError } from '../core/errors.ts';
 import { OffsetTracker } from '../core/offset-tracker.ts';
+import { optional, wholeNumber } from '../core/options.ts';
 import type { LagSnapshot } from '../core/stats.ts';
 
 /** Options of {@link MemoryBroker}. */
@@ -30,13 +30,12 @@ export class MemoryBroker implements Broker {
   #members: MemorySubscription[] = [];
 
   constructor(options: MemoryBrokerOptions = {}) {
-    this.partitions = options.partitions ?? DEFAULTS.partitions;
-    if (!Number.isInteger(this.partitions) || this.partitions < 1) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `partitions must be a whole number ≥ 1, got ${options.partitions}`,
-      );
-    }
+    this.partitions = optional(
+      'partitions',
+      options.partitions,
+      wholeNumber(1),
+      DEFAULTS.partitions,
+    );
     this.#committed = new Array(this.partitions).fill(0);
     for (const destination of ['tasks', 'dead-letter'] as const) {
       this.#logs.set(

@@ -6,14 +6,13 @@ import { envelopeOf } from '../envelope.ts';
 import { YadtqError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { Monitor } from '../monitor/monitor.ts';
-import { wholeNumber as whole } from '../options.ts';
 import { StatsBatcher } from '../stats-batcher.ts';
 import type { TaskStore, WorkerInfo, WorkerRegistry } from '../store.ts';
 import { CancelSweep } from './cancel-sweep.ts';
 import { StoreHealth, type WorkerHealthReport } from './health.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Lifecycle } from './lifecycle.ts';
-import type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
+import { resolveWorkerOptions, type TaskWorkerOptions, type WorkerStopReason } from './options.ts';
 import {
   type Processed,
   type ProcessorContext,
@@ -92,23 +91,16 @@ export class TaskWorker {
         throw new YadtqError('INVALID_OPTION', `task "${task.name}" is defined twice`);
       tasks.set(task.name, task);
     }
-    this.#concurrency = whole('concurrency', options.concurrency ?? DEFAULTS.concurrency, 1);
-    const intervalMs = whole(
-      'heartbeatIntervalMs',
-      options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      1,
-    );
-    this.#heartbeatTtlMs = whole(
-      'heartbeatTtlMs',
-      options.heartbeatTtlMs ?? DEFAULTS.heartbeatTtlMs,
-      intervalMs + 1,
-    );
-    this.#shutdownGraceMs = whole('shutdownGraceMs', options.shutdownGraceMs ?? 10_000, 0);
+    const settings = resolveWorkerOptions(options);
+    this.#concurrency = settings.concurrency;
+    const intervalMs = settings.heartbeatIntervalMs;
+    this.#heartbeatTtlMs = settings.heartbeatTtlMs;
+    this.#shutdownGraceMs = settings.shutdownGraceMs;
     this.#logger = options.logger ?? silentLogger;
     this.#stopped = new Promise((resolve) => {
       this.#markStopped = resolve;
     });
-    const maxZombies = whole('maxZombies', options.maxZombies ?? DEFAULTS.maxZombies, 0);
+    const { maxZombies } = settings;
     this.#zombies = new Zombies({
       workerId: this.id,
       limit: Math.min(maxZombies, this.#concurrency - 1),
@@ -148,7 +140,7 @@ export class TaskWorker {
       sandboxes: new SandboxPool(),
       zombies: this.#zombies,
       runAlone: new RunAlone(
-        (options.monitor || undefined)?.maxWorkerLosses ?? DEFAULTS.maxWorkerLosses,
+        settings.monitor === false ? DEFAULTS.maxWorkerLosses : settings.monitor.maxWorkerLosses,
       ),
       health: this.#health,
       halted: () => this.#halted,
@@ -158,12 +150,8 @@ export class TaskWorker {
       describe: () => this.info(),
       intervalMs,
       ttlMs: this.#heartbeatTtlMs,
-      watchdog: options.watchdog ?? true,
-      hungLoopMarginMs: whole(
-        'hungLoopMarginMs',
-        options.hungLoopMarginMs ?? DEFAULTS.hungLoopMarginMs,
-        0,
-      ),
+      watchdog: settings.watchdog,
+      hungLoopMarginMs: settings.hungLoopMarginMs,
       logger: this.#logger,
       health: this.#health,
     });
@@ -188,14 +176,10 @@ export class TaskWorker {
       run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
       logger: this.#logger,
     });
-    if (options.monitor !== false) {
-      const settings = options.monitor ?? {};
-      for (const key of ['intervalMs', 'leaderTtlMs', 'maxWorkerLosses'] as const) {
-        if (settings[key] !== undefined) whole(`monitor.${key}`, settings[key], 1);
-      }
+    if (settings.monitor !== false) {
       this.#monitor = new Monitor({
         reapGraceMs: this.#heartbeatTtlMs,
-        ...settings,
+        ...settings.monitor,
         id: this.id,
         broker: options.broker,
         monitorStore: options.monitorStore,
