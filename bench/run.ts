@@ -10,7 +10,9 @@
 //   --latency-tasks N      (1000)     --recovery-tasks N (200)     --recovery-job-ms N (2000)
 //   --scale N,N,…          yadtq scale sizes (10000,100000,1000000)
 //   --out DIR              (bench/results; bench/results/quick with --quick)
-// Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else scripts/kafka.mjs on BENCH_KAFKA_PORT (49092).
+// Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else one of its own (scripts/services/) on
+// BENCH_KAFKA_PORT (49092) with Kafka's production JVM settings (1 GB heap, G1;
+// KAFKA_JVM_OPTS to change them).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -84,7 +86,7 @@ const machine = {
 };
 const startedAt = new Date().toISOString();
 const redis = await startRedis();
-let kafka: ReturnType<typeof startKafka> | undefined;
+let kafka: Awaited<ReturnType<typeof startKafka>> | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
     log(`${signal}: stopping Redis${kafka ? ' and Kafka' : ''}`);
@@ -94,7 +96,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
-  kafka = startKafka();
+  kafka = await startKafka();
   const context: BenchContext = {
     redisUrl: redis.url,
     redis: redis.client,

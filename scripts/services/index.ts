@@ -2,10 +2,14 @@
 // and `npm run chaos` share: the addresses a caller was given, else servers of our own,
 // with a bounded wait and an error that says what could not start. The servers themselves
 // are in ./kafka.ts (scripts/kafka.mjs's logic, in-process) and ./redis.ts.
+import { join } from 'node:path';
 import { LocalKafka, type LocalKafkaOptions } from './kafka.ts';
 import { LocalRedis, redisAnswers } from './redis.ts';
 
 export { LocalKafka, type LocalKafkaOptions, PRODUCTION_JVM_OPTS } from './kafka.ts';
+/** The repository's root directory. */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
 export { freePort, LocalRedis, type LocalRedisOptions, redisAnswers } from './redis.ts';
 
 /** A Kafka to use, and how to let go of it. */
