@@ -106,7 +106,10 @@ const spread = (s: Spread | undefined, digits = 0): string =>
   s === undefined ? '–' : `${n(s.median, digits)} [${n(s.min, digits)}–${n(s.max, digits)}]`;
 
 /** Per cell: the figures of issue 14's "measure first", medians [min–max] of the rounds. */
-export function measurementTable(tp: { summary: ThroughputSummary[] }): string[] {
+export function measurementTable(tp: {
+  summary: ThroughputSummary[];
+  runs: ThroughputRun[];
+}): string[] {
   if (tp.summary.some((s) => s.jobsPerCpuSecond === undefined)) return [];
   return [
     '#### Measured per cell (medians [min–max] of the rounds)',
@@ -120,6 +123,7 @@ export function measurementTable(tp: { summary: ThroughputSummary[] }): string[]
         'top-level Redis commands per job (client + workers)',
         'Redis commands per job run by the server (in scripts too)',
         'handlers running at once (median of 100 ms samples)',
+        'jobs held: started, outcome not stored (median of samples)',
       ],
       tp.summary.map((s) => [
         s.queue,
@@ -129,6 +133,14 @@ export function measurementTable(tp: { summary: ThroughputSummary[] }): string[]
         spread(s.redisRequestsPerTask, 2),
         spread(s.redisCommandsPerTask, 1),
         spread(s.handlersRunning, 1),
+        n(
+          median(
+            tp.runs
+              .filter((r) => r.queue === s.queue && r.workers === s.workers)
+              .map((r) => median(r.busy.medianInFlight)),
+          ),
+          1,
+        ),
       ]),
     ),
     '',
