@@ -1,6 +1,7 @@
 import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { TaskDefinition } from '../define-task.ts';
+import { YadtqError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MonitorOptions } from '../monitor/monitor.ts';
 import { boolean, check, optional, wholeNumber } from '../options.ts';
@@ -120,4 +121,29 @@ function monitorSettings(
     leaderTtlMs: setting('leaderTtlMs', DEFAULTS.leaderTtlMs),
     maxWorkerLosses: setting('maxWorkerLosses', DEFAULTS.maxWorkerLosses),
   };
+}
+
+/**
+ * The definitions a worker runs, by name.
+ * @throws YadtqError INVALID_OPTION when a name is defined twice.
+ */
+export function tasksByName(tasks: readonly TaskDefinition[]): ReadonlyMap<string, TaskDefinition> {
+  const byName = new Map<string, TaskDefinition>();
+  for (const task of tasks) {
+    if (byName.has(task.name))
+      throw new YadtqError('INVALID_OPTION', `task "${task.name}" is defined twice`);
+    byName.set(task.name, task);
+  }
+  return byName;
+}
+
+const WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** @throws YadtqError INVALID_OPTION unless `id` is 1-100 of A-Z a-z 0-9 _ . : - */
+export function checkWorkerId(id: unknown): string {
+  if (typeof id === 'string' && WORKER_ID.test(id)) return id;
+  throw new YadtqError(
+    'INVALID_OPTION',
+    `worker id ${JSON.stringify(id)} must be 1-100 of A-Z a-z 0-9 _ . : -`,
+  );
 }

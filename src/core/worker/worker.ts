@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import type { Subscription } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
-import type { TaskDefinition } from '../define-task.ts';
 import { envelopeOf } from '../envelope.ts';
 import { YadtqError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
@@ -12,7 +11,13 @@ import { CancelSweep } from './cancel-sweep.ts';
 import { StoreHealth, type WorkerHealthReport } from './health.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { resolveWorkerOptions, type TaskWorkerOptions, type WorkerStopReason } from './options.ts';
+import {
+  checkWorkerId,
+  resolveWorkerOptions,
+  type TaskWorkerOptions,
+  tasksByName,
+  type WorkerStopReason,
+} from './options.ts';
 import {
   type Processed,
   type ProcessorContext,
@@ -26,8 +31,6 @@ import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { Zombies } from './zombies.ts';
 
 export type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
-
-const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /**
  * Consumes tasks, claims each atomically, runs its handler and stores the outcome,
@@ -76,21 +79,10 @@ export class TaskWorker {
         'INVALID_OPTION',
         'TaskWorker needs a broker, a store, a registry and a monitorStore (a backend has all four)',
       );
-    if (typeof options.id !== 'string' || !ID.test(options.id)) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `worker id ${JSON.stringify(options.id)} must be 1-100 of A-Z a-z 0-9 _ . : -`,
-      );
-    }
-    this.id = options.id;
+    this.id = checkWorkerId(options.id);
     this.#store = options.store;
     this.#registry = options.registry;
-    const tasks = new Map<string, TaskDefinition>();
-    for (const task of options.tasks ?? []) {
-      if (tasks.has(task.name))
-        throw new YadtqError('INVALID_OPTION', `task "${task.name}" is defined twice`);
-      tasks.set(task.name, task);
-    }
+    const tasks = tasksByName(options.tasks ?? []);
     const settings = resolveWorkerOptions(options);
     this.#concurrency = settings.concurrency;
     const intervalMs = settings.heartbeatIntervalMs;
@@ -118,16 +110,7 @@ export class TaskWorker {
     this.#stats =
       options.stats === undefined
         ? undefined
-        : new StatsBatcher(options.stats, {
-            flushMs: DEFAULTS.statsFlushMs,
-            maxBuffered: DEFAULTS.statsMaxBuffered,
-            onError: (error, lost) =>
-              this.#logger.warn('stats not recorded', {
-                workerId: this.id,
-                lost,
-                error: String(error),
-              }),
-          });
+        : StatsBatcher.forWorker(options.stats, this.#logger, this.id);
     this.#context = {
       workerId: this.id,
       broker: options.broker,
