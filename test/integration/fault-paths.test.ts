@@ -126,7 +126,8 @@ describe('fault paths: no abandoned delivery, no blocked partition', { concurren
         runs++;
         return n * 2;
       });
-      const { proxy, calls } = failing(backend.store, step, FAULT_MS, storeDown);
+      // The worker sends its claims and finishes in batches (claimMany, finishMany).
+      const { proxy, calls } = failing(backend.store, `${step}Many`, FAULT_MS, storeDown);
       await start(step, proxy, backend.broker, backend, [echo] as never[]);
       const client = new TaskClient({ broker: backend.broker, store: backend.store });
       const handle = await client.submit(echo, 21);
@@ -145,7 +146,7 @@ describe('fault paths: no abandoned delivery, no blocked partition', { concurren
       throw new NonRetryableError('no luck');
     });
     const broker = failing(backend.broker, 'produce', FAULT_MS, brokerDown);
-    const finishes = failing(backend.store, 'finish', 0, storeDown);
+    const finishes = failing(backend.store, 'finishMany', 0, storeDown);
     // The client produces through the real broker; only the worker's produce (the dead-letter copy) fails.
     await start('dlq', finishes.proxy, broker.proxy, backend, [doomed] as never[]);
     const client = new TaskClient({ broker: backend.broker, store: backend.store });
