@@ -74,6 +74,11 @@ export const DEFAULTS = {
   statsMaxBuffered: 1000,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
+  /**
+   * Bytes of fetched tasks a worker's subscription holds ahead of its free slots (about
+   * 3,000 tasks of 300 bytes); past it fetching pauses until the worker took some.
+   */
+  fetchAheadBytes: 1024 * 1024,
   /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */
   dashboardMaxStreams: 32,
   /** How long an idle sandbox (of an isolated task) is kept for the next run. */

@@ -75,6 +75,13 @@ export interface KafkaBrokerOptions {
   groupProtocol?: 'consumer' | 'classic';
   /** How often settled offsets are committed. Default `200`. */
   commitIntervalMs?: number;
+  /**
+   * Bytes of fetched messages (key, value and headers) a subscription holds ahead of its
+   * worker, so slots that free up are filled at once; when they are reached, fetching
+   * pauses until the worker took some. At most this plus one fetch (no more than this
+   * again) is buffered. Default `DEFAULTS.fetchAheadBytes` (1 MiB).
+   */
+  fetchAheadBytes?: number;
   /** Bound on reaching Kafka before failing with `BROKER_UNAVAILABLE`. Default `10000`. */
   connectTimeoutMs?: number;
   /** TLS options, passed to the Kafka client as they are. Default: plaintext. */
@@ -102,6 +109,7 @@ export const KAFKA_BROKER_DEFAULTS = {
   heartbeatIntervalMs: 1000,
   groupProtocol: 'consumer',
   commitIntervalMs: DEFAULTS.commitIntervalMs,
+  fetchAheadBytes: DEFAULTS.fetchAheadBytes,
   connectTimeoutMs: DEFAULTS.connectTimeoutMs,
 } satisfies Partial<KafkaBrokerOptions>;
 
@@ -166,6 +174,7 @@ export function resolveKafkaBrokerOptions(
   wholeNumber(resolved, 'sessionTimeoutMs', 1);
   wholeNumber(resolved, 'heartbeatIntervalMs', 1);
   wholeNumber(resolved, 'commitIntervalMs', 1);
+  wholeNumber(resolved, 'fetchAheadBytes', 1);
   wholeNumber(resolved, 'connectTimeoutMs', 1);
   if (resolved.groupProtocol !== 'consumer' && resolved.groupProtocol !== 'classic') {
     throw new YadtqError(

@@ -155,6 +155,7 @@ class MemorySubscription implements Subscription {
   #cursor = 0;
   #closed = false;
   #wakeUp: (() => void) | null = null;
+  #takes: Promise<unknown> = Promise.resolve();
 
   constructor(memberId: string, broker: MemoryBroker) {
     this.#memberId = memberId;
@@ -192,17 +193,30 @@ class MemorySubscription implements Subscription {
     this.wake();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Delivery> {
+  /** Up to `max` deliveries as soon as there is one, round robin across partitions. */
+  take(max: number): Promise<readonly Delivery[]> {
+    if (!Number.isSafeInteger(max) || max < 1) {
+      const error = new YadtqError('INVALID_ARGS', `take() needs a whole number ≥ 1, got ${max}`);
+      return Promise.reject(error);
+    }
+    const taking = this.#takes.then(() => this.#take(max));
+    this.#takes = taking.catch(() => {});
+    return taking;
+  }
+
+  async #take(max: number): Promise<readonly Delivery[]> {
     while (!this.#closed) {
-      const delivery = this.#nextDelivery();
-      if (delivery !== undefined) {
-        yield delivery;
-        continue;
+      const deliveries: Delivery[] = [];
+      for (let next = this.#nextDelivery(); next !== undefined; next = this.#nextDelivery()) {
+        deliveries.push(next);
+        if (deliveries.length === max) break;
       }
+      if (deliveries.length > 0) return deliveries;
       await new Promise<void>((resolve) => {
         this.#wakeUp = resolve;
       });
     }
+    return [];
   }
 
   #nextDelivery(): Delivery | undefined {

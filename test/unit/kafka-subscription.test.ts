@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { AuthenticationError, ProtocolError } from '@platformatic/kafka';
 import { isYadtqError } from '../../src/core/errors.ts';
 import { type GroupMember, KafkaSubscription } from '../../src/kafka/kafka-subscription.ts';
+import { oneByOne } from '../deliveries.ts';
 
 // KafkaSubscription alone, on a fake consumer and stream (the module's one collaborator):
 // what it does when the consumer's stream fails. Real leader moves are in
@@ -23,36 +25,42 @@ function fakeMember(offsets: number[], failure?: Error) {
       consumer.closed = true;
     },
   });
+  // A real object-mode Readable, as the client's stream is: what a fetch returned waits
+  // in it, and `failure` destroys it once those are read, on a later turn of the event
+  // loop (a fetch failing after the one that brought them), so they are handed out first.
   const queue = [...offsets];
-  const stream = Object.assign(new EventEmitter(), {
-    offsetsToCommit: new Map(),
-    close: async () => {},
-    [Symbol.asyncIterator]: () => ({
-      next: async () => {
+  const stream = Object.assign(
+    new Readable({
+      objectMode: true,
+      highWaterMark: 1,
+      read() {
         const offset = queue.shift();
         if (offset !== undefined) {
-          return {
-            done: false,
-            value: {
-              topic: TOPIC,
-              partition: 0,
-              offset: BigInt(offset),
-              key: `k${offset}`,
-              value: `v${offset}`,
-              headerEntries: [],
-              metadata: { consumer: { generationId: 1 } },
-            },
-          };
+          this.push({
+            topic: TOPIC,
+            partition: 0,
+            offset: BigInt(offset),
+            key: `k${offset}`,
+            value: `v${offset}`,
+            headerEntries: [],
+            metadata: { consumer: { generationId: 1 } },
+          });
+        } else if (failure !== undefined) {
+          setImmediate(() => this.destroy(failure));
         }
-        if (failure !== undefined) throw failure;
-        return new Promise(() => {});
       },
     }),
-  });
+    { offsetsToCommit: new Map(), close: async () => {} },
+  );
   return { consumer, stream } as unknown as GroupMember & { consumer: { closed: boolean } };
 }
 
-const options = { topic: TOPIC, commitIntervalMs: 1000, closeTimeoutMs: 500 };
+const options = {
+  topic: TOPIC,
+  commitIntervalMs: 1000,
+  closeTimeoutMs: 500,
+  fetchAheadBytes: 1024,
+};
 
 test('a consumer whose stream fails is replaced by a new member; what it handed out no longer counts', async () => {
   const first = fakeMember([0, 1], new ProtocolError('NOT_LEADER_OR_FOLLOWER'));
@@ -66,7 +74,7 @@ test('a consumer whose stream fails is replaced by a new member; what it handed 
       return second;
     },
   });
-  const iterator = subscription[Symbol.asyncIterator]();
+  const iterator = oneByOne(subscription);
   const a = (await iterator.next()).value;
   const b = (await iterator.next()).value;
   assert.deepEqual([a.offset, b.offset], [0, 1]);
@@ -86,7 +94,7 @@ test('a consumer whose stream fails is replaced by a new member; what it handed 
 
 test('without rejoin, or for an error trying again cannot help, the failure ends the iteration', async () => {
   const lone = new KafkaSubscription(fakeMember([], new Error('connection reset')), options);
-  await assert.rejects(lone[Symbol.asyncIterator]().next(), (error) => {
+  await assert.rejects(oneByOne(lone).next(), (error) => {
     assert.ok(isYadtqError(error, 'BROKER_UNAVAILABLE'), String(error));
     return true;
   });
@@ -101,7 +109,7 @@ test('without rejoin, or for an error trying again cannot help, the failure ends
       return fakeMember([]);
     },
   });
-  await assert.rejects(hopeless[Symbol.asyncIterator]().next(), (error) => {
+  await assert.rejects(oneByOne(hopeless).next(), (error) => {
     assert.ok(isYadtqError(error, 'BROKER_UNAVAILABLE') && !error.retriable, String(error));
     assert.match(error.message, /authentication failed/);
     return true;
