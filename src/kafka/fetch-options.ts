@@ -15,8 +15,16 @@
 const FETCH_HIGH_WATER_MARK = 1;
 /** Bytes one fetch may return (Kafka still returns one whole batch if it is larger). */
 const FETCH_MAX_BYTES = 1024 * 1024;
-/** A partition's share of one fetch, so a partition with a deep backlog cannot fill it alone. */
-const FETCH_PARTITION_SHARE = 4;
+/**
+ * One fetch is shared evenly by up to this many partitions: each may return at most its
+ * share, so partitions with a deep backlog cannot fill the fetch alone. Kafka serves a
+ * fetch's partitions in the order asked (the client's assignment order) and returns a
+ * partition's record batch only when it fits its share, but always the first partition's
+ * (KIP-74): record batches above the share (producer sends of more than about
+ * `share × partitions` bytes) let the first partition with a backlog take every fetch.
+ * Past this many partitions the share stays at maxBytes / 16 (64 KiB by default).
+ */
+const FETCH_SHARED_BY_AT_MOST = 16;
 /** Bytes the broker may wait for before it answers a fetch: the first record. */
 const FETCH_MIN_BYTES = 1;
 /** How long an idle fetch waits at the broker; also bounds how late new partitions start. */
@@ -24,15 +32,16 @@ const FETCH_MAX_WAIT_MS = 500;
 
 /**
  * How a subscription's consumer fetches: at most `fetchAheadBytes` per fetch (no more
- * than 1 MiB), so what is buffered stays within twice the read-ahead, a quarter of that
- * per partition, answered at the first record.
+ * than 1 MiB), so what is buffered stays within twice the read-ahead, shared evenly by
+ * the topic's `partitions`, answered at the first record.
  */
-export function fetchOptions(fetchAheadBytes: number) {
+export function fetchOptions(fetchAheadBytes: number, partitions: number) {
   const maxBytes = Math.min(FETCH_MAX_BYTES, fetchAheadBytes);
+  const sharedBy = Math.min(partitions, FETCH_SHARED_BY_AT_MOST);
   return {
     highWaterMark: FETCH_HIGH_WATER_MARK,
     maxBytes,
-    maxBytesPerPartition: Math.max(1, Math.floor(maxBytes / FETCH_PARTITION_SHARE)),
+    maxBytesPerPartition: Math.max(1, Math.floor(maxBytes / sharedBy)),
     minBytes: FETCH_MIN_BYTES,
     maxWaitTime: FETCH_MAX_WAIT_MS,
   };

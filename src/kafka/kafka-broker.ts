@@ -204,7 +204,7 @@ export class KafkaBroker implements Broker {
             rebalanceTimeout,
             protocols: [{ name: COOPERATIVE_STICKY_ASSIGNOR, version: 3 }],
           }),
-      ...fetchOptions(fetchAheadBytes),
+      ...fetchOptions(fetchAheadBytes, this.#options.partitions),
     });
     const joining = consumer.consume({
       topics: [topic],
