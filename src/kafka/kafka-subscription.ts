@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import type { Delivery, Subscription } from '../core/broker.ts';
 import { YadtqError } from '../core/errors.ts';
@@ -7,21 +6,13 @@ import { settleWithin, toYadtqError } from './client.ts';
 import { FetchBuffer } from './fetch-buffer.ts';
 import { OffsetCommits } from './offset-commits.ts';
 import { PartitionOwnership } from './partition-ownership.ts';
+import { type GroupMember, joinAgain } from './rejoin.ts';
 
 type StringConsumer = Consumer<string, string, string, string>;
 type StringMessage = Message<string, string, string, string>;
 type StringStream = MessagesStream<string, string, string, string>;
 
-/** A consumer that joined the group, and its message stream. */
-export interface GroupMember {
-  consumer: StringConsumer;
-  stream: StringStream;
-}
-
-/** Joins tried in a row after the consumer failed, before the subscription fails for good. */
-const REJOIN_ATTEMPTS = 8;
-/** Waits 500 ms, 1 s, 2 s, … up to 5 s between those joins. */
-const rejoinDelay = (attempt: number) => Math.min(250 * 2 ** attempt, 5000);
+export type { GroupMember } from './rejoin.ts';
 
 /**
  * One member of the consumer group. It reads the consumer's message stream ahead of the
@@ -346,31 +337,18 @@ export class KafkaSubscription implements Subscription {
     this.#dropLost(lost);
     this.#buffer.clear();
     await settleWithin(old.close(true), this.#closeTimeoutMs);
-    for (let attempt = 1; ; attempt++) {
-      if (this.#closing !== undefined) return;
-      try {
-        const member = await rejoin();
-        if (this.#closing !== undefined) {
-          await member.consumer.close(true).catch(() => {});
-          return;
-        }
-        this.#rejoins++;
-        this.#logger.info('joined the consumer group again', { topic: this.#topic, attempt });
-        this.#attach(member);
-        return;
-      } catch (error) {
-        if (attempt >= REJOIN_ATTEMPTS) {
-          const cause = error instanceof Error ? error : undefined;
-          this.#failure = new YadtqError(
-            'BROKER_UNAVAILABLE',
-            `the Kafka consumer failed (${failure.message}) and joining the group again failed ${attempt} times: ${cause?.message ?? String(error)}`,
-            { cause, retriable: true },
-          );
-          this.#stopNow();
-          return;
-        }
-        await sleep(rejoinDelay(attempt));
-      }
+    try {
+      const joined = await joinAgain(failure, rejoin, () => this.#closing !== undefined);
+      if (joined === undefined) return;
+      this.#rejoins++;
+      this.#logger.info('joined the consumer group again', {
+        topic: this.#topic,
+        attempt: joined.attempt,
+      });
+      this.#attach(joined.member);
+    } catch (error) {
+      this.#failure = error as YadtqError;
+      this.#stopNow();
     }
   }
 }
