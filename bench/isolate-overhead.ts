@@ -57,6 +57,8 @@ async function endToEnd(label: string, definition: TaskDefinition) {
     id: `bench-${label}`,
     broker: backend.broker,
     store: backend.store,
+    registry: backend.registry,
+    monitorStore: backend.monitorStore,
     tasks: [definition],
     concurrency: 8,
     monitor: false,

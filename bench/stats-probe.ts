@@ -45,6 +45,8 @@ try {
     id: `stats-probe-${id}`,
     broker: backend.broker,
     store: backend.store,
+    registry: backend.registry,
+    monitorStore: backend.monitorStore,
     stats: backend.stats,
     tasks: [job],
     concurrency: 50,

@@ -279,7 +279,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     for (let i = 0; i < settings.workers; i++) spawnWorker(i, 0);
     log(`${settings.workers} workers starting; waiting until they own partitions`);
     await until(async () => {
-      const infos = await backend.store.workers();
+      const infos = await backend.registry.list();
       return slots.every((slot) =>
         infos.some((i) => i.id === slot.id && i.alive && i.partitions.length > 0),
       );

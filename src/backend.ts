@@ -1,18 +1,27 @@
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
 import type { LagSnapshot, Stats } from './core/stats.ts';
-import type { MonitorStore, Store } from './core/store.ts';
+import type { MonitorStore, TaskStore, WorkerRegistry } from './core/store.ts';
 import type { KafkaBrokerOptions } from './kafka/options.ts';
 import { MemoryBroker } from './memory/memory-broker.ts';
 import { MemoryStats } from './memory/memory-stats.ts';
-import { MemoryStore } from './memory/memory-store.ts';
+import { memoryStores } from './memory/memory-store.ts';
 import type { RedisStoreOptions } from './redis/options.ts';
 
-/** A broker and a store that belong together, closed together. */
+/**
+ * A broker and the stores that belong with it, closed together. Its fields are the
+ * contracts each component takes: `new TaskClient(backend)`, and
+ * `new TaskWorker({ ...backend, id, tasks })` (which records outcome stats too).
+ */
 export interface Backend {
   readonly kind: 'memory' | 'kafka+redis';
   readonly broker: Broker;
-  readonly store: Store & MonitorStore;
+  /** Task state: records, results, dedup, the cache. */
+  readonly store: TaskStore;
+  /** Workers and their heartbeats. */
+  readonly registry: WorkerRegistry;
+  /** The monitor's view: the leader lock, held tasks, the scheduled and recovering sets. */
+  readonly monitorStore: MonitorStore;
   /** Outcome stats in bounded storage: pass to workers as `stats`, read for monitoring. */
   readonly stats: Stats;
   /** Consumer lag per partition of the task topic, and each partition's owner. */
@@ -25,12 +34,14 @@ export function createMemoryBackend(
   options: { partitions?: number } = {},
 ): Backend & { broker: MemoryBroker } {
   const broker = new MemoryBroker(options);
-  const store = new MemoryStore();
+  const { store, registry, monitorStore } = memoryStores();
   const stats = new MemoryStats();
   return {
     kind: 'memory',
     broker,
     store,
+    registry,
+    monitorStore,
     stats,
     lag: () => broker.lag(),
     async close() {
@@ -48,7 +59,7 @@ export interface KafkaRedisBackendOptions {
   kafka?: Omit<KafkaBrokerOptions, 'brokers' | 'topic' | 'partitions' | 'groupId' | 'clientId'>;
   /**
    * More Redis store options (`retentionMs`, `redis` connection options, …); the config's
-   * URL and prefix win. The stats connection uses the same `redis` and `connectTimeoutMs`.
+   * URL and prefix win. The stats write through the same connection.
    */
   redis?: Omit<RedisStoreOptions, 'url' | 'prefix'>;
 }
@@ -62,9 +73,9 @@ export async function createKafkaRedisBackend(
   config: ConnectionConfig,
   extra: KafkaRedisBackendOptions = {},
 ): Promise<Backend> {
-  const [{ KafkaBroker }, { RedisStore }, { KafkaLag }, { RedisStats }] = await Promise.all([
+  const [{ KafkaBroker }, { RedisStores }, { KafkaLag }, { RedisStats }] = await Promise.all([
     import('./kafka/kafka-broker.ts'),
-    import('./redis/redis-store.ts'),
+    import('./redis/redis-stores.ts'),
     import('./kafka/kafka-lag.ts'),
     import('./redis/redis-stats.ts'),
   ]);
@@ -76,14 +87,12 @@ export async function createKafkaRedisBackend(
     groupId: config.groupId,
     ...(extra.clientId === undefined ? {} : { clientId: extra.clientId }),
   });
-  const store = new RedisStore({ ...extra.redis, url: config.redisUrl, prefix: config.prefix });
+  const stores = new RedisStores({ ...extra.redis, url: config.redisUrl, prefix: config.prefix });
+  // The stats write through the stores' connection: one connection for every command.
   const stats = new RedisStats({
-    ...(extra.redis?.redis === undefined ? {} : { redis: extra.redis.redis }),
-    ...(extra.redis?.connectTimeoutMs === undefined
-      ? {}
-      : { connectTimeoutMs: extra.redis.connectTimeoutMs }),
-    url: config.redisUrl,
+    client: stores.connection.redis,
     prefix: config.prefix,
+    connectTimeoutMs: stores.connection.options.connectTimeoutMs,
   });
   const lag = new KafkaLag({
     ...extra.kafka,
@@ -95,11 +104,14 @@ export async function createKafkaRedisBackend(
   return {
     kind: 'kafka+redis',
     broker,
-    store,
+    store: stores.store,
+    registry: stores.registry,
+    monitorStore: stores.monitorStore,
     stats,
-    lag: async () => withHeartbeatOwners(await lag.lag(), store),
+    lag: async () => withHeartbeatOwners(await lag.lag(), stores.registry),
     async close() {
-      await Promise.allSettled([broker.close(), store.close(), stats.close(), lag.close()]);
+      await Promise.allSettled([broker.close(), stats.close(), lag.close()]);
+      await stores.close();
     },
   };
 }
@@ -109,10 +121,13 @@ export async function createKafkaRedisBackend(
  * group is not described by the classic API) from the partitions live workers publish in
  * their heartbeats.
  */
-async function withHeartbeatOwners(snapshot: LagSnapshot, store: Store): Promise<LagSnapshot> {
+async function withHeartbeatOwners(
+  snapshot: LagSnapshot,
+  registry: Pick<WorkerRegistry, 'list'>,
+): Promise<LagSnapshot> {
   if (snapshot.partitions.every((p) => p.owner !== null)) return snapshot;
   const owners = new Map<number, string>();
-  for (const worker of await store.workers()) {
+  for (const worker of await registry.list()) {
     if (worker.alive) for (const partition of worker.partitions) owners.set(partition, worker.id);
   }
   return {

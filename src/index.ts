@@ -15,6 +15,7 @@ export type {
   TopicRetention,
 } from './core/broker.ts';
 export {
+  type ClientStore,
   type SubmitOptions,
   TaskClient,
   type TaskClientOptions,
@@ -57,7 +58,16 @@ export {
   type WorkerOverview,
   type WorkerStats,
 } from './core/stats.ts';
-export type { ClaimOutcome, CreateOutcome, MonitorStore, Store, WorkerInfo } from './core/store.ts';
+export type {
+  ClaimOutcome,
+  CreateOutcome,
+  FinishStep,
+  MonitorStore,
+  Stores,
+  TaskStore,
+  WorkerInfo,
+  WorkerRegistry,
+} from './core/store.ts';
 export type { TaskErrorInfo, TaskOutcome, TaskRecord, TaskStatus } from './core/task-record.ts';
 export type { OptionFill, UnsetOption } from './core/unset-options.ts';
 export { TaskWorker, type TaskWorkerOptions, type WorkerStopReason } from './core/worker/worker.ts';
@@ -66,7 +76,7 @@ export { KafkaLag } from './kafka/kafka-lag.ts';
 export type { KafkaBrokerOptions, KafkaCredential, KafkaSaslOptions } from './kafka/options.ts';
 export { MemoryBroker } from './memory/memory-broker.ts';
 export { MemoryStats } from './memory/memory-stats.ts';
-export { MemoryStore } from './memory/memory-store.ts';
+export { MemoryStore, memoryStores } from './memory/memory-store.ts';
 export type { RedisClient, RedisConnectionOptions, RedisStoreOptions } from './redis/options.ts';
 export { RedisStats, type RedisStatsOptions } from './redis/redis-stats.ts';
-export { RedisStore } from './redis/redis-store.ts';
+export { RedisStores } from './redis/redis-stores.ts';

@@ -62,6 +62,8 @@ export const yadtqAdapter: QueueAdapter = {
       id: spec.workerId,
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       tasks: [counted],
       concurrency: spec.concurrency,
       stats: {

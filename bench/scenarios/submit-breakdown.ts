@@ -1,4 +1,4 @@
-import type { Broker, Store } from '../../src/index.ts';
+import type { Broker, TaskStore } from '../../src/index.ts';
 import { createKafkaRedisBackend, resolveConfig, TaskClient } from '../../src/index.ts';
 import { type BenchContext, freshRun, median } from '../lib/context.ts';
 
@@ -56,7 +56,7 @@ export async function submitBreakdown(
   const produces: number[] = [];
   const client = new TaskClient({
     broker: timed<Broker>(backend.broker, 'produce', produces),
-    store: timed<Store>(backend.store, 'create', creates),
+    store: timed<TaskStore>(backend.store, 'createMany', creates),
   });
   const totals: number[] = [];
   try {

@@ -5,15 +5,22 @@ import { encodeEnvelope, envelopeOf, type TaskEnvelope } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
-import type { Store } from './store.ts';
+import type { TaskStore } from './store.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
 import { UNSET_OPTIONS, type UnsetOption } from './unset-options.ts';
 
+/** The task-state methods a client uses. */
+export type ClientStore = Pick<
+  TaskStore,
+  'createMany' | 'discard' | 'get' | 'waitFor' | 'cancel' | 'resubmit'
+>;
+
 /** Options of {@link TaskClient}. */
 export interface TaskClientOptions {
   broker: Broker;
-  store: Store;
+  /** What the client reads and writes of task state. */
+  store: ClientStore;
   /**
    * Time limit of a task run, in ms, when neither the submit nor a definition names one
    * (a worker's definition of a task submitted by name comes first). Default
@@ -76,7 +83,7 @@ type TaskRef<A, R> = TaskDefinition<A, R> | string;
 /** Submits tasks and follows them: status, wait, result. */
 export class TaskClient {
   #broker: Broker;
-  #store: Store;
+  #store: ClientStore;
   #timeoutMs: number;
   #maxPayloadBytes: number;
   #submits: SubmitQueue;

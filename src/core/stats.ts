@@ -1,4 +1,4 @@
-import type { Store, WorkerInfo } from './store.ts';
+import type { WorkerInfo, WorkerRegistry } from './store.ts';
 import type { TaskStatus } from './task-record.ts';
 
 /** One finished attempt, as the worker reports it for monitoring. */
@@ -221,14 +221,14 @@ export interface Overview {
  */
 export async function readOverview(source: {
   stats: StatsReader;
-  store: Pick<Store, 'workers'>;
+  registry: Pick<WorkerRegistry, 'list'>;
   lag: () => Promise<LagSnapshot>;
   now?: number;
 }): Promise<Overview> {
   const now = source.now ?? Date.now();
   const [stats, infos, lagResult] = await Promise.all([
     source.stats.snapshot(now),
-    source.store.workers(),
+    source.registry.list(),
     source.lag().then(
       (lag) => ({ lag }),
       (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),

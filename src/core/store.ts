@@ -4,7 +4,7 @@ import type { RefusalReason, Transition } from './state-machine.ts';
 import type { TaskOutcome, TaskRecord } from './task-record.ts';
 import type { OptionFill } from './unset-options.ts';
 
-/** What {@link Store.create} did with a new task. */
+/** What {@link TaskStore.createMany} did with a new task. */
 export type CreateOutcome =
   | { kind: 'created' }
   /** An identical task is queued or processing: this is its id; nothing was written. */
@@ -12,7 +12,7 @@ export type CreateOutcome =
   /** The cache held the answer: the record was written already `success`, `cached: true`. */
   | { kind: 'cached'; record: TaskRecord };
 
-/** The outcome a worker writes for the attempt it holds (see {@link Store.finish}). */
+/** The outcome a worker writes for the attempt it holds (see {@link TaskStore.finish}). */
 export interface FinishStep {
   workerId: string;
   attempt: number;
@@ -22,7 +22,7 @@ export interface FinishStep {
   cacheTtlMs: number;
 }
 
-/** What {@link Store.claim} did. */
+/** What {@link TaskStore.claim} did. */
 export type ClaimOutcome =
   | {
       ok: true;
@@ -56,18 +56,14 @@ export interface WorkerInfo {
 }
 
 /**
- * Task state, results, dedup keys, the result cache and heartbeats. Every method that
+ * Task state: records, results, dedup keys and the result cache. Every method that
  * changes a task is one atomic step. Implementations: Redis (`redis/`) and memory.
  */
-export interface Store {
-  /** Atomically: answer from the cache, or return the in-flight duplicate, or write `record`. */
-  create(
-    record: TaskRecord,
-    options: { dedup: boolean; useCache: boolean },
-  ): Promise<CreateOutcome>;
+export interface TaskStore {
   /**
-   * {@link create} for each record in order (each step atomic on its own; a later record
-   * sees the earlier ones), in as few round trips as the store can.
+   * Creates each record in order, atomically one by one (a later record sees the earlier
+   * ones): answers from the cache, or returns the in-flight duplicate, or writes the record.
+   * In as few round trips as the store can.
    */
   createMany(
     records: readonly TaskRecord[],
@@ -101,14 +97,6 @@ export interface Store {
   get(id: string): Promise<TaskRecord | null>;
   /** Resolves with the record once it is terminal. @throws YadtqError WAIT_TIMEOUT, TASK_NOT_FOUND */
   waitFor(id: string, timeoutMs: number): Promise<TaskRecord>;
-  /** Claims a worker id. @throws YadtqError WORKER_ID_IN_USE while its heartbeat is alive. */
-  registerWorker(info: WorkerInfo, ttlMs: number): Promise<void>;
-  /** Refreshes the heartbeat key and the worker's published counters. */
-  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
-  /** Deletes the heartbeat key at a clean shutdown (the worker stays listed as not alive). */
-  deregisterWorker(id: string): Promise<void>;
-  /** Every known worker, alive or not, newest heartbeat first. */
-  workers(): Promise<WorkerInfo[]>;
   /** Cancels: `queued`/`retrying` end `cancelled`; `processing` is marked and its holder told. */
   cancel(id: string, now: number): Promise<Transition>;
   /** Gives a `failed`/`cancelled` task one more attempt (`queued`); the caller produces it. */
@@ -117,13 +105,26 @@ export interface Store {
   cancelRequested(ids: readonly string[]): Promise<string[]>;
   /** Calls `listener` with the id of each running task whose cancel is requested. */
   onCancel(listener: (id: string) => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
+}
+
+/**
+ * The worker registry: each worker's heartbeat (alive while it is fresh) and the info it
+ * last published, alive or dead.
+ */
+export interface WorkerRegistry {
+  /** Claims a worker id. @throws YadtqError WORKER_ID_IN_USE while its heartbeat is alive. */
+  register(info: WorkerInfo, ttlMs: number): Promise<void>;
+  /** Refreshes the heartbeat key and the worker's published counters. */
+  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void>;
+  /** Deletes the heartbeat key at a clean shutdown (the worker stays listed as not alive). */
+  deregister(id: string): Promise<void>;
+  /** Every known worker, alive or not, newest heartbeat first. */
+  list(): Promise<WorkerInfo[]>;
 }
 
 /**
  * What the monitor (one leader at a time) needs: the leader lock, the tasks each worker
  * holds, the reaper's requeue, and the scheduled set of delayed and retrying tasks.
- * Stores implement it beside {@link Store}.
  */
 export interface MonitorStore {
   /** Takes or renews the leader lock for `candidateId` (TTL `ttlMs`); true while held. */
@@ -148,4 +149,16 @@ export interface MonitorStore {
   dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
   /** After the scheduler produced `attempt`: `retrying`/delayed → `queued`, out of the set. */
   promote(id: string, attempt: number, now: number): Promise<Transition>;
+}
+
+/**
+ * The three store contracts of one backend, sharing its connections, closed together.
+ * Each component takes only the contract (or the methods) it uses.
+ */
+export interface Stores {
+  readonly store: TaskStore;
+  readonly registry: WorkerRegistry;
+  readonly monitorStore: MonitorStore;
+  /** Closes the connections the stores opened. */
+  close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { Broker } from './broker.ts';
 import { YadtqError } from './errors.ts';
-import type { CreateOutcome, Store } from './store.ts';
+import type { CreateOutcome, TaskStore } from './store.ts';
 import type { TaskRecord } from './task-record.ts';
 
 /** One task ready to be written: its record, its message and how it is created. */
@@ -32,7 +32,7 @@ interface Pending {
  * the flush are unaffected.
  */
 export class SubmitQueue {
-  readonly #store: Pick<Store, 'createMany' | 'discard'>;
+  readonly #store: Pick<TaskStore, 'createMany' | 'discard'>;
   readonly #broker: Pick<Broker, 'produce'>;
   readonly #maxPending: number;
   #pending: Pending[] = [];
@@ -41,7 +41,7 @@ export class SubmitQueue {
   #unanswered = 0;
 
   constructor(
-    store: Pick<Store, 'createMany' | 'discard'>,
+    store: Pick<TaskStore, 'createMany' | 'discard'>,
     broker: Pick<Broker, 'produce'>,
     maxPending: number,
   ) {

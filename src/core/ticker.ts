@@ -1,7 +1,8 @@
 /**
  * Runs `step` every `intervalMs`, never two at once: a tick that comes while the previous
  * step still runs is skipped, not queued. `stop()` ends the ticks and waits for a step in
- * progress. The periodic parts of a worker (monitor, recovery poll, cancel sweep) share it.
+ * progress. The periodic parts of a worker (heartbeat, monitor, recovery poll, cancel
+ * sweep) share it.
  */
 export class Ticker {
   readonly #intervalMs: number;

@@ -11,7 +11,7 @@ import {
   readOverview,
   type StatsReader,
 } from '../core/stats.ts';
-import type { Store } from '../core/store.ts';
+import type { TaskStore, WorkerRegistry } from '../core/store.ts';
 import type { TaskStatus } from '../core/task-record.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../metrics/prometheus.ts';
 import { isLoopback } from './auth.ts';
@@ -21,7 +21,8 @@ import { LOGIN_CSP, loginPage } from './login-page.ts';
 /** What the dashboard reads: a backend's stats, store and lag. */
 export interface DashboardSource {
   stats: StatsReader;
-  store: Pick<Store, 'workers' | 'get'>;
+  store: Pick<TaskStore, 'get'>;
+  registry: Pick<WorkerRegistry, 'list'>;
   lag(): Promise<LagSnapshot>;
 }
 

@@ -15,8 +15,10 @@ import type {
   CreateOutcome,
   FinishStep,
   MonitorStore,
-  Store,
+  Stores,
+  TaskStore,
   WorkerInfo,
+  WorkerRegistry,
 } from '../core/store.ts';
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
@@ -29,11 +31,12 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * The in-process store: the embedded default for the demo and for tests. It applies the
- * state machine directly; every method runs in one turn of the event loop, so each step
- * is atomic.
+ * The in-process store: the embedded default for the demo and for tests. One object
+ * serves the three store contracts over one in-process state (see {@link memoryStores}).
+ * It applies the state machine directly; every method runs in one turn of the event loop,
+ * so each step is atomic.
  */
-export class MemoryStore implements Store, MonitorStore {
+export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #records = new ExpiringMap<TaskRecord>();
   #dedup = new ExpiringMap<string>();
   #cache = new ExpiringMap<JsonValue>();
@@ -54,10 +57,7 @@ export class MemoryStore implements Store, MonitorStore {
     this.#events.setMaxListeners(0);
   }
 
-  async create(
-    record: TaskRecord,
-    options: { dedup: boolean; useCache: boolean },
-  ): Promise<CreateOutcome> {
+  #create(record: TaskRecord, options: { dedup: boolean; useCache: boolean }): CreateOutcome {
     const key = record.dedupKey;
     const cached = options.useCache && key !== null ? this.#cache.get(key) : undefined;
     if (cached !== undefined) {
@@ -94,7 +94,7 @@ export class MemoryStore implements Store, MonitorStore {
     options: { dedup: boolean; useCache: boolean },
   ): Promise<CreateOutcome[]> {
     const outcomes: CreateOutcome[] = [];
-    for (const record of records) outcomes.push(await this.create(record, options));
+    for (const record of records) outcomes.push(this.#create(record, options));
     return outcomes;
   }
 
@@ -194,7 +194,7 @@ export class MemoryStore implements Store, MonitorStore {
     });
   }
 
-  async registerWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
+  async register(info: WorkerInfo, ttlMs: number): Promise<void> {
     if (this.#heartbeats.get(info.id) !== undefined) {
       throw new YadtqError(
         'WORKER_ID_IN_USE',
@@ -210,11 +210,11 @@ export class MemoryStore implements Store, MonitorStore {
     this.#workers.set(info.id, copy);
   }
 
-  async deregisterWorker(id: string): Promise<void> {
+  async deregister(id: string): Promise<void> {
     this.#heartbeats.delete(id);
   }
 
-  async workers(): Promise<WorkerInfo[]> {
+  async list(): Promise<WorkerInfo[]> {
     return [...this.#workers.values()]
       .map((info) => ({
         ...structuredClone(info),
@@ -360,4 +360,11 @@ export class MemoryStore implements Store, MonitorStore {
 /** How long a record still in flight is kept: the pending TTL, from its `runAt` when later. */
 function pendingTtl(record: TaskRecord): number {
   return DEFAULTS.pendingTtlMs + Math.max(0, (record.runAt ?? 0) - record.submittedAt);
+}
+
+/** A {@link MemoryStore} as the three contracts a worker, client or monitor takes. */
+export function memoryStores(store: MemoryStore = new MemoryStore()): Stores & {
+  store: MemoryStore;
+} {
+  return { store, registry: store, monitorStore: store, close: () => store.close() };
 }

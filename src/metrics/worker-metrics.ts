@@ -1,5 +1,5 @@
 import type { LagSnapshot, Overview, StatsRecorder, TaskOutcomeEvent } from '../core/stats.ts';
-import type { Store, WorkerInfo } from '../core/store.ts';
+import type { WorkerInfo, WorkerRegistry } from '../core/store.ts';
 import { MemoryStats } from '../memory/memory-stats.ts';
 import { renderHealth, renderMetrics } from './prometheus.ts';
 
@@ -37,14 +37,14 @@ export class WorkerMetrics {
   /** The exposition of `worker` now. */
   async render(source: {
     worker: { info(): WorkerInfo; health?(): { ready: boolean; storeReachable: boolean } };
-    store: Pick<Store, 'workers'>;
+    registry: Pick<WorkerRegistry, 'list'>;
     lag: () => Promise<LagSnapshot>;
   }): Promise<string> {
     const now = Date.now();
     const info = source.worker.info();
     const [stats, published, lag] = await Promise.all([
       this.#local.snapshot(now),
-      source.store.workers().then(
+      source.registry.list().then(
         (all) => all.find((w) => w.id === info.id),
         () => undefined,
       ),

@@ -5,8 +5,7 @@ import { decodeRecordReply, decodeTransition } from './record-codec.ts';
 import type { StoreContext } from './scripts.ts';
 
 /**
- * The monitor's part of the Redis store ({@link MonitorStore}), composed into
- * `RedisStore`: the leader lock `<prefix>leader`, the held sets `<prefix>held:<workerId>`
+ * The Redis {@link MonitorStore}, built by `RedisStores` on its shared connection: the leader lock `<prefix>leader`, the held sets `<prefix>held:<workerId>`
  * the scheduled set `<prefix>scheduled` (score runAt, member task id) and the recovering
  * set `<prefix>recovering` (score: when a requeued task may be taken, member task id).
  */

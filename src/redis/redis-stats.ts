@@ -38,6 +38,11 @@ export interface RedisStatsOptions {
   connectTimeoutMs?: number;
   /** More ioredis options (`username`, `password`, `tls`, …). */
   redis?: RedisConnectionOptions;
+  /**
+   * An ioredis connection to write through instead of opening one (the backend passes its
+   * stores' connection); `url` and `redis` are then unused and `close` leaves it open.
+   */
+  client?: Redis;
 }
 
 interface StatsCommands {
@@ -63,20 +68,26 @@ export class RedisStats implements Stats {
   readonly #prefix: string;
   readonly #connectTimeoutMs: number;
   readonly #where: string;
+  readonly #ownsClient: boolean;
   #closed = false;
 
   constructor(options: RedisStatsOptions = {}) {
     const url = options.url ?? DEFAULTS.redisUrl;
     this.#prefix = `${options.prefix ?? DEFAULTS.prefix}stats:`;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-    this.#where = redactUrl(url);
-    this.#redis = new Redis(url, {
-      connectTimeout: this.#connectTimeoutMs,
-      enableAutoPipelining: true,
-      lazyConnect: true,
-      ...options.redis,
-    });
-    this.#redis.on('error', () => {});
+    const client = options.client;
+    this.#ownsClient = client === undefined;
+    this.#where =
+      client === undefined ? redactUrl(url) : `${client.options.host}:${client.options.port}`;
+    this.#redis =
+      client ??
+      new Redis(url, {
+        connectTimeout: this.#connectTimeoutMs,
+        enableAutoPipelining: true,
+        lazyConnect: true,
+        ...options.redis,
+      });
+    if (this.#ownsClient) this.#redis.on('error', () => {});
     // The caller passes the number of keys first: 11 per outcome of the batch.
     this.#redis.defineCommand('yadtqRecordStats', { lua: RECORD_LUA });
   }
@@ -212,7 +223,7 @@ export class RedisStats implements Stats {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await closeConnection(this.#redis);
+    if (this.#ownsClient) await closeConnection(this.#redis);
   }
 
   async #call<T>(command: () => Promise<T>): Promise<T> {

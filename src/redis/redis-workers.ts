@@ -1,15 +1,17 @@
 import { YadtqError } from '../core/errors.ts';
-import type { WorkerInfo } from '../core/store.ts';
+import type { WorkerInfo, WorkerRegistry } from '../core/store.ts';
+import type { Watchdog, WatchdogConfig, WatchdogStore } from '../core/worker/watchdog.ts';
 import { wholeMs } from './redis-monitor.ts';
+import { startRedisWatchdog } from './redis-watchdog.ts';
 import type { StoreContext } from './scripts.ts';
 
 /**
- * The worker registry of the Redis store, composed into `RedisStore`: each worker's
+ * The Redis {@link WorkerRegistry}, built by `RedisStores` on its shared connection: each worker's
  * heartbeat key `<prefix>worker:<id>` (TTL: alive while it exists) and the hash
  * `<prefix>workers` of every worker's last published info, alive or dead (dead ones are
  * dropped after the retention).
  */
-export class RedisWorkers {
+export class RedisWorkers implements WorkerRegistry, WatchdogStore {
   readonly #context: StoreContext;
 
   constructor(context: StoreContext) {
@@ -35,6 +37,13 @@ export class RedisWorkers {
       `worker id "${info.id}" is in use: its heartbeat is alive (${expiry}); ` +
         'stop that worker or choose another id',
     );
+  }
+
+  /** Beats from a worker thread with a connection of its own (see `WatchdogStore`). */
+  startWatchdog(config: WatchdogConfig): Watchdog | undefined {
+    const { options, key } = this.#context;
+    const keys = { heartbeatKey: key('worker', config.info.id), workersKey: key('workers') };
+    return startRedisWatchdog(options, keys, config);
   }
 
   async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {

@@ -43,6 +43,8 @@ export function runContract(
           id: `w${i}-${Math.random().toString(36).slice(2, 8)}`,
           broker: backend.broker,
           store: backend.store,
+          registry: backend.registry,
+          monitorStore: backend.monitorStore,
           tasks,
           concurrency: 8,
         });
@@ -219,7 +221,10 @@ export function runContract(
         ok: false,
         reason: 'held',
       });
-      assert.equal((await store.requeue(envelope.id, 'worker-a', Date.now(), 3)).ok, true);
+      assert.equal(
+        (await backend.monitorStore.requeue(envelope.id, 'worker-a', Date.now(), 3)).ok,
+        true,
+      );
       const b = await store.claim(envelope, 'worker-b', Date.now());
       assert.equal(b.ok, true);
       const outcome = { status: 'success' as const, result: 'from a' };
@@ -261,7 +266,7 @@ export function runContract(
       open.push(() => backend.close());
       const { store } = backend;
       const now = Date.now();
-      await store.registerWorker(
+      await backend.registry.register(
         {
           id: 'holder',
           host: 'h',
@@ -290,7 +295,7 @@ export function runContract(
       assert.equal((await store.claim(envelope, 'holder', now)).ok, true);
       assert.deepEqual(await store.claim(envelope, 'other', now), { ok: false, reason: 'held' });
       assert.deepEqual(await store.claim(envelope, 'holder', now), { ok: false, reason: 'held' });
-      await store.deregisterWorker('holder');
+      await backend.registry.deregister('holder');
     });
 
     test('a claim with loneLosses refuses a task with that many losses (run-alone), untouched', async () => {
@@ -310,19 +315,19 @@ export function runContract(
         submittedAt: now,
       };
       assert.equal((await store.claim(envelope, 'dies-1', now, undefined, 2)).ok, true);
-      assert.equal((await store.requeue(envelope.id, 'dies-1', now, 3)).ok, true);
+      assert.equal((await backend.monitorStore.requeue(envelope.id, 'dies-1', now, 3)).ok, true);
       assert.equal((await store.claim(envelope, 'dies-2', now, undefined, 2)).ok, true);
-      assert.equal((await store.requeue(envelope.id, 'dies-2', now, 3)).ok, true);
+      assert.equal((await backend.monitorStore.requeue(envelope.id, 'dies-2', now, 3)).ok, true);
       assert.deepEqual(await store.claim(envelope, 'busy', now, undefined, 2), {
         ok: false,
         reason: 'run-alone',
       });
       const left = await store.get(envelope.id);
       assert.deepEqual([left?.status, left?.losses], ['queued', 2]);
-      assert.deepEqual(await store.heldBy('busy'), []);
+      assert.deepEqual(await backend.monitorStore.heldBy('busy'), []);
       const alone = await store.claim(envelope, 'idle', now);
       assert.equal(alone.ok && alone.record.losses, 2);
-      assert.deepEqual(await store.heldBy('idle'), [envelope.id]);
+      assert.deepEqual(await backend.monitorStore.heldBy('idle'), [envelope.id]);
     });
 
     test('a message delivered twice runs once', async () => {
@@ -412,10 +417,12 @@ export function runContract(
         id: workers[0]!.id,
         broker: backend.broker,
         store: backend.store,
+        registry: backend.registry,
+        monitorStore: backend.monitorStore,
         tasks: [noop],
       });
       await assert.rejects(twin.start(), (e) => isYadtqError(e, 'WORKER_ID_IN_USE'));
-      const listed = await backend.store.workers();
+      const listed = await backend.registry.list();
       assert.ok(listed.some((w) => w.id === workers[0]!.id && w.alive === true));
     });
 

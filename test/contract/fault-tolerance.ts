@@ -39,6 +39,8 @@ export function runFaultToleranceContract(
         id: `ft-${Math.random().toString(36).slice(2, 8)}`,
         broker: backend.broker,
         store: backend.store,
+        registry: backend.registry,
+        monitorStore: backend.monitorStore,
         tasks,
         concurrency: 8,
         heartbeatIntervalMs: 200,
@@ -245,7 +247,7 @@ async function ghostClaim(backend: Backend, client: TaskClient, name: string, ar
     inFlight: 1,
     partitions: [],
   };
-  await backend.store.registerWorker(info, 300).catch(() => backend.store.heartbeat(info, 300));
+  await backend.registry.register(info, 300).catch(() => backend.registry.heartbeat(info, 300));
   const claim = await backend.store.claim(envelope, 'ghost', now);
   assert.equal(claim.ok, true);
   assert.equal((await client.status(id))?.status, 'processing');

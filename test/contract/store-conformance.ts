@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import type { TaskEnvelope } from '../../src/core/envelope.ts';
 import { decide, type RefusalReason, type TaskEvent } from '../../src/core/state-machine.ts';
-import type { MonitorStore, Store } from '../../src/core/store.ts';
+import type { Stores } from '../../src/core/store.ts';
 import type { TaskRecord, TaskStatus } from '../../src/core/task-record.ts';
 
 /** A fixed clock far from now, so no TTL of the stores is crossed by a case. */
@@ -272,7 +272,7 @@ function wanted(expect: Expect): unknown {
 
 /** Applies one event through the store's own method; the refusal reason where it tells one. */
 async function apply(
-  store: Store & MonitorStore,
+  { store, monitorStore }: Stores,
   record: TaskRecord,
   event: TaskEvent,
 ): Promise<{ ok: boolean; reason?: RefusalReason }> {
@@ -302,9 +302,11 @@ async function apply(
     case 'cancel':
       return reasonOf(await store.cancel(record.id, event.now));
     case 'requeue':
-      return reasonOf(await store.requeue(record.id, event.workerId, event.now, event.maxLosses));
+      return reasonOf(
+        await monitorStore.requeue(record.id, event.workerId, event.now, event.maxLosses),
+      );
     case 'promote':
-      return reasonOf(await store.promote(record.id, event.attempt, event.now));
+      return reasonOf(await monitorStore.promote(record.id, event.attempt, event.now));
     case 'resubmit':
       return reasonOf(await store.resubmit(record.id, event.now));
   }
@@ -337,24 +339,22 @@ export function runDecideConformance(): void {
 }
 
 /** One store against the table, case by case (each case on a task of its own). */
-export function runStoreConformance(
-  label: string,
-  open: () => Promise<Store & MonitorStore>,
-): void {
+export function runStoreConformance(label: string, open: () => Promise<Stores>): void {
   describe(`store conformance: ${label}`, () => {
-    let store: (Store & MonitorStore) | undefined;
+    let stores: Stores | undefined;
     after(async () => {
-      await store?.close();
+      await stores?.close();
     });
     for (const c of CASES) {
       test(c.name, async () => {
-        store ??= await open();
+        stores ??= await open();
+        const { store } = stores;
         const record = created(c.start);
         const [made] = await store.createMany([record], { dedup: false, useCache: false });
         assert.equal(made?.kind, 'created');
         for (const [i, { event, expect }] of c.steps.entries()) {
           const at = `step ${i + 1} (${event.type})`;
-          const answer = await apply(store, record, event);
+          const answer = await apply(stores, record, event);
           const after = await store.get(record.id);
           if ('refused' in expect) {
             assert.equal(answer.ok, false, `${at}: not refused`);

@@ -31,6 +31,8 @@ export function runSubmitSemanticsContract(label: string, makeBackend: BackendFa
         id: `sem-${Math.random().toString(36).slice(2, 8)}`,
         broker: backend.broker,
         store: backend.store,
+        registry: backend.registry,
+        monitorStore: backend.monitorStore,
         tasks,
         concurrency: 8,
         monitor: { intervalMs: 100, leaderTtlMs: 1000 },

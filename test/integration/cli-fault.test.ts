@@ -96,8 +96,8 @@ describe('CLI: retry, cancel, dlq, delayed submits, and recovery from a SIGKILLe
         Array.from({ length: 30 }, (_, i) => [i, 2, 1500]),
         { dedup: false },
       );
-      await until(async () => (await backend.store.heldBy('f1')).length > 0, 20_000);
-      const held = await backend.store.heldBy('f1');
+      await until(async () => (await backend.monitorStore.heldBy('f1')).length > 0, 20_000);
+      const held = await backend.monitorStore.heldBy('f1');
       const killedAt = Date.now();
       workers.get('f1')!.child.kill('SIGKILL');
       const records = await Promise.all(handles.map((h) => client.wait(h, { timeoutMs: 60_000 })));
@@ -115,7 +115,7 @@ describe('CLI: retry, cancel, dlq, delayed submits, and recovery from a SIGKILLe
       console.log(
         `recovered ${recovered.length} tasks of the killed worker; all done ${doneAt - killedAt} ms after the kill`,
       );
-      const listed = await backend.store.workers();
+      const listed = await backend.registry.list();
       assert.equal(listed.find((w) => w.id === 'f1')?.alive, false);
     } finally {
       await backend.close();

@@ -51,6 +51,8 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
           id,
           broker: backend.broker,
           store: backend.store,
+          registry: backend.registry,
+          monitorStore: backend.monitorStore,
           stats: backend.stats,
           tasks: [...demoTasks, charge],
           concurrency: 4,

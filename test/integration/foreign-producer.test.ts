@@ -39,6 +39,8 @@ describe('a task produced from outside yadtq, by the JSON Schema of the envelope
       id: `foreign-${randomBytes(3).toString('hex')}`,
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       tasks: demoTasks,
     });
     await worker.start(); // creates the task topics

@@ -146,6 +146,8 @@ describe('a 3-broker Kafka cluster', () => {
           id: `${names.groupId}-${id}`,
           broker: backend.broker,
           store: backend.store,
+          registry: backend.registry,
+          monitorStore: backend.monitorStore,
           tasks: [triple],
           concurrency: 8,
         });

@@ -49,6 +49,8 @@ async function scene(label: string, kafkaBrokers: string, redisUrl: string): Pro
       id,
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       tasks: [double],
       concurrency: 8,
     });
@@ -188,7 +190,7 @@ describe('outages: servers stopped and restarted mid-run', () => {
     const backend = await createKafkaRedisBackend(config, { clientId: 'kill-in-outage-client' });
     try {
       await until(async () => {
-        const infos = await backend.store.workers();
+        const infos = await backend.registry.list();
         return ['k1', 'k2'].every((id) =>
           infos.some((i) => i.id === id && i.alive && i.partitions.length > 0),
         );
@@ -200,9 +202,9 @@ describe('outages: servers stopped and restarted mid-run', () => {
         Array.from({ length: 40 }, (_, i) => [i, 3, 4000]),
         { dedup: false },
       );
-      await until(async () => (await backend.store.heldBy('k1')).length > 0, 30_000);
+      await until(async () => (await backend.monitorStore.heldBy('k1')).length > 0, 30_000);
       await kafka.stop();
-      const held = await backend.store.heldBy('k1');
+      const held = await backend.monitorStore.heldBy('k1');
       const killedAt = Date.now();
       workers.get('k1')!.child.kill('SIGKILL');
       // Kafka stays down: only the store can hand k1's tasks to k2.
@@ -347,6 +349,8 @@ describe('outages: unreachable at start-up gives a clear error in bounded time',
           id: 'unreachable',
           broker: backend.broker,
           store: backend.store,
+          registry: backend.registry,
+          monitorStore: backend.monitorStore,
           tasks: [double],
         });
         const client = new TaskClient({ broker: backend.broker, store: backend.store });

@@ -32,7 +32,7 @@ const EXPORTS: Record<string, string[]> = {
     'NonRetryableError',
     'OUTCOMES',
     'RedisStats',
-    'RedisStore',
+    'RedisStores',
     'STATS_LIMITS',
     'TaskClient',
     'TaskWorker',
@@ -44,6 +44,7 @@ const EXPORTS: Record<string, string[]> = {
     'defineTask',
     'encodeEnvelope',
     'isYadtqError',
+    'memoryStores',
     'readOverview',
     'resolveConfig',
   ],
@@ -86,7 +87,7 @@ console.log(text);
 `;
 
 // The escape hatch: the drivers' own option types, passed where yadtq's own are asked for.
-const DRIVERS = `import { KafkaBroker, RedisStore } from 'yadtq';
+const DRIVERS = `import { KafkaBroker, RedisStores } from 'yadtq';
 import type {
   KafkaBrokerDriverOptions,
   RedisDriverClient,
@@ -101,16 +102,16 @@ const kafka: KafkaBrokerDriverOptions = {
 };
 const redis: RedisDriverOptions = { db: 2, retryStrategy: (times) => Math.min(times * 100, 2000) };
 const given: RedisStoreDriverOptions = { client: connection, prefix: 'app:' };
-export const made = [new KafkaBroker(kafka), new RedisStore({ redis }), new RedisStore(given)];
+export const made = [new KafkaBroker(kafka), new RedisStores({ redis }), new RedisStores(given)];
 `;
 
 const PLAIN_JS = `import { createMemoryBackend, TaskClient, TaskWorker, YadtqError } from 'yadtq';
 import { add, div } from 'yadtq/demo';
 
 const backend = createMemoryBackend();
-const worker = new TaskWorker({ id: 'js1', broker: backend.broker, store: backend.store, tasks: [add, div] });
+const worker = new TaskWorker({ ...backend, id: 'js1', tasks: [add, div] });
 await worker.start();
-const client = new TaskClient({ broker: backend.broker, store: backend.store });
+const client = new TaskClient(backend);
 const sum = await client.run(add, [20, 22, 0]);
 const failed = await client.run(div, [1, 0, 0]).catch((error) => error);
 console.log(JSON.stringify({ sum, failed: failed instanceof YadtqError ? failed.code : String(failed) }));

@@ -66,7 +66,7 @@ describe('poison tasks on 3 CLI workers (Kafka + Redis), killed workers restarte
     client = new TaskClient({ broker: backend.broker, store: backend.store });
     supervisor = new Supervisor(cliEnv(names), 3);
     await until(async () => {
-      const alive = (await backend.store.workers()).filter((w) => w.alive);
+      const alive = (await backend.registry.list()).filter((w) => w.alive);
       return alive.length === 3 && alive.reduce((n, w) => n + w.partitions.length, 0) === 4;
     }, 90_000);
   });

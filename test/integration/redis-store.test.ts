@@ -3,27 +3,37 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { TaskEnvelope } from '../../src/core/envelope.ts';
 import { isYadtqError } from '../../src/core/errors.ts';
 import { workerLostError } from '../../src/core/state-machine.ts';
-import type { MonitorStore, Store, WorkerInfo } from '../../src/core/store.ts';
+import type { Stores } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
-import { MemoryStore } from '../../src/memory/memory-store.ts';
+import { memoryStores } from '../../src/memory/memory-store.ts';
 import type { RedisStoreOptions } from '../../src/redis/options.ts';
 import { decodeRecordReply } from '../../src/redis/record-codec.ts';
-import { RedisStore } from '../../src/redis/redis-store.ts';
+import { RedisStores } from '../../src/redis/redis-stores.ts';
 import { TaskEvents } from '../../src/redis/task-events.ts';
+import {
+  boom,
+  claimed,
+  createOne,
+  DEDUP,
+  envelope,
+  record,
+  success,
+  T0,
+  worker,
+} from '../contract/store-fixtures.ts';
 
 const url = process.env.YADTQ_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const T0 = 1_764_000_000_000;
 
 /** A store on a fresh key prefix, plus a plain connection to look at its keys. */
 async function setup(t: test.TestContext, options: RedisStoreOptions = {}) {
   const prefix = `yadtq-test:${randomUUID()}:`;
-  const store = new RedisStore({ url, prefix, ...options });
+  const stores = new RedisStores({ url, prefix, ...options });
+  const { store, registry, monitorStore: monitor } = stores;
   const admin = new Redis(url);
   t.after(async () => {
-    await store.close();
+    await stores.close();
     let cursor = '0';
     do {
       const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
@@ -32,62 +42,13 @@ async function setup(t: test.TestContext, options: RedisStoreOptions = {}) {
     } while (cursor !== '0');
     await admin.quit();
   });
-  return { store, admin, prefix };
+  return { stores, store, registry, monitor, admin, prefix };
 }
-
-function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    id: randomUUID(),
-    name: 'add',
-    args: [1, 2],
-    status: 'queued',
-    attempt: 1,
-    maxAttempts: 3,
-    timeoutMs: 30_000,
-    worker: null,
-    submittedAt: T0,
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    result: null,
-    error: null,
-    dedupKey: 'add:abc',
-    cached: false,
-    useCache: true,
-    runAt: null,
-    losses: 0,
-    cancelRequested: false,
-    ...overrides,
-  };
-}
-
-function envelope(r: TaskRecord, attempt = r.attempt): TaskEnvelope {
-  const { id, name, args, maxAttempts, timeoutMs, dedupKey, submittedAt } = r;
-  return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
-}
-
-function worker(id: string, lastHeartbeat = Date.now()): WorkerInfo {
-  return {
-    id,
-    host: 'test',
-    pid: process.pid,
-    startedAt: lastHeartbeat,
-    lastHeartbeat,
-    concurrency: 4,
-    processed: 0,
-    failed: 0,
-    inFlight: 0,
-    partitions: [0, 1],
-  };
-}
-
-const success = (result: unknown) => ({ status: 'success' as const, result: result as never });
-const DEDUP = { dedup: true, useCache: true };
 
 test('create writes a queued record with pending TTLs, then answers duplicates', async (t) => {
   const { store, admin, prefix } = await setup(t, { pendingTtlMs: 60_000 });
   const first = record();
-  assert.deepEqual(await store.create(first, DEDUP), { kind: 'created' });
+  assert.deepEqual(await createOne(store, first, DEDUP), { kind: 'created' });
   assert.deepEqual(await store.get(first.id), first);
   const recordTtl = await admin.pttl(`${prefix}task:${first.id}`);
   assert.ok(recordTtl > 0 && recordTtl <= 60_000, `record PTTL ${recordTtl}`);
@@ -96,19 +57,22 @@ test('create writes a queued record with pending TTLs, then answers duplicates',
   assert.ok(dedupTtl > 0 && dedupTtl <= 60_000, `dedup PTTL ${dedupTtl}`);
 
   const second = record();
-  assert.deepEqual(await store.create(second, DEDUP), { kind: 'duplicate', id: first.id });
+  assert.deepEqual(await createOne(store, second, DEDUP), { kind: 'duplicate', id: first.id });
   assert.equal(await store.get(second.id), null);
-  assert.deepEqual(await store.create(second, { dedup: false, useCache: true }), {
-    kind: 'created',
-  });
+  assert.deepEqual(
+    await store.createMany([second], { dedup: false, useCache: true }).then(([o]) => o!),
+    {
+      kind: 'created',
+    },
+  );
   assert.equal(await admin.get(`${prefix}dedup:add:abc`), first.id);
 });
 
 test('claim: a duplicate claim, a stale attempt and a finished task are refused', async (t) => {
-  const { store } = await setup(t);
-  await store.registerWorker(worker('w1'), 10_000);
+  const { store, registry } = await setup(t);
+  await registry.register(worker('w1'), 10_000);
   const r = record();
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   const claimed = await store.claim(envelope(r), 'w1', T0 + 10);
   assert.deepEqual(claimed, {
     ok: true,
@@ -128,12 +92,12 @@ test('claim: a duplicate claim, a stale attempt and a finished task are refused'
 });
 
 test('claim never takes over a dead holder task (the reaper does), and writes a missing record', async (t) => {
-  const { store } = await setup(t);
+  const { store, monitor } = await setup(t);
   const r = record({ dedupKey: null });
   assert.equal((await store.claim(envelope(r), 'gone', T0 + 1)).ok, true);
   assert.equal((await store.get(r.id))?.status, 'processing');
   assert.deepEqual(await store.claim(envelope(r), 'w2', T0 + 2), { ok: false, reason: 'held' });
-  assert.equal((await store.requeue(r.id, 'gone', T0 + 3, 3)).ok, true);
+  assert.equal((await monitor.requeue(r.id, 'gone', T0 + 3, 3)).ok, true);
   const taken = await store.claim(envelope(r), 'w2', T0 + 4);
   assert.deepEqual(taken, {
     ok: true,
@@ -142,10 +106,10 @@ test('claim never takes over a dead holder task (the reaper does), and writes a 
 });
 
 test('finish is fenced, writes the outcome, releases the dedup key and fills the cache', async (t) => {
-  const { store, admin, prefix } = await setup(t, { retentionMs: 120_000 });
-  await store.registerWorker(worker('w1'), 10_000);
+  const { store, admin, prefix, registry } = await setup(t, { retentionMs: 120_000 });
+  await registry.register(worker('w1'), 10_000);
   const r = record();
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   await store.claim(envelope(r), 'w1', T0 + 100);
   const result = { list: [], map: {}, sum: 0.1 + 0.2, big: 2 ** 53 - 1, tricky: 'a,"result":b' };
   const step = {
@@ -181,7 +145,7 @@ test('finish is fenced, writes the outcome, releases the dedup key and fills the
 
   // Answered from the cache: the exact result, no run, no dedup key.
   const again = record({ submittedAt: T0 + 1000 });
-  const outcome = await store.create(again, DEDUP);
+  const outcome = await createOne(store, again, DEDUP);
   assert.deepEqual(outcome, {
     kind: 'cached',
     record: {
@@ -200,9 +164,12 @@ test('finish is fenced, writes the outcome, releases the dedup key and fills the
 
   // A fresh run is not answered from the cache, but a worker meeting it learns the answer.
   const fresh = record();
-  assert.deepEqual(await store.create(fresh, { dedup: true, useCache: false }), {
-    kind: 'created',
-  });
+  assert.deepEqual(
+    await store.createMany([fresh], { dedup: true, useCache: false }).then(([o]) => o!),
+    {
+      kind: 'created',
+    },
+  );
   assert.equal((await store.get(fresh.id))?.useCache, false);
   const claimFresh = await store.claim(envelope(fresh), 'w1', T0 + 2000);
   assert.equal(claimFresh.ok && 'cachedResult' in claimFresh, false);
@@ -217,7 +184,7 @@ test('finish is fenced, writes the outcome, releases the dedup key and fills the
 test('finish of a failure stores the error; a cached outcome writes no cache entry', async (t) => {
   const { store, admin, prefix } = await setup(t);
   const failing = record({ dedupKey: 'k:fail' });
-  await store.create(failing, DEDUP);
+  await createOne(store, failing, DEDUP);
   await store.claim(envelope(failing), 'w1', T0);
   const error = { message: 'boom', name: 'Error', stack: 'Error: boom\n    at x' };
   const failed = { workerId: 'w1', attempt: 1, now: T0 + 5, cacheTtlMs: 30_000 };
@@ -242,15 +209,15 @@ test('finish of a failure stores the error; a cached outcome writes no cache ent
 test('discard removes the record and only its own dedup key', async (t) => {
   const { store, admin, prefix } = await setup(t);
   const r = record();
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   await store.discard(r.id);
   assert.equal(await store.get(r.id), null);
   assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
 
   const other = record();
-  await store.create(other, DEDUP);
+  await createOne(store, other, DEDUP);
   const loser = record();
-  await store.create(loser, { dedup: false, useCache: false });
+  await store.createMany([loser], { dedup: false, useCache: false }).then(([o]) => o!);
   await store.discard(loser.id);
   assert.equal(await admin.get(`${prefix}dedup:add:abc`), other.id);
   await store.discard('never-there');
@@ -259,7 +226,7 @@ test('discard removes the record and only its own dedup key', async (t) => {
 test('waitFor resolves on finish, for thousands of waiters on one subscription', async (t) => {
   const { store } = await setup(t);
   const tasks = Array.from({ length: 200 }, () => record({ dedupKey: null }));
-  for (const r of tasks) await store.create(r, DEDUP);
+  for (const r of tasks) await createOne(store, r, DEDUP);
   const waits = tasks.flatMap((r) => Array.from({ length: 10 }, () => store.waitFor(r.id, 10_000)));
   await sleep(50);
   await Promise.all(
@@ -282,7 +249,7 @@ test('waitFor resolves on finish, for thousands of waiters on one subscription',
 test('waitFor times out with WAIT_TIMEOUT and rejects an unknown id with TASK_NOT_FOUND', async (t) => {
   const { store } = await setup(t);
   const r = record();
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   const started = Date.now();
   await assert.rejects(store.waitFor(r.id, 200), (e) => isYadtqError(e, 'WAIT_TIMEOUT'));
   assert.ok(Date.now() - started < 2000);
@@ -292,22 +259,24 @@ test('waitFor times out with WAIT_TIMEOUT and rejects an unknown id with TASK_NO
 });
 
 test('worker ids are unique while alive; workers() lists alive and dead, newest first', async (t) => {
-  const { store, admin, prefix } = await setup(t, { retentionMs: 60_000 });
-  await store.registerWorker(worker('w1', Date.now() - 10), 5000);
-  await assert.rejects(store.registerWorker(worker('w1'), 5000), (e) => {
+  const { admin, prefix, registry } = await setup(t, { retentionMs: 60_000 });
+  await registry.register(worker('w1', Date.now() - 10), 5000);
+  await assert.rejects(registry.register(worker('w1'), 5000), (e) => {
     assert.ok(isYadtqError(e, 'WORKER_ID_IN_USE'));
     assert.match(e.message, /worker id "w1" is in use: its heartbeat is alive/);
     return true;
   });
   const heartbeatTtl = await admin.pttl(`${prefix}worker:w1`);
   assert.ok(heartbeatTtl > 0 && heartbeatTtl <= 5000, `heartbeat PTTL ${heartbeatTtl}`);
-  await store.registerWorker(worker('w2'), 5000);
-  await store.heartbeat({ ...worker('w2'), processed: 5 }, 5000);
-  await store.heartbeat(worker('short', Date.now() - 5), 1);
+  // One clock for the order (newest first): w2 beats last, 'short' 5 ms before it.
+  const now = Date.now();
+  await registry.register(worker('w2', now), 5000);
+  await registry.heartbeat({ ...worker('w2', now), processed: 5 }, 5000);
+  await registry.heartbeat(worker('short', now - 5), 1);
   await admin.hset(`${prefix}workers`, 'ancient', JSON.stringify(worker('ancient', 1000)));
   await sleep(20);
 
-  const listed = await store.workers();
+  const listed = await registry.list();
   assert.deepEqual(
     listed.map((w) => [w.id, w.alive]),
     [
@@ -319,14 +288,15 @@ test('worker ids are unique while alive; workers() lists alive and dead, newest 
   assert.equal(listed[0]?.processed, 5);
   assert.equal(await admin.hexists(`${prefix}workers`, 'ancient'), 0);
 
-  await store.deregisterWorker('w1');
-  const w1 = (await store.workers()).find((w) => w.id === 'w1');
+  await registry.deregister('w1');
+  const w1 = (await registry.list()).find((w) => w.id === 'w1');
   assert.equal(w1?.alive, false);
-  await store.registerWorker(worker('w1'), 5000);
+  await registry.register(worker('w1'), 5000);
 });
 
 test('an unreachable Redis fails the first command with STORE_UNAVAILABLE, in bounded time', async () => {
-  const store = new RedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 1000 });
+  const stores = new RedisStores({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 1000 });
+  const { store } = stores;
   const started = Date.now();
   const check = (e: unknown) => {
     assert.ok(isYadtqError(e, 'STORE_UNAVAILABLE'), String(e));
@@ -335,10 +305,10 @@ test('an unreachable Redis fails the first command with STORE_UNAVAILABLE, in bo
     return true;
   };
   await assert.rejects(store.get('x'), check);
-  await assert.rejects(store.create(record(), DEDUP), check);
+  await assert.rejects(createOne(store, record(), DEDUP), check);
   await assert.rejects(store.waitFor('x', 60_000), check);
   assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
-  await store.close();
+  await stores.close();
   await assert.rejects(store.get('x'), (e) => isYadtqError(e, 'CLOSED'));
 });
 
@@ -356,7 +326,7 @@ test('bad options throw INVALID_OPTION naming the option', () => {
   ];
   for (const [options, name] of bad) {
     assert.throws(
-      () => new RedisStore(options),
+      () => new RedisStores(options),
       (e) => isYadtqError(e, 'INVALID_OPTION') && e.message.includes(`"${name}"`),
       name,
     );
@@ -367,11 +337,12 @@ test('a given client is used and left open; dropped connections recover by thems
   const connectionName = `yadtq-test-${randomUUID().slice(0, 8)}`;
   const client = new Redis(url, { connectionName });
   const { admin, prefix } = await setup(t);
-  const store = new RedisStore({ client, prefix });
-  t.after(() => store.close().then(() => client.quit()));
+  const stores = new RedisStores({ client, prefix });
+  const { store } = stores;
+  t.after(() => stores.close().then(() => client.quit()));
 
   const r = record({ dedupKey: null });
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   await store.claim(envelope(r), 'w1', T0);
   const waiting = store.waitFor(r.id, 10_000);
   await sleep(100);
@@ -387,12 +358,11 @@ test('a given client is used and left open; dropped connections recover by thems
   const step = { workerId: 'w1', attempt: 1, now: T0 + 1, outcome: success('ok'), cacheTtlMs: 0 };
   assert.equal(await store.finish(r.id, step), true);
   assert.equal((await waiting).result, 'ok');
-  await store.close();
+  await stores.close();
   assert.equal(await client.ping(), 'PONG');
 });
 
 const CANCELLED = { name: 'YadtqError', code: 'TASK_CANCELLED', message: 'cancelled' };
-const boom = { message: 'boom', name: 'Error' };
 
 /**
  * Collects what is published on `channel`, through a connection of its own: the task ids
@@ -410,11 +380,6 @@ async function listen(t: test.TestContext, channel: string, raw = false): Promis
 }
 
 /** Claims the record's attempt for `workerId`, asserting that it worked. */
-async function claimed(store: Store, r: TaskRecord, workerId: string, now: number) {
-  const claim = await store.claim(envelope(r), workerId, now);
-  assert.ok(claim.ok, `claim of ${r.id} by ${workerId}`);
-  return claim.record;
-}
 
 async function ttlWithin(admin: Redis, key: string, max: number) {
   const ttl = await admin.pttl(key);
@@ -424,7 +389,7 @@ async function ttlWithin(admin: Redis, key: string, max: number) {
 test('the new fields round-trip; an older hash without them decodes as null, 0, false', async (t) => {
   const { store, admin, prefix } = await setup(t);
   const r = record({ runAt: T0 + 500, losses: 2, cancelRequested: true });
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   assert.deepEqual(await store.get(r.id), r);
   assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), String(T0 + 500));
   const old = record();
@@ -447,10 +412,10 @@ test('the new fields round-trip; an older hash without them decodes as null, 0, 
 });
 
 test('finish: a failure with retryAt waits as retrying, in flight; without attempts left it fails', async (t) => {
-  const { store, admin, prefix } = await setup(t, { pendingTtlMs: 60_000 });
+  const { store, admin, prefix, monitor } = await setup(t, { pendingTtlMs: 60_000 });
   const events = await listen(t, `${prefix}events`);
   const r = record({ maxAttempts: 2 });
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   await claimed(store, r, 'w1', T0 + 10);
   const step = { workerId: 'w1', attempt: 1, now: T0 + 30, cacheTtlMs: 0 };
   const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1030 };
@@ -470,7 +435,7 @@ test('finish: a failure with retryAt waits as retrying, in flight; without attem
   assert.equal(await admin.get(`${prefix}dedup:add:abc`), r.id);
   // Kept until the retry is due (1 s after the finish) plus the pending TTL.
   await ttlWithin(admin, `${prefix}task:${r.id}`, 61_000);
-  assert.deepEqual(await store.heldBy('w1'), []);
+  assert.deepEqual(await monitor.heldBy('w1'), []);
 
   await claimed(store, { ...r, attempt: 2 }, 'w1', T0 + 1100);
   assert.equal(await admin.zscore(`${prefix}scheduled`, r.id), null);
@@ -507,7 +472,7 @@ test('cancel: waiting ends cancelled, running is marked and its holder told, end
   });
 
   const waiting = record({ runAt: T0 + 100 });
-  await store.create(waiting, DEDUP);
+  await createOne(store, waiting, DEDUP);
   const cancelled = await store.cancel(waiting.id, T0 + 50);
   const ended = { ...waiting, status: 'cancelled' as const, finishedAt: T0 + 50, error: CANCELLED };
   assert.deepEqual(cancelled, { ok: true, record: { ...ended, runAt: null } });
@@ -538,7 +503,7 @@ test('cancel: waiting ends cancelled, running is marked and its holder told, end
 test('resubmit gives a failed or cancelled task one more attempt, refuses the others', async (t) => {
   const { store, admin, prefix } = await setup(t);
   const r = record({ maxAttempts: 1 });
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   await claimed(store, r, 'w1', T0);
   const step = { workerId: 'w1', attempt: 1, now: T0 + 5, cacheTtlMs: 0 };
   await store.finish(r.id, { ...step, outcome: { status: 'failed', error: boom } });
@@ -558,40 +523,40 @@ test('resubmit gives a failed or cancelled task one more attempt, refuses the ot
 });
 
 test('requeue: a dead holder loses the task to the queue, then to WORKER_LOST; cancel wins', async (t) => {
-  const { store, admin, prefix } = await setup(t);
+  const { store, admin, prefix, monitor } = await setup(t);
   const events = await listen(t, `${prefix}events`);
   const r = record();
-  await store.create(r, DEDUP);
+  await createOne(store, r, DEDUP);
   await claimed(store, r, 'dead1', T0);
-  assert.deepEqual(await store.requeue(r.id, 'other', T0 + 1, 2), {
+  assert.deepEqual(await monitor.requeue(r.id, 'other', T0 + 1, 2), {
     ok: false,
     reason: 'not-holder',
   });
-  const queued = await store.requeue(r.id, 'dead1', T0 + 1, 2);
+  const queued = await monitor.requeue(r.id, 'dead1', T0 + 1, 2);
   assert.deepEqual(queued, { ok: true, record: { ...r, worker: 'dead1', losses: 1 } });
-  assert.deepEqual(await store.heldBy('dead1'), []);
-  assert.deepEqual(await store.requeue(r.id, 'dead1', T0 + 2, 2), {
+  assert.deepEqual(await monitor.heldBy('dead1'), []);
+  assert.deepEqual(await monitor.requeue(r.id, 'dead1', T0 + 2, 2), {
     ok: false,
     reason: 'not-holder',
   });
 
   await claimed(store, r, 'dead"2', T0 + 10);
-  const lost = await store.requeue(r.id, 'dead"2', T0 + 40, 2);
+  const lost = await monitor.requeue(r.id, 'dead"2', T0 + 40, 2);
   const failed = { ...r, status: 'failed' as const, worker: 'dead"2', startedAt: T0 + 10 };
   const error = workerLostError(2, 'dead"2');
   const ended = { ...failed, finishedAt: T0 + 40, durationMs: 30, error, losses: 2 };
   assert.deepEqual(lost, { ok: true, record: ended });
   assert.equal(await admin.exists(`${prefix}dedup:add:abc`), 0);
-  assert.deepEqual(await store.requeue(r.id, 'dead"2', T0 + 50, 2), {
+  assert.deepEqual(await monitor.requeue(r.id, 'dead"2', T0 + 50, 2), {
     ok: false,
     reason: 'terminal',
   });
-  assert.deepEqual(await store.requeue('gone', 'x', T0, 2), { ok: false, reason: 'missing' });
+  assert.deepEqual(await monitor.requeue('gone', 'x', T0, 2), { ok: false, reason: 'missing' });
 
   const c = record({ dedupKey: null });
   await claimed(store, c, 'dead3', T0);
   await store.cancel(c.id, T0 + 1);
-  const cancelled = await store.requeue(c.id, 'dead3', T0 + 2, 5);
+  const cancelled = await monitor.requeue(c.id, 'dead3', T0 + 2, 5);
   assert.ok(cancelled.ok);
   assert.equal(cancelled.record.status, 'cancelled');
   assert.deepEqual(cancelled.record.error, CANCELLED);
@@ -601,83 +566,84 @@ test('requeue: a dead holder loses the task to the queue, then to WORKER_LOST; c
 });
 
 test('held sets follow claim, requeue and a new claim, finish', async (t) => {
-  const { store, admin, prefix } = await setup(t, { pendingTtlMs: 60_000 });
+  const { store, admin, prefix, monitor } = await setup(t, { pendingTtlMs: 60_000 });
   const [a, b, c] = [record({ dedupKey: null }), record({ dedupKey: null }), record()];
   for (const r of [a, b, c]) await claimed(store, r, 'w1', T0);
-  assert.deepEqual((await store.heldBy('w1')).sort(), [a.id, b.id, c.id].sort());
+  assert.deepEqual((await monitor.heldBy('w1')).sort(), [a.id, b.id, c.id].sort());
   await ttlWithin(admin, `${prefix}held:w1`, 60_000);
-  await store.requeue(a.id, 'w1', T0 + 1, 3);
+  await monitor.requeue(a.id, 'w1', T0 + 1, 3);
   await claimed(store, a, 'w2', T0 + 1);
-  assert.deepEqual((await store.heldBy('w1')).sort(), [b.id, c.id].sort());
-  assert.deepEqual(await store.heldBy('w2'), [a.id]);
+  assert.deepEqual((await monitor.heldBy('w1')).sort(), [b.id, c.id].sort());
+  assert.deepEqual(await monitor.heldBy('w2'), [a.id]);
   const step = { workerId: 'w1', attempt: 1, now: T0 + 2, outcome: success(1), cacheTtlMs: 0 };
   assert.equal(await store.finish(a.id, step), false);
   assert.equal(await store.finish(b.id, step), true);
-  assert.deepEqual(await store.heldBy('w1'), [c.id]);
-  await store.requeue(c.id, 'w1', T0 + 3, 3);
-  assert.deepEqual(await store.heldBy('w1'), []);
+  assert.deepEqual(await monitor.heldBy('w1'), [c.id]);
+  await monitor.requeue(c.id, 'w1', T0 + 3, 3);
+  assert.deepEqual(await monitor.heldBy('w1'), []);
   assert.equal(await admin.exists(`${prefix}held:w1`), 0);
-  assert.deepEqual(await store.heldBy('nobody'), []);
+  assert.deepEqual(await monitor.heldBy('nobody'), []);
 });
 
 test('dueTasks: earliest first, up to the limit, stale entries dropped; promote', async (t) => {
-  const { store, admin, prefix } = await setup(t);
+  const { store, admin, prefix, monitor } = await setup(t);
   const scheduled = `${prefix}scheduled`;
   const tasks = [300, 100, 200, 400, 5000].map((at) => record({ dedupKey: null, runAt: T0 + at }));
-  for (const r of tasks) await store.create(r, DEDUP);
+  for (const r of tasks) await createOne(store, r, DEDUP);
   const [t300, t100, t200, t400] = tasks as [TaskRecord, TaskRecord, TaskRecord, TaskRecord];
   await store.cancel(t100.id, T0);
   await admin.zadd(scheduled, T0 + 150, 'expired-task');
   await admin.del(`${prefix}task:${t200.id}`);
-  assert.deepEqual(await store.dueTasks(T0 + 1000, 2), [t300, t400]);
+  assert.deepEqual(await monitor.dueTasks(T0 + 1000, 2), [t300, t400]);
   assert.deepEqual(await admin.zrange(scheduled, 0, -1), [t300.id, t400.id, tasks[4]!.id]);
-  assert.deepEqual(await store.dueTasks(T0 + 300, 10), [t300]);
-  assert.deepEqual(await store.dueTasks(T0, 10), []);
-  assert.deepEqual(await store.dueTasks(T0 + 1000, 0), []);
+  assert.deepEqual(await monitor.dueTasks(T0 + 300, 10), [t300]);
+  assert.deepEqual(await monitor.dueTasks(T0, 10), []);
+  assert.deepEqual(await monitor.dueTasks(T0 + 1000, 0), []);
 
-  assert.deepEqual(await store.promote(t300.id, 2, T0 + 1000), {
+  assert.deepEqual(await monitor.promote(t300.id, 2, T0 + 1000), {
     ok: false,
     reason: 'stale-attempt',
   });
   assert.equal(await admin.zscore(scheduled, t300.id), String(T0 + 300));
-  assert.deepEqual(await store.promote(t300.id, 1, T0 + 1000), {
+  assert.deepEqual(await monitor.promote(t300.id, 1, T0 + 1000), {
     ok: true,
     record: { ...t300, runAt: null },
   });
   assert.equal(await admin.zscore(scheduled, t300.id), null);
   await claimed(store, t400, 'w1', T0 + 1000);
   await admin.zadd(scheduled, T0 + 400, t400.id);
-  assert.deepEqual(await store.promote(t400.id, 1, T0), { ok: false, reason: 'not-waiting' });
+  assert.deepEqual(await monitor.promote(t400.id, 1, T0), { ok: false, reason: 'not-waiting' });
   assert.equal(await admin.zscore(scheduled, t400.id), null);
-  assert.deepEqual(await store.promote('gone', 1, T0), { ok: false, reason: 'missing' });
+  assert.deepEqual(await monitor.promote('gone', 1, T0), { ok: false, reason: 'missing' });
 });
 
 test('lead: one candidate at a time, renewed by its holder, taken over after the TTL', async (t) => {
-  const { store, prefix } = await setup(t);
-  const other = new RedisStore({ url, prefix });
-  t.after(() => other.close());
-  assert.equal(await store.lead('a', 200), true);
+  const { prefix, monitor } = await setup(t);
+  const others = new RedisStores({ url, prefix });
+  const other = others.monitorStore;
+  t.after(() => others.close());
+  assert.equal(await monitor.lead('a', 200), true);
   assert.equal(await other.lead('b', 200), false);
   await sleep(120);
-  assert.equal(await store.lead('a', 200), true);
+  assert.equal(await monitor.lead('a', 200), true);
   await sleep(120);
   assert.equal(await other.lead('b', 200), false);
   await other.resign('b');
-  assert.equal(await store.lead('a', 200), true);
+  assert.equal(await monitor.lead('a', 200), true);
   await sleep(300);
   assert.equal(await other.lead('b', 10_000), true);
-  assert.equal(await store.lead('a', 200), false);
-  await store.resign('a');
-  assert.equal(await store.lead('a', 200), false);
+  assert.equal(await monitor.lead('a', 200), false);
+  await monitor.resign('a');
+  assert.equal(await monitor.lead('a', 200), false);
   await other.resign('b');
-  assert.equal(await store.lead('a', 200), true);
+  assert.equal(await monitor.lead('a', 200), true);
 });
 
 test('a record keeps only the fields that hold a value, and decodes as the full record', async (t) => {
-  const { store, admin, prefix } = await setup(t);
+  const { store, admin, prefix, monitor } = await setup(t);
   const fieldsOf = async (id: string) => (await admin.hkeys(`${prefix}task:${id}`)).sort();
   const r = record({ dedupKey: null });
-  assert.deepEqual(await store.create(r, DEDUP), { kind: 'created' });
+  assert.deepEqual(await createOne(store, r, DEDUP), { kind: 'created' });
   const stored = ['args', 'attempt', 'id', 'maxAttempts', 'name', 'status', 'submittedAt'];
   assert.deepEqual(await fieldsOf(r.id), [...stored, 'timeoutMs']);
   assert.deepEqual(await store.get(r.id), r);
@@ -687,7 +653,7 @@ test('a record keeps only the fields that hold a value, and decodes as the full 
   const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1000 };
   const step = { workerId: 'w1', attempt: 1, now: T0 + 20, cacheTtlMs: 0 };
   assert.equal(await store.finish(r.id, { ...step, outcome: retry }), true);
-  await store.promote(r.id, 2, T0 + 1000);
+  await monitor.promote(r.id, 2, T0 + 1000);
   const second = await store.claim(envelope(r, 2), 'w2', T0 + 1100);
   assert.ok(second.ok);
   assert.deepEqual(second.record, {
@@ -713,14 +679,14 @@ test('a record keeps only the fields that hold a value, and decodes as the full 
 
   // A record without a dedup key (no such field) is still found and discarded.
   const lone = record({ dedupKey: null });
-  await store.create(lone, { dedup: false, useCache: false });
+  await store.createMany([lone], { dedup: false, useCache: false }).then(([o]) => o!);
   await store.discard(lone.id);
   assert.equal(await admin.exists(`${prefix}task:${lone.id}`), 0);
 
   // An earlier hash under a new record's id does not leave its fields behind.
   const reused = record();
   await admin.hset(`${prefix}task:${reused.id}`, { id: reused.id, losses: '3', worker: 'old' });
-  await store.create(reused, { dedup: false, useCache: true });
+  await store.createMany([reused], { dedup: false, useCache: true }).then(([o]) => o!);
   assert.deepEqual(await store.get(reused.id), reused);
 });
 
@@ -735,7 +701,7 @@ test('an ended task is announced with its record while anyone listens: a waiter 
   };
 
   const announced = record();
-  await store.create(announced, DEDUP);
+  await createOne(store, announced, DEDUP);
   await claimed(store, announced, 'w1', T0);
   await finish(announced, T0 + 5);
   await until(() => heard.length === 1);
@@ -757,7 +723,7 @@ test('an ended task is announced with its record while anyone listens: a waiter 
   });
   t.after(() => events.close(new Error('closed')));
   const waited = record();
-  await store.create(waited, DEDUP);
+  await createOne(store, waited, DEDUP);
   await claimed(store, waited, 'w1', T0);
   const outcome = events.waitFor(waited.id, 10_000);
   // Reads at the start: after subscribing, and once the new connection is ready.
@@ -771,7 +737,7 @@ test('an ended task is announced with its record while anyone listens: a waiter 
   // An announcement of the id alone (or one that cannot be decoded) is followed by a read.
   for (const tail of ['', '\nnot json', '\n["id","another"]']) {
     const r = record();
-    await store.create(r, DEDUP);
+    await createOne(store, r, DEDUP);
     await claimed(store, r, 'w1', T0);
     reads.length = 0;
     const pending = events.waitFor(r.id, 10_000);
@@ -785,14 +751,14 @@ test('an ended task is announced with its record while anyone listens: a waiter 
 });
 
 test('the Redis store and the memory reference agree, step by step', async (t) => {
-  const { store } = await setup(t);
+  const { stores } = await setup(t);
   const ids = [randomUUID(), randomUUID(), randomUUID()];
   const [r1, r2, r3] = [
     record({ id: ids[0]! }),
     record({ id: ids[1]!, dedupKey: 'k2', runAt: T0 + 500 }),
     record({ id: ids[2]!, dedupKey: null }),
   ];
-  const run = async (s: Store & MonitorStore) => {
+  const run = async ({ store: s, monitorStore: m }: Stores) => {
     const out: unknown[] = [];
     const step = (workerId: string, attempt: number, now: number) => ({
       workerId,
@@ -800,157 +766,26 @@ test('the Redis store and the memory reference agree, step by step', async (t) =
       now,
       cacheTtlMs: 0,
     });
-    for (const r of [r1, r2, r3]) out.push(await s.create(r, DEDUP));
+    for (const r of [r1, r2, r3]) out.push(await createOne(s, r, DEDUP));
     out.push(await s.claim(envelope(r1), 'w1', T0 + 10));
     const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 1000 };
     out.push(await s.finish(r1.id, { ...step('w1', 1, T0 + 20), outcome: retry }));
-    out.push(await s.dueTasks(T0 + 2000, 10));
-    out.push(await s.promote(r1.id, 1, T0 + 2000), await s.promote(r1.id, 2, T0 + 2000));
+    out.push(await m.dueTasks(T0 + 2000, 10));
+    out.push(await m.promote(r1.id, 1, T0 + 2000), await m.promote(r1.id, 2, T0 + 2000));
     out.push(await s.cancel(r2.id, T0 + 30), await s.cancel(r2.id, T0 + 31));
     out.push(await s.resubmit(r2.id, T0 + 40), await s.resubmit(r2.id, T0 + 41));
     out.push(await s.claim(envelope(r3), 'w1', T0 + 50), await s.cancel(r3.id, T0 + 51));
-    out.push(await s.requeue(r3.id, 'w2', T0 + 52, 3), await s.requeue(r3.id, 'w1', T0 + 53, 3));
+    out.push(await m.requeue(r3.id, 'w2', T0 + 52, 3), await m.requeue(r3.id, 'w1', T0 + 53, 3));
     out.push(await s.claim(envelope(r1, 2), 'w1', T0 + 60));
-    out.push(await s.requeue(r1.id, 'w1', T0 + 61, 2));
+    out.push(await m.requeue(r1.id, 'w1', T0 + 61, 2));
     out.push(await s.claim(envelope(r1, 2), 'w2', T0 + 62));
-    out.push(await s.requeue(r1.id, 'w2', T0 + 63, 2));
-    out.push(await s.resubmit(r1.id, T0 + 70), await s.dueTasks(T0 + 5000, 10));
-    out.push(await s.heldBy('w1'), await s.heldBy('w2'));
+    out.push(await m.requeue(r1.id, 'w2', T0 + 63, 2));
+    out.push(await s.resubmit(r1.id, T0 + 70), await m.dueTasks(T0 + 5000, 10));
+    out.push(await m.heldBy('w1'), await m.heldBy('w2'));
     for (const r of [r1, r2, r3]) out.push(await s.get(r.id));
     return out;
   };
-  const memory = new MemoryStore();
+  const memory = memoryStores();
   t.after(() => memory.close());
-  assert.deepEqual(await run(store), await run(memory));
-});
-
-test('takeRecovered: a requeued task is handed out once per lease, until claimed or ended (both stores)', async (t) => {
-  const { store } = await setup(t);
-  const memory = new MemoryStore();
-  t.after(() => memory.close());
-  for (const s of [store, memory] as Array<Store & MonitorStore>) {
-    const [a, b, c] = [1, 2, 3].map(() => record({ dedupKey: null }));
-    for (const r of [a!, b!, c!]) await claimed(s, r, 'dead', T0);
-    assert.deepEqual(await s.takeRecovered(T0 + 1, 10, 1000), [], 'nothing before a requeue');
-    await s.requeue(b!.id, 'dead', T0 + 1, 3);
-    await s.requeue(a!.id, 'dead', T0 + 2, 3);
-    await s.requeue(c!.id, 'dead', T0 + 3, 3);
-    await s.cancel(c!.id, T0 + 4);
-
-    const first = await s.takeRecovered(T0 + 5, 1, 1000);
-    assert.deepEqual(
-      first.map((r) => [r.id, r.status, r.losses]),
-      [[b!.id, 'queued', 1]],
-      'longest waiting first, up to the limit',
-    );
-    const second = await s.takeRecovered(T0 + 6, 10, 1000);
-    assert.deepEqual(
-      second.map((r) => r.id),
-      [a!.id],
-      'a leased task is not handed out again; an ended one is dropped',
-    );
-    assert.deepEqual(await s.takeRecovered(T0 + 7, 10, 1000), []);
-    await claimed(s, a!, 'alive', T0 + 8);
-    const afterLease = await s.takeRecovered(T0 + 1006, 10, 1000);
-    assert.deepEqual(
-      afterLease.map((r) => r.id),
-      [b!.id],
-      'once its lease ran out an unclaimed task is handed out again; a claimed one is not',
-    );
-    await claimed(s, b!, 'alive', T0 + 1007);
-    assert.deepEqual(await s.takeRecovered(T0 + 9000, 10, 1000), []);
-  }
-});
-
-test('a finish sent again after it was written answers true again; any other late finish is refused (both stores)', async (t) => {
-  const { store } = await setup(t);
-  const memory = new MemoryStore();
-  t.after(() => memory.close());
-  for (const s of [store, memory] as Array<Store & MonitorStore>) {
-    const r = record({ dedupKey: null, maxAttempts: 2 });
-    await claimed(s, r, 'w1', T0);
-    const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 500 };
-    const failedOnce = { workerId: 'w1', attempt: 1, now: T0 + 10, outcome: retry, cacheTtlMs: 0 };
-    assert.equal(await s.finish(r.id, failedOnce), true);
-    assert.equal(await s.finish(r.id, failedOnce), true, 'the same retrying finish again');
-    assert.equal((await s.get(r.id))?.attempt, 2, 'written once: one attempt more, not two');
-    assert.equal(await s.finish(r.id, { ...failedOnce, now: T0 + 11 }), false, 'another time');
-
-    await s.promote(r.id, 2, T0 + 500);
-    await claimed(s, { ...r, attempt: 2 }, 'w2', T0 + 600);
-    const done = {
-      workerId: 'w2',
-      attempt: 2,
-      now: T0 + 700,
-      outcome: { status: 'success' as const, result: 7 },
-      cacheTtlMs: 0,
-    };
-    assert.equal(await s.finish(r.id, done), true);
-    const stored = await s.get(r.id);
-    assert.equal(await s.finish(r.id, done), true, 'the same success again');
-    assert.deepEqual(await s.get(r.id), stored, 'and nothing changed');
-    assert.equal(await s.finish(r.id, { ...done, workerId: 'w1' }), false, 'another worker');
-    assert.equal(await s.finish(r.id, { ...done, attempt: 1 }), false, 'another attempt');
-    const failed = { status: 'failed' as const, error: boom };
-    assert.equal(await s.finish(r.id, { ...done, outcome: failed }), false, 'another outcome');
-  }
-});
-
-test('createMany: in order across script calls, a later record sees the earlier ones (both stores)', async (t) => {
-  const { store } = await setup(t);
-  const memory = new MemoryStore();
-  t.after(() => memory.close());
-  for (const s of [store, memory] as Array<Store & MonitorStore>) {
-    // 250 records (three script calls of the Redis store); every 50th repeats the
-    // previous record's dedup key, and one key was answered before and cached.
-    const cachedKey = `add:cached-${randomUUID()}`;
-    const seed = record({ dedupKey: cachedKey });
-    await s.create(seed, DEDUP);
-    await claimed(s, seed, 'w1', T0);
-    const step = {
-      workerId: 'w1',
-      attempt: 1,
-      now: T0 + 5,
-      outcome: success(3),
-      cacheTtlMs: 60_000,
-    };
-    assert.equal(await s.finish(seed.id, step), true);
-    const records = Array.from({ length: 250 }, (_, i) =>
-      record({ dedupKey: i === 7 ? cachedKey : `add:${i % 50 === 49 ? i - 1 : i}-${seed.id}` }),
-    );
-    const outcomes = await s.createMany(records, DEDUP);
-    assert.equal(outcomes.length, 250);
-    outcomes.forEach((outcome, i) => {
-      if (i === 7) {
-        assert.equal(outcome.kind, 'cached');
-        if (outcome.kind === 'cached') assert.equal(outcome.record.result, 3);
-      } else if (i % 50 === 49) {
-        assert.deepEqual(outcome, { kind: 'duplicate', id: records[i - 1]!.id }, `record ${i}`);
-      } else {
-        assert.deepEqual(outcome, { kind: 'created' }, `record ${i}`);
-      }
-    });
-    assert.deepEqual(await s.get(records[100]!.id), records[100]);
-    assert.equal(await s.get(records[149]!.id), null, 'a duplicate is not written');
-    assert.deepEqual(await s.createMany([], DEDUP), []);
-  }
-});
-
-test('requeue re-checks the holder heartbeat in the same step: alive again, nothing is moved (both stores)', async (t) => {
-  const { store } = await setup(t);
-  const memory = new MemoryStore();
-  t.after(() => memory.close());
-  for (const s of [store, memory] as Array<Store & MonitorStore>) {
-    const r = record({ dedupKey: null });
-    await s.create(r, DEDUP);
-    await s.registerWorker(worker('w-busy'), 10_000);
-    await claimed(s, r, 'w-busy', T0);
-    // The reaper saw the key expired; the watchdog beat again before the requeue ran.
-    assert.deepEqual(await s.requeue(r.id, 'w-busy', T0 + 1, 3), { ok: false, reason: 'alive' });
-    assert.deepEqual(await s.heldBy('w-busy'), [r.id]);
-    assert.equal((await s.get(r.id))?.status, 'processing');
-    await s.deregisterWorker('w-busy');
-    const requeued = await s.requeue(r.id, 'w-busy', T0 + 2, 3);
-    assert.equal(requeued.ok && requeued.record.status, 'queued');
-  }
+  assert.deepEqual(await run(stores), await run(memory));
 });

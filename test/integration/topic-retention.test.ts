@@ -68,6 +68,8 @@ describe('the task topic retention: set at create, checked at start, watched in 
       id: `ret-${Math.random().toString(36).slice(2, 8)}`,
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       tasks: [],
       monitor: false,
       logger,

@@ -37,14 +37,15 @@ describe('heartbeat watchdog: a busy handler keeps its worker alive, a hung loop
     monitor = new Monitor({
       id: 'wd-monitor',
       broker: backend.broker,
-      store: backend.store,
+      monitorStore: backend.monitorStore,
+      registry: backend.registry,
       intervalMs: 200,
       leaderTtlMs: 1000,
       logger: silentLogger,
     });
     monitor.start();
     await until(async () => {
-      const found = (await backend.store.workers()).find((w) => w.id === 'wd-a');
+      const found = (await backend.registry.list()).find((w) => w.id === 'wd-a');
       return found?.alive === true && found.partitions.length > 0;
     }, 90_000);
   });
@@ -90,6 +91,8 @@ describe('heartbeat watchdog: a busy handler keeps its worker alive, a hung loop
       id: 'wd-b',
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       tasks: [isolated.nap, isolated.spin],
       monitor: false,
     });

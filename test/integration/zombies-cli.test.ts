@@ -49,7 +49,7 @@ describe('zombie handlers on a CLI worker (Kafka + Redis)', () => {
     });
     metricsUrl = /"url":"(http:[^"]+)"/.exec(worker.log())![1]!;
     await until(async () => {
-      const found = (await backend.store.workers()).find((w) => w.id === 'zc-a');
+      const found = (await backend.registry.list()).find((w) => w.id === 'zc-a');
       return found?.alive === true && found.partitions.length > 0;
     }, 60_000);
   });
@@ -95,7 +95,7 @@ describe('zombie handlers on a CLI worker (Kafka + Redis)', () => {
     assert.equal(code, 3, worker.log());
     assert.match(worker.log(), /worker exiting with code 3 to be restarted: 2 zombie handlers/);
     assert.equal((await client.status(second.id))?.error?.code, 'TASK_TIMEOUT');
-    const gone = (await backend.store.workers()).find((w) => w.id === 'zc-a');
+    const gone = (await backend.registry.list()).find((w) => w.id === 'zc-a');
     assert.equal(gone?.alive, false, 'it deregistered: a clean drain, not a crash');
   });
 });

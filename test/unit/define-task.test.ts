@@ -137,8 +137,8 @@ describe('TaskClient and TaskWorker options', () => {
   }
 
   const workerOptions = (overrides: Partial<TaskWorkerOptions>): TaskWorkerOptions => {
-    const { broker, store } = backend();
-    return { id: 'worker-1', broker, store, tasks: [add], ...overrides };
+    const { broker, store, registry, monitorStore } = backend();
+    return { id: 'worker-1', broker, store, registry, monitorStore, tasks: [add], ...overrides };
   };
 
   test('a TaskWorker with good options is constructed without starting', () => {

@@ -112,6 +112,8 @@ describe('MemoryStats', () => {
       id: 'mw1',
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       stats: backend.stats,
       tasks: [ok, bad],
       heartbeatIntervalMs: 50,

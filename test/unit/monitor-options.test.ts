@@ -6,7 +6,7 @@ import { createMemoryBackend, TaskWorker } from '../../src/index.ts';
 test('a monitor option given as undefined keeps its default (the monitor does not tick every millisecond)', async () => {
   const backend = createMemoryBackend();
   let leads = 0;
-  const store = new Proxy(backend.store, {
+  const monitorStore = new Proxy(backend.monitorStore, {
     get(target, property) {
       const value = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
@@ -19,7 +19,9 @@ test('a monitor option given as undefined keeps its default (the monitor does no
   const worker = new TaskWorker({
     id: 'monitor-undefined',
     broker: backend.broker,
-    store,
+    store: backend.store,
+    registry: backend.registry,
+    monitorStore,
     tasks: [],
     monitor: { intervalMs: undefined, leaderTtlMs: undefined, maxWorkerLosses: undefined },
   });

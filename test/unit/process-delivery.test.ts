@@ -44,7 +44,7 @@ function setup() {
 
 test('two copies of one attempt handled at once (one fetch) run it once; both are settled', async () => {
   const { ctx, store, envelope, runs } = setup();
-  await store.create(recordFromEnvelope(envelope), { dedup: false, useCache: false });
+  await store.createMany([recordFromEnvelope(envelope)], { dedup: false, useCache: false });
   let settled = 0;
   const outcomes = await Promise.all([
     processEnvelope(ctx, envelope, () => settled++),
@@ -59,7 +59,7 @@ test('two copies of one attempt handled at once (one fetch) run it once; both ar
 
 test('a task held under this worker for an attempt it is not handling (a lost claim reply) is run', async () => {
   const { ctx, store, envelope, runs } = setup();
-  await store.create(recordFromEnvelope(envelope), { dedup: false, useCache: false });
+  await store.createMany([recordFromEnvelope(envelope)], { dedup: false, useCache: false });
   assert.equal((await store.claim(envelope, 'w1', Date.now())).ok, true);
   assert.equal(await processEnvelope(ctx, envelope, () => {}), 'success');
   assert.equal(runs(), 1);

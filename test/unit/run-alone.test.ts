@@ -44,10 +44,10 @@ function setup() {
       dedupKey: null,
       submittedAt: Date.now(),
     };
-    await store.create(
-      { ...recordFromEnvelope(envelope), losses },
-      { dedup: false, useCache: false },
-    );
+    await store.createMany([{ ...recordFromEnvelope(envelope), losses }], {
+      dedup: false,
+      useCache: false,
+    });
     return processEnvelope(ctx, envelope, () => {});
   };
   return { log, submit, runAlone, store };

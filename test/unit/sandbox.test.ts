@@ -15,6 +15,8 @@ describe('isolated handlers (TaskOptions.isolate)', () => {
     id: `sandbox-${Math.random().toString(36).slice(2, 8)}`,
     broker: backend.broker,
     store: backend.store,
+    registry: backend.registry,
+    monitorStore: backend.monitorStore,
     tasks: [...threadTasks, ...processTasks],
     concurrency: 4,
     monitor: false,

@@ -1,5 +1,7 @@
-import { MemoryStore } from '../../src/memory/memory-store.ts';
+import { memoryStores } from '../../src/memory/memory-store.ts';
 import { runDecideConformance, runStoreConformance } from '../contract/store-conformance.ts';
+import { runStoreParity } from '../contract/store-parity.ts';
 
 runDecideConformance();
-runStoreConformance('memory', async () => new MemoryStore());
+runStoreConformance('memory', async () => memoryStores());
+runStoreParity('memory', async () => memoryStores());

@@ -75,6 +75,8 @@ describe('zombie handlers (a timed-out handler that ignores its signal)', () => 
       id: `${id}-${Math.random().toString(36).slice(2, 8)}`,
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       tasks: [ignoring, nap],
       heartbeatIntervalMs: 50,
       heartbeatTtlMs: 2000,
@@ -93,7 +95,7 @@ describe('zombie handlers (a timed-out handler that ignores its signal)', () => 
     await until(async () => (await client.status(handle.id))?.attempt === 2, 5000);
     assert.equal(w.info().zombies, 1);
     await until(async () => {
-      const published = (await backend.store.workers()).find((i) => i.id === w.id);
+      const published = (await backend.registry.list()).find((i) => i.id === w.id);
       return published?.zombies === 1;
     }, 2000);
     // Attempt 2 is due and delivered, but does not start beside attempt 1's handler.

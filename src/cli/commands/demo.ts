@@ -47,6 +47,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
         id: real ? `${name}-${run}` : name,
         broker: backend.broker,
         store: backend.store,
+        registry: backend.registry,
+        monitorStore: backend.monitorStore,
         tasks: demoTasks,
         concurrency: 2,
       }),

@@ -68,6 +68,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
     id: positionals[0]!,
     broker: backend.broker,
     store: backend.store,
+    registry: backend.registry,
+    monitorStore: backend.monitorStore,
     stats: metrics?.recorder ?? backend.stats,
     tasks,
     concurrency,
@@ -82,7 +84,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
         ...listen,
         ...(metricsToken === undefined ? {} : { token: metricsToken }),
         allowedHosts: values['allowed-host'] ?? [],
-        render: () => metrics.render({ worker, store: backend.store, lag: () => backend.lag() }),
+        render: () =>
+          metrics.render({ worker, registry: backend.registry, lag: () => backend.lag() }),
         health: () => worker.health(),
       });
       logger.info('metrics served', { workerId: worker.id, url: metricsServer.url });

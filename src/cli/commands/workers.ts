@@ -13,7 +13,7 @@ export async function workersCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError('workers takes no arguments');
   const backend = await connect(values);
   try {
-    const workers = await backend.store.workers();
+    const workers = await backend.registry.list();
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ workers })}\n`);
       return 0;

@@ -2,7 +2,7 @@ import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { Logger } from '../logger.ts';
 import { withDefaults } from '../options.ts';
-import type { MonitorStore, Store } from '../store.ts';
+import type { MonitorStore, WorkerRegistry } from '../store.ts';
 import { Ticker } from '../ticker.ts';
 import { reapDeadWorkers } from './reaper.ts';
 import { produceDueTasks } from './scheduler.ts';
@@ -20,7 +20,9 @@ export interface MonitorOptions {
   /** This candidate's id (its worker's id). */
   id: string;
   broker: Broker;
-  store: Store & MonitorStore;
+  monitorStore: MonitorStore;
+  /** The workers and their heartbeats, for the reaper. */
+  registry: Pick<WorkerRegistry, 'list'>;
   logger: Logger;
   /** Default `DEFAULTS.monitorIntervalMs`. */
   intervalMs?: number;
@@ -73,7 +75,7 @@ export class Monitor {
 
   /** One round: take or renew the lock; if leading, reap and schedule. */
   async tick(): Promise<void> {
-    const { id, store, broker, logger } = this.#options;
+    const { id, monitorStore: store, registry, broker, logger } = this.#options;
     try {
       const leading = await store.lead(id, this.#options.leaderTtlMs);
       if (leading !== this.#leading) {
@@ -89,7 +91,15 @@ export class Monitor {
       if (settled && (leading || Math.random() * this.#liveWorkers < FOLLOWER_REAPS)) {
         const maxLosses = this.#options.maxWorkerLosses;
         const background = this.#inBackground;
-        const reaped = await reapDeadWorkers({ store, broker, logger, now, maxLosses, background });
+        const reaped = await reapDeadWorkers({
+          store,
+          registry,
+          broker,
+          logger,
+          now,
+          maxLosses,
+          background,
+        });
         this.#liveWorkers = Math.max(1, reaped.liveWorkers);
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
@@ -125,7 +135,7 @@ export class Monitor {
     });
     await Promise.race([Promise.all(this.#background), bound]);
     clearTimeout(timer);
-    if (this.#leading) await this.#options.store.resign(this.#options.id).catch(() => {});
+    if (this.#leading) await this.#options.monitorStore.resign(this.#options.id).catch(() => {});
     this.#leading = false;
   }
 }

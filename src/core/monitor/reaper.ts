@@ -2,7 +2,7 @@ import type { Broker } from '../broker.ts';
 import { deadLetterTask } from '../dead-letter.ts';
 import { encodeEnvelope, envelopeOf } from '../envelope.ts';
 import type { Logger } from '../logger.ts';
-import type { MonitorStore, Store } from '../store.ts';
+import type { MonitorStore, WorkerRegistry } from '../store.ts';
 
 /**
  * Finds workers whose heartbeat expired and puts the tasks they held back to `queued`:
@@ -13,16 +13,17 @@ import type { MonitorStore, Store } from '../store.ts';
  * Kafka outage does not hold up the reaping of other dead workers.
  */
 export async function reapDeadWorkers(context: {
-  store: Store & MonitorStore;
+  store: Pick<MonitorStore, 'heldBy' | 'requeue'>;
+  registry: Pick<WorkerRegistry, 'list'>;
   broker: Broker;
   logger: Logger;
   now: number;
   maxLosses: number;
   background: (work: Promise<unknown>, what: string) => void;
 }): Promise<{ recovered: number; liveWorkers: number }> {
-  const { store, broker, logger, now, maxLosses, background } = context;
+  const { store, registry, broker, logger, now, maxLosses, background } = context;
   let recovered = 0;
-  const workers = await store.workers();
+  const workers = await registry.list();
   // Recovered tasks go to partitions that live workers own: a dead member's partitions
   // wait for Kafka to fence it (its session timeout) before anyone reads them again.
   const liveOwned = [...new Set(workers.filter((w) => w.alive).flatMap((w) => w.partitions))];

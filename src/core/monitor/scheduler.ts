@@ -12,7 +12,7 @@ const MAX_BATCHES_PER_TICK = 10;
  * it: the claim step refuses the duplicate.
  */
 export async function produceDueTasks(context: {
-  store: MonitorStore;
+  store: Pick<MonitorStore, 'dueTasks' | 'promote'>;
   broker: Broker;
   logger: Logger;
   now: number;

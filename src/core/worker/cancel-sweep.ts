@@ -1,11 +1,11 @@
 import type { Logger } from '../logger.ts';
-import type { Store } from '../store.ts';
+import type { TaskStore } from '../store.ts';
 import { Ticker } from '../ticker.ts';
 
 /** Options of {@link CancelSweep}. */
 export interface CancelSweepOptions {
   workerId: string;
-  store: Pick<Store, 'cancelRequested'>;
+  store: Pick<TaskStore, 'cancelRequested'>;
   /** How often to ask (the heartbeat interval). */
   intervalMs: number;
   /** The running tasks' cancel switches, by task id. */

@@ -1,12 +1,12 @@
 import type { Logger } from '../logger.ts';
-import type { Store, WorkerInfo } from '../store.ts';
+import type { WorkerInfo, WorkerRegistry } from '../store.ts';
+import { Ticker } from '../ticker.ts';
+import type { StoreHealth } from './health.ts';
 import { LoopClock } from './loop-clock.ts';
 import { offersWatchdog, type Watchdog } from './watchdog.ts';
 
 /** How often the main loop marks that it runs, for the watchdog. */
 const TICK_MS = 100;
-
-import type { StoreHealth } from './health.ts';
 
 /**
  * Refreshes the worker's heartbeat key every interval, carrying its counters. Where the
@@ -18,21 +18,22 @@ import type { StoreHealth } from './health.ts';
  * decides whether the worker counts as alive.
  */
 export class Heartbeat {
-  #store: Store;
+  #registry: Pick<WorkerRegistry, 'heartbeat'>;
   #describe: () => WorkerInfo;
   #intervalMs: number;
   #ttlMs: number;
   #logger: Logger;
   #watch: boolean;
-  #timer: NodeJS.Timeout | undefined;
-  #beating: Promise<void> = Promise.resolve();
+  /** Each interval: hand fresh counters to the watchdog, or beat from the loop. */
+  readonly #ticker: Ticker;
   #watchdog: Watchdog | undefined;
   /** Kept current by the main loop; the worker reports in-loop handler runs to it. */
   readonly clock: LoopClock;
   #health: Pick<StoreHealth, 'ok' | 'failed'> | undefined;
 
   constructor(options: {
-    store: Store;
+    /** Where beats go; one that offers a watchdog (`WatchdogStore`) beats from a thread. */
+    registry: Pick<WorkerRegistry, 'heartbeat'>;
     describe: () => WorkerInfo;
     intervalMs: number;
     ttlMs: number;
@@ -45,19 +46,24 @@ export class Heartbeat {
     health?: Pick<StoreHealth, 'ok' | 'failed'>;
   }) {
     this.#health = options.health;
-    this.#store = options.store;
+    this.#registry = options.registry;
     this.#describe = options.describe;
     this.#intervalMs = options.intervalMs;
     this.#ttlMs = options.ttlMs;
     this.#logger = options.logger;
     this.#watch = options.watchdog;
     this.clock = new LoopClock(options.hungLoopMarginMs);
+    // A beat still waiting for Redis when the next is due is not doubled: one at a time.
+    this.#ticker = new Ticker(this.#intervalMs, async () => {
+      if (this.#watchdog) this.#watchdog.publish(this.#describe());
+      else await this.beat();
+    });
   }
 
   start(): void {
-    if (this.#watch && offersWatchdog(this.#store)) {
+    if (this.#watch && offersWatchdog(this.#registry)) {
       this.clock.start(TICK_MS);
-      this.#watchdog = this.#store.startWatchdog({
+      this.#watchdog = this.#registry.startWatchdog({
         info: this.#describe(),
         intervalMs: this.#intervalMs,
         ttlMs: this.#ttlMs,
@@ -66,10 +72,7 @@ export class Heartbeat {
         onFailure: (error) => this.#fallBack(error),
       });
     }
-    this.#timer = setInterval(() => {
-      if (this.#watchdog) this.#watchdog.publish(this.#describe());
-      else this.#beating = this.beat();
-    }, this.#intervalMs);
+    this.#ticker.start();
   }
 
   /** Whether the beats come from a watchdog thread. */
@@ -81,7 +84,7 @@ export class Heartbeat {
   async beat(): Promise<void> {
     const info = this.#describe();
     try {
-      await this.#store.heartbeat(info, this.#ttlMs);
+      await this.#registry.heartbeat(info, this.#ttlMs);
       this.#health?.ok();
     } catch (error) {
       this.#health?.failed();
@@ -90,11 +93,10 @@ export class Heartbeat {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    await this.#ticker.stop();
     this.clock.stop();
     await this.#watchdog?.stop();
     this.#watchdog = undefined;
-    await this.#beating;
   }
 
   #beaten(error: string | undefined): void {

@@ -3,14 +3,19 @@ import type { TaskDefinition } from '../define-task.ts';
 import type { Logger } from '../logger.ts';
 import type { MonitorOptions } from '../monitor/monitor.ts';
 import type { StatsRecorder } from '../stats.ts';
-import type { MonitorStore, Store } from '../store.ts';
+import type { MonitorStore, TaskStore, WorkerRegistry } from '../store.ts';
 
 /** Options of `TaskWorker`. */
 export interface TaskWorkerOptions {
   /** Unique worker id; a worker refuses to start under an id whose heartbeat is alive. */
   id: string;
   broker: Broker;
-  store: Store & MonitorStore;
+  /** Task state: claims, outcomes, cancel requests. */
+  store: TaskStore;
+  /** Where the worker registers and beats (a backend's `registry`). */
+  registry: WorkerRegistry;
+  /** The monitor's view (a backend's `monitorStore`): reaping, schedules, recovered tasks. */
+  monitorStore: MonitorStore;
   /** The tasks this worker can run. */
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any argument and result types
   tasks: readonly TaskDefinition<any, any>[];

@@ -6,7 +6,7 @@ import { YadtqError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 import type { Logger } from '../logger.ts';
 import type { StatsRecorder } from '../stats.ts';
-import type { ClaimOutcome, Store } from '../store.ts';
+import type { ClaimOutcome, TaskStore } from '../store.ts';
 import type { TaskOutcome, TaskRecord } from '../task-record.ts';
 import { fillFromDefinition } from '../unset-options.ts';
 import type { StoreHealth } from './health.ts';
@@ -22,7 +22,7 @@ import type { Zombies } from './zombies.ts';
 export interface ProcessorContext {
   workerId: string;
   broker: Broker;
-  store: Store;
+  store: Pick<TaskStore, 'claim' | 'finish' | 'get'>;
   tasks: ReadonlyMap<string, TaskDefinition>;
   logger: Logger;
   stats: StatsRecorder | undefined;

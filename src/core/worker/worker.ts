@@ -8,11 +8,12 @@ import { type Logger, silentLogger } from '../logger.ts';
 import { Monitor } from '../monitor/monitor.ts';
 import { wholeNumber as whole } from '../options.ts';
 import { StatsBatcher } from '../stats-batcher.ts';
-import type { MonitorStore, Store, WorkerInfo } from '../store.ts';
+import type { TaskStore, WorkerInfo, WorkerRegistry } from '../store.ts';
 import { CancelSweep } from './cancel-sweep.ts';
 import { consumeDeliveries } from './consume-loop.ts';
 import { StoreHealth, type WorkerHealthReport } from './health.ts';
 import { Heartbeat } from './heartbeat.ts';
+import { Lifecycle } from './lifecycle.ts';
 import type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
 import {
   type Processed,
@@ -37,7 +38,8 @@ const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 export class TaskWorker {
   readonly id: string;
   #context: ProcessorContext;
-  #store: Store & MonitorStore;
+  #store: TaskStore;
+  #registry: WorkerRegistry;
   #concurrency: number;
   #heartbeatTtlMs: number;
   #shutdownGraceMs: number;
@@ -56,6 +58,9 @@ export class TaskWorker {
   #stopCancelListener: (() => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  readonly #lifecycle: Lifecycle;
+  /** When a stop's grace period ends (ms since the epoch). */
+  #deadline = 0;
   #startedAt = 0;
   #inFlight = 0;
   #processed = 0;
@@ -68,8 +73,11 @@ export class TaskWorker {
   #markStopped!: (reason: WorkerStopReason) => void;
 
   constructor(options: TaskWorkerOptions) {
-    if (!options?.broker || !options.store)
-      throw new YadtqError('INVALID_OPTION', 'TaskWorker needs a broker and a store');
+    if (!options?.broker || !options.store || !options.registry || !options.monitorStore)
+      throw new YadtqError(
+        'INVALID_OPTION',
+        'TaskWorker needs a broker, a store, a registry and a monitorStore (a backend has all four)',
+      );
     if (typeof options.id !== 'string' || !ID.test(options.id)) {
       throw new YadtqError(
         'INVALID_OPTION',
@@ -78,6 +86,7 @@ export class TaskWorker {
     }
     this.id = options.id;
     this.#store = options.store;
+    this.#registry = options.registry;
     const tasks = new Map<string, TaskDefinition>();
     for (const task of options.tasks ?? []) {
       if (tasks.has(task.name))
@@ -146,7 +155,7 @@ export class TaskWorker {
       halted: () => this.#halted,
     };
     this.#heartbeat = new Heartbeat({
-      store: this.#store,
+      registry: this.#registry,
       describe: () => this.info(),
       intervalMs,
       ttlMs: this.#heartbeatTtlMs,
@@ -169,7 +178,7 @@ export class TaskWorker {
     this.#context.clock = this.#heartbeat.clock;
     this.#recovery = new RecoveryPoller({
       workerId: this.id,
-      store: this.#store,
+      store: options.monitorStore,
       intervalMs: DEFAULTS.recoveryPollMs,
       leaseMs: DEFAULTS.recoveryLeaseMs,
       freeSlots: () =>
@@ -190,10 +199,77 @@ export class TaskWorker {
         ...settings,
         id: this.id,
         broker: options.broker,
-        store: options.store,
+        monitorStore: options.monitorStore,
+        registry: this.#registry,
         logger: this.#logger,
       });
     }
+    this.#lifecycle = this.#steps();
+  }
+
+  /**
+   * The start, in order, and (last first) the stop: register the id, beat, sweep cancels,
+   * monitor, take recovered tasks, listen for cancels, and — before the group join, which
+   * can take seconds (or longer while Kafka is down), so a fleet whose members all
+   * restarted still reaps the dead ones and runs their tasks — join the consumer group.
+   */
+  #steps(): Lifecycle {
+    const registry = this.#registry;
+    return new Lifecycle([
+      {
+        name: 'register',
+        start: () => registry.register(this.info(), this.#heartbeatTtlMs),
+        stop: () => registry.deregister(this.id).catch(() => {}),
+      },
+      {
+        name: 'heartbeat',
+        start: () => {
+          this.#health.ok();
+          this.#heartbeat.start();
+        },
+        // One last beat publishes the final counters; deregistering then marks it gone.
+        stop: async () => {
+          await this.#heartbeat.stop();
+          await this.#heartbeat.beat();
+        },
+      },
+      { name: 'stats', stop: () => this.#stats?.close() },
+      {
+        name: 'cancel sweep',
+        start: () => this.#cancelSweep.start(),
+        stop: () => this.#cancelSweep.stop(),
+      },
+      { name: 'monitor', start: () => this.#monitor?.start(), stop: () => this.#monitor?.stop() },
+      {
+        name: 'recovery poll',
+        start: () => this.#recovery.start(),
+        stop: () => this.#recovery.stop(),
+      },
+      {
+        name: 'cancel listener',
+        start: async () => {
+          this.#stopCancelListener = await this.#store.onCancel((id) => {
+            this.#context.running.get(id)?.abort();
+          });
+        },
+        stop: () => this.#stopCancelListener?.().catch(() => {}),
+      },
+      // Tasks taken from the recovering set run even when the group join fails.
+      { name: 'running tasks', stop: () => this.#settleRunning() },
+      {
+        name: 'consumer group',
+        start: async () => {
+          this.#subscription = await this.#context.broker.subscribe(this.id);
+          this.#loop = this.#consume(this.#subscription);
+        },
+        // Running tasks settle their deliveries before the commit and the leave.
+        stop: async () => {
+          await this.#settleRunning();
+          await this.#subscription?.close();
+          await this.#loop;
+        },
+      },
+    ]);
   }
 
   /** Registers the worker id, starts the heartbeat and monitor, and joins the consumer group. */
@@ -203,34 +279,14 @@ export class TaskWorker {
     this.#state = 'running';
     this.#startedAt = Date.now();
     try {
-      await this.#store.registerWorker(this.info(), this.#heartbeatTtlMs);
-    } catch (error) {
-      this.#state = 'stopped';
-      throw error;
-    }
-    this.#health.ok();
-    this.#heartbeat.start();
-    this.#cancelSweep.start();
-    // Before the group join, which can take seconds (or longer while Kafka is down): a
-    // fleet whose members all restarted must still reap the dead ones and run their tasks.
-    this.#monitor?.start();
-    this.#recovery.start();
-    try {
-      this.#stopCancelListener = await this.#store.onCancel((id) => {
-        this.#context.running.get(id)?.abort();
-      });
-      this.#subscription = await this.#context.broker.subscribe(this.id);
+      await this.#lifecycle.start();
     } catch (error) {
       this.#state = 'stopping';
-      await this.#recovery.stop();
-      await this.#drain(Date.now() + this.#shutdownGraceMs);
-      this.#halted = true;
-      await this.#monitor?.stop();
-      await this.#release();
-      this.#state = 'stopped';
+      this.#deadline = Date.now() + this.#shutdownGraceMs;
+      await this.#lifecycle.stop();
+      this.#close();
       throw error;
     }
-    this.#loop = this.#consume(this.#subscription);
     await checkTopicRetention(this.#context.broker, this.#logger, this.id);
     const tasks = [...this.#context.tasks.keys()];
     this.#logger.info('worker started', {
@@ -246,19 +302,9 @@ export class TaskWorker {
     this.#state = 'stopping';
     const reason = this.#stopReason ?? { by: 'request' };
     this.#stopReason = reason;
-    // Attempts waiting for a zombie are left unclaimed: the next owner runs them.
-    this.#zombies.close();
-    this.#slotFreed?.();
-    await this.#recovery.stop();
-    await this.#drain(Date.now() + this.#shutdownGraceMs);
-    // Steps still failing after the grace period stop retrying; their deliveries stay
-    // unsettled (the next owner gets them) and held tasks are recovered by the reaper.
-    this.#halted = true;
-    await this.#subscription?.close();
-    await this.#loop;
-    await this.#monitor?.stop();
-    await this.#release();
-    this.#state = 'stopped';
+    this.#deadline = Date.now() + this.#shutdownGraceMs;
+    await this.#lifecycle.stop();
+    this.#close();
     this.#logger.info('worker stopped', {
       workerId: this.id,
       processed: this.#processed,
@@ -266,6 +312,24 @@ export class TaskWorker {
       ...(this.#zombies.size > 0 ? { zombies: this.#zombies.size } : {}),
     });
     this.#markStopped(reason);
+  }
+
+  #close(): void {
+    this.#context.sandboxes?.close();
+    this.#state = 'stopped';
+  }
+
+  /**
+   * Waits for running tasks to end, until the stop's deadline; then steps still failing
+   * stop retrying: their deliveries stay unsettled (the next owner gets them) and held
+   * tasks are recovered by the reaper. Attempts waiting for a zombie are left unclaimed.
+   */
+  async #settleRunning(): Promise<void> {
+    this.#zombies.close();
+    this.#slotFreed?.();
+    while (this.#inFlight > 0 && Date.now() < this.#deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    this.#halted = true;
   }
 
   /**
@@ -320,22 +384,6 @@ export class TaskWorker {
       partitions: [...(this.#subscription?.assignment() ?? [])],
       deadLettered: this.#deadLettered,
     };
-  }
-
-  async #release(): Promise<void> {
-    await this.#stats?.close();
-    await this.#cancelSweep.stop();
-    await this.#stopCancelListener?.().catch(() => {});
-    await this.#heartbeat.stop();
-    // One last beat publishes the final counters; deregistering then marks the worker gone.
-    await this.#heartbeat.beat();
-    await this.#store.deregisterWorker(this.id).catch(() => {});
-    this.#context.sandboxes?.close();
-  }
-
-  /** Waits for running tasks to end, until `deadline` (ms since the epoch). */
-  async #drain(deadline: number): Promise<void> {
-    while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   /** Counts one task in flight until `processing` settles, then frees its slot. */

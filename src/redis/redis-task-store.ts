@@ -1,0 +1,228 @@
+import type { TaskEnvelope } from '../core/envelope.ts';
+import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
+import type { ClaimOutcome, CreateOutcome, FinishStep, TaskStore } from '../core/store.ts';
+import type { TaskRecord } from '../core/task-record.ts';
+import { recordFromEnvelope } from '../core/task-record.ts';
+import type { OptionFill } from '../core/unset-options.ts';
+import {
+  decodeClaimReply,
+  decodeRecord,
+  decodeRecordReply,
+  decodeTransition,
+  parseCacheEntry,
+  recordToArgs,
+} from './record-codec.ts';
+import { closedError, type RedisConnection } from './redis-connection.ts';
+import { TaskEvents } from './task-events.ts';
+
+/** Records one create script writes at most: bounds how long one call holds Redis. */
+const CREATE_BATCH = 100;
+
+/**
+ * The production {@link TaskStore}: one hash per task, every change of a task one Lua
+ * script, finished task ids announced on the `<prefix>events` channel and ids of running
+ * tasks to cancel on `<prefix>cancel`. Built by `RedisStores` on its shared connection.
+ */
+export class RedisTaskStore implements TaskStore {
+  readonly #db: RedisConnection;
+  readonly #events: TaskEvents;
+
+  constructor(db: RedisConnection) {
+    this.#db = db;
+    this.#events = new TaskEvents({
+      channel: db.channel,
+      cancelChannel: `${db.options.prefix}cancel`,
+      connect: () => db.duplicate(),
+      call: (connection, command) => db.runOn(connection, command),
+      read: (id) => this.get(id),
+    });
+  }
+
+  /** One script call per {@link CREATE_BATCH} records, issued together (pipelined). */
+  async createMany(
+    records: readonly TaskRecord[],
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome[]> {
+    const batches: Promise<CreateOutcome[]>[] = [];
+    for (let at = 0; at < records.length; at += CREATE_BATCH) {
+      batches.push(this.#createBatch(records.slice(at, at + CREATE_BATCH), options));
+    }
+    return (await Promise.all(batches)).flat();
+  }
+
+  async #createBatch(
+    records: readonly TaskRecord[],
+    options: { dedup: boolean; useCache: boolean },
+  ): Promise<CreateOutcome[]> {
+    const { prefix, pendingTtlMs, retentionMs } = this.#db.options;
+    const keys: string[] = [];
+    const args: Array<string | number> = [prefix, pendingTtlMs, retentionMs, this.#db.channel];
+    for (const record of records) {
+      const dedupKey = record.dedupKey ?? '';
+      keys.push(
+        this.#db.key('task', record.id),
+        this.#db.key('dedup', dedupKey),
+        this.#db.key('cache', dedupKey),
+      );
+      const fields = recordToArgs({ ...record, useCache: options.useCache });
+      args.push(
+        record.id,
+        options.dedup && dedupKey !== '' ? '1' : '0',
+        options.useCache && dedupKey !== '' ? '1' : '0',
+        fields.length,
+        ...fields,
+      );
+    }
+    const replies = await this.#db.run(() =>
+      this.#db.scripts.yadtqCreate(keys.length, ...keys, ...args),
+    );
+    return replies.map((reply): CreateOutcome => {
+      if (reply[0] === 'duplicate') return { kind: 'duplicate', id: reply[1]! };
+      if (reply[0] === 'cached') return { kind: 'cached', record: decodeRecordReply(reply, 1)! };
+      return { kind: 'created' };
+    });
+  }
+
+  async discard(id: string): Promise<void> {
+    await this.#db.run(() =>
+      this.#db.scripts.yadtqDiscard(this.#db.key('task', id), this.#db.options.prefix, id),
+    );
+  }
+
+  async claim(
+    envelope: TaskEnvelope,
+    workerId: string,
+    now: number,
+    fill?: OptionFill,
+    loneLosses?: number,
+  ): Promise<ClaimOutcome> {
+    const { prefix, pendingTtlMs } = this.#db.options;
+    const claim = (fields: string[]) =>
+      this.#db.run(() =>
+        this.#db.scripts.yadtqClaim(
+          this.#db.key('task', envelope.id),
+          prefix,
+          workerId,
+          envelope.attempt,
+          now,
+          pendingTtlMs,
+          envelope.id,
+          fill?.timeoutMs ?? '',
+          fill?.maxAttempts ?? '',
+          loneLosses ?? '',
+          ...fields,
+        ),
+      );
+    // The record nearly always exists (the client wrote it): send it only when it does not.
+    let reply = await claim([]);
+    if (reply[0] === 'missing') {
+      if (isExpired(envelope, now, this.#db.options.retentionMs))
+        return { ok: false, reason: 'expired' };
+      reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
+    }
+    if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
+    const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
+    const cachedResult = parseCacheEntry(reply[1] ?? '');
+    return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
+  }
+
+  async finish(id: string, step: FinishStep): Promise<boolean> {
+    const { outcome, now } = step;
+    const success = outcome.status === 'success';
+    const result = success ? (outcome.result ?? null) : null;
+    const cached = success && outcome.cached === true;
+    const failed = outcome.status === 'failed';
+    // PX takes only a whole number > 0; an odd TTL must not fail the finish halfway.
+    const cacheTtlMs = Number.isFinite(step.cacheTtlMs) ? Math.floor(step.cacheTtlMs) : 0;
+    const writesCache = success && !cached && cacheTtlMs > 0;
+    const { prefix, retentionMs, pendingTtlMs } = this.#db.options;
+    const written = await this.#db.run(() =>
+      this.#db.scripts.yadtqFinish(
+        this.#db.key('task', id),
+        prefix,
+        id,
+        step.workerId,
+        step.attempt,
+        now,
+        outcome.status,
+        success ? JSON.stringify(result) : '',
+        failed ? JSON.stringify(outcome.error) : '',
+        cached ? '1' : '0',
+        failed && outcome.retryAt !== undefined ? outcome.retryAt : '',
+        retentionMs,
+        pendingTtlMs,
+        writesCache ? cacheTtlMs : 0,
+        // The result goes last: create.lua slices it out of the entry without re-encoding.
+        writesCache ? JSON.stringify({ id, finishedAt: now, result }) : '',
+        this.#db.channel,
+      ),
+    );
+    return written === 1;
+  }
+
+  async get(id: string): Promise<TaskRecord | null> {
+    const fields = await this.#db.run(() => this.#db.redis.hgetall(this.#db.key('task', id)));
+    return decodeRecord(fields);
+  }
+
+  waitFor(id: string, timeoutMs: number): Promise<TaskRecord> {
+    if (this.#db.closed) return Promise.reject(closedError());
+    return this.#events.waitFor(id, timeoutMs);
+  }
+
+  async cancel(id: string, now: number): Promise<Transition> {
+    const { prefix, retentionMs, pendingTtlMs } = this.#db.options;
+    const reply = await this.#db.run(() =>
+      this.#db.scripts.yadtqCancel(
+        this.#db.key('task', id),
+        prefix,
+        id,
+        now,
+        retentionMs,
+        pendingTtlMs,
+        this.#db.channel,
+        `${prefix}cancel`,
+      ),
+    );
+    return decodeTransition(reply);
+  }
+
+  async resubmit(id: string, now: number): Promise<Transition> {
+    const { prefix, pendingTtlMs } = this.#db.options;
+    const reply = await this.#db.run(() =>
+      this.#db.scripts.yadtqResubmit(this.#db.key('task', id), prefix, id, now, pendingTtlMs),
+    );
+    return decodeTransition(reply);
+  }
+
+  /** One HGET per id, pipelined: a single round trip. */
+  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#db.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.#db.key('task', id), 'status', 'cancelRequested');
+    const replies = await this.#db.run(() => pipeline.exec());
+    return ids.filter((_, i) => {
+      const [error, fields] = replies?.[i] ?? [];
+      const [status, requested] = (fields ?? []) as (string | null)[];
+      return error == null && status === 'processing' && requested === '1';
+    });
+  }
+
+  /** Subscribes to `<prefix>cancel` (on the subscriber connection) before resolving. */
+  onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
+    if (this.#db.closed) return Promise.reject(closedError());
+    return this.#events.onCancel(listener);
+  }
+
+  /** Stops the pub/sub connection; waiters are told the store closed. */
+  async close(): Promise<void> {
+    await this.#events.close(closedError());
+  }
+}
+
+/** The envelope as the claim left its record: the filled values, without their marks. */
+function withFill(envelope: TaskEnvelope, fill: OptionFill | undefined): TaskEnvelope {
+  if (fill === undefined) return envelope;
+  const { unset: _written, ...rest } = envelope;
+  return { ...rest, ...fill };
+}
