@@ -68,6 +68,8 @@ async function round(n: number): Promise<Round> {
     id: `batch-probe-${id}`,
     broker: backend.broker,
     store: backend.store,
+    registry: backend.registry,
+    monitorStore: backend.monitorStore,
     tasks: [job],
     concurrency: CONCURRENCY,
     monitor: false,

@@ -64,6 +64,8 @@ describe('fetching ahead', { timeout: 120_000 }, () => {
       id: `fetch-ahead-${Date.now().toString(36)}`,
       broker: backend.broker,
       store: backend.store,
+      registry: backend.registry,
+      monitorStore: backend.monitorStore,
       tasks: [slow],
       concurrency,
       monitor: false,
