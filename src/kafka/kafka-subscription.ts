@@ -214,6 +214,9 @@ export class KafkaSubscription implements Subscription {
    */
   readonly #fill = (): void => {
     if (this.#stoppedFlag || this.#rejoining !== undefined) return;
+    // A message dropped here is never handed out: a partition assigned since the last look
+    // must count as owned already, or the commit would move past what was dropped.
+    this.#syncAssignment();
     const before = this.#buffer.size;
     while (this.#buffer.hasRoom) {
       const message = this.#stream.read() as StringMessage | null;

@@ -13,6 +13,19 @@ import { oneByOne } from '../deliveries.ts';
 
 const TOPIC = 't';
 
+/** A message of partition 0 as the client's stream hands it out. */
+function messageAt(offset: number) {
+  return {
+    topic: TOPIC,
+    partition: 0,
+    offset: BigInt(offset),
+    key: `k${offset}`,
+    value: `v${offset}`,
+    headerEntries: [],
+    metadata: { consumer: { generationId: 1 } },
+  };
+}
+
 /** A member that owns partition 0 and yields `offsets`, then fails with `failure` (or waits). */
 function fakeMember(offsets: number[], failure?: Error) {
   const consumer = Object.assign(new EventEmitter(), {
@@ -36,15 +49,7 @@ function fakeMember(offsets: number[], failure?: Error) {
       read() {
         const offset = queue.shift();
         if (offset !== undefined) {
-          this.push({
-            topic: TOPIC,
-            partition: 0,
-            offset: BigInt(offset),
-            key: `k${offset}`,
-            value: `v${offset}`,
-            headerEntries: [],
-            metadata: { consumer: { generationId: 1 } },
-          });
+          this.push(messageAt(offset));
         } else if (failure !== undefined) {
           setImmediate(() => this.destroy(failure));
         }
@@ -116,4 +121,31 @@ test('without rejoin, or for an error trying again cannot help, the failure ends
   });
   assert.equal(joins, 0);
   await hopeless.close();
+});
+
+test('messages of a partition assigned since the subscription last looked are handed out, not dropped', async () => {
+  const member = fakeMember([]);
+  const consumer = member.consumer as unknown as { assignments: unknown[] };
+  consumer.assignments = [];
+  const subscription = new KafkaSubscription(member, options);
+  assert.deepEqual(subscription.assignment(), []);
+  // The client fetches a partition once it is assigned; its first fetch brings 0 and 1.
+  consumer.assignments = [{ topic: TOPIC, partitions: [0] }];
+  member.stream.push(messageAt(0));
+  member.stream.push(messageAt(1));
+  // They are read ahead as they arrive, before the worker asks for them.
+  await new Promise((resolve) => setImmediate(resolve));
+  try {
+    const taken = await Promise.race([
+      subscription.take(2),
+      new Promise<'none'>((resolve) => setTimeout(() => resolve('none'), 500)),
+    ]);
+    assert.notEqual(taken, 'none', 'the messages were dropped');
+    assert.deepEqual(
+      (taken as readonly { offset: number }[]).map((d) => d.offset),
+      [0, 1],
+    );
+  } finally {
+    await subscription.close();
+  }
 });
