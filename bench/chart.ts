@@ -115,3 +115,49 @@ export function barChart(title: string, panels: Panel[], note = ''): string {
     '',
   ].join('\n');
 }
+
+/** One line of a {@link lineChart}: points as [x, y]. */
+export interface Line {
+  series: string;
+  points: Array<[number, number]>;
+}
+
+/** One SVG panel of lines over a shared x axis (e.g. a timeline), with a legend. */
+export function lineChart(title: string, unitX: string, unitY: string, lines: Line[]): string {
+  const width = 2 * PANEL_W;
+  const height = PANEL_H + 56;
+  const plotW = width - PAD.left - PAD.right;
+  const plotH = PANEL_H - PAD.top - PAD.bottom;
+  const all = lines.flatMap((l) => l.points);
+  const maxX = niceMax(Math.max(0, ...all.map((p) => p[0])));
+  const maxY = niceMax(Math.max(0, ...all.map((p) => p[1])));
+  const x = (v: number): number => PAD.left + (v / maxX) * plotW;
+  const y = (v: number): number => PAD.top + plotH - (v / maxY) * plotH;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<title>${xml(title)}</title>`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-weight="bold">${xml(title)}</text>`,
+    `<text x="14" y="${PAD.top + plotH / 2}" transform="rotate(-90 14 ${PAD.top + plotH / 2})" text-anchor="middle" fill="#555">${xml(unitY)}</text>`,
+    `<text x="${PAD.left + plotW / 2}" y="${PAD.top + plotH + 34}" text-anchor="middle" fill="#555">${xml(unitX)}</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const vy = (maxY / 4) * i;
+    const vx = (maxX / 4) * i;
+    out.push(
+      `<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y(vy)}" y2="${y(vy)}" stroke="#ddd"/>`,
+      `<text x="${PAD.left - 6}" y="${y(vy) + 4}" text-anchor="end" fill="#555">${format(vy)}</text>`,
+      `<text x="${x(vx)}" y="${PAD.top + plotH + 16}" text-anchor="middle" fill="#555">${format(vx)}</text>`,
+    );
+  }
+  lines.forEach((line, s) => {
+    const color = COLORS[line.series] ?? FALLBACK[s % FALLBACK.length];
+    const points = line.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`);
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${points.join(' ')}"><title>${xml(line.series)}</title></polyline>`,
+      `<rect x="${16 + s * 130}" y="${PANEL_H + 14}" width="12" height="12" fill="${color}"/><text x="${34 + s * 130}" y="${PANEL_H + 24}">${xml(line.series)}</text>`,
+    );
+  });
+  out.push('</svg>', '');
+  return out.join('\n');
+}

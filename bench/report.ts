@@ -1,7 +1,7 @@
 // The SVG chart of each scenario; `node bench/report.ts [dir]` redraws them from the JSON results.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChart } from './chart.ts';
+import { barChart, lineChart } from './chart.ts';
 import { median } from './lib/context.ts';
 import type { LatencyResult } from './scenarios/latency.ts';
 import type { RecoveryResult } from './scenarios/recovery.ts';
@@ -32,6 +32,49 @@ export const charts: Record<string, (data: any) => string> = {
         },
       ],
       'concurrency 50 per worker',
+    );
+  },
+  busy: (data: { summary: ThroughputSummary[]; runs: ThroughputRun[] }) =>
+    barChart(
+      'Busy: jobs of a few ms into many slots',
+      [
+        {
+          title: `${sizeLabel(data.runs[0]?.tasks ?? 0)} jobs of ${data.runs[0]?.jobMs ?? 0} ms, 1 worker process`,
+          unit: 'jobs/s, first add → last done (median; min–max)',
+          groups: [
+            {
+              label: `concurrency ${data.runs[0]?.concurrency ?? 0}`,
+              bars: data.summary.map((s) => ({
+                series: s.queue,
+                value: s.median,
+                low: s.min,
+                high: s.max,
+              })),
+            },
+          ],
+        },
+      ],
+      'added in bulk while the worker runs',
+    ),
+  'busy-timeline': (data: { runs: ThroughputRun[] }) => {
+    // Per queue its median round (by jobs/s), the first worker process's samples.
+    const lines = [...new Set(data.runs.map((r) => r.queue))].map((queue) => {
+      const runs = data.runs
+        .filter((r) => r.queue === queue)
+        .sort((a, b) => a.jobsPerSec - b.jobsPerSec);
+      const run = runs[Math.floor((runs.length - 1) / 2)];
+      const samples = run?.busy?.timeline[0] ?? [];
+      return {
+        series: queue,
+        points: samples.map(([ms, running]): [number, number] => [ms / 1000, running]),
+      };
+    });
+    const run = data.runs[0];
+    return lineChart(
+      `Handlers running at once, 1 worker process, concurrency ${run?.concurrency ?? 0}, ${run?.jobMs ?? 0} ms jobs (median round)`,
+      's since the first add',
+      'handlers running (sampled every 100 ms)',
+      lines,
     );
   },
   drain: (data: { summary: ThroughputSummary[]; runs: ThroughputRun[] }) =>
@@ -143,7 +186,7 @@ export const charts: Record<string, (data: any) => string> = {
 if (import.meta.main) {
   const dir = process.argv[2] ?? join(import.meta.dirname, 'results');
   for (const [name, draw] of Object.entries(charts)) {
-    const path = join(dir, `${name}.json`);
+    const path = join(dir, `${name.replace(/-timeline$/, '')}.json`);
     if (existsSync(path))
       writeFileSync(join(dir, `${name}.svg`), draw(JSON.parse(readFileSync(path, 'utf8'))));
   }

@@ -2,15 +2,22 @@
 // on one Redis of its own and one Kafka broker, results in bench/results/ (JSON + SVG).
 //
 //   --quick                small sizes for a smoke run (a few minutes)
-//   --scenarios a,b        throughput,drain,latency,recovery,scale (default: all; footprint
-//                          comes with throughput) and profile (not in the default set)
+//   --scenarios a,b        throughput,busy,drain,latency,recovery,scale (default: all;
+//                          footprint comes with throughput) and profile (not in the default set)
+//   --workers N,N,…        worker processes of the throughput scenario (1,2,4)
+//   --busy-concurrency N   busy: 1 worker process with N slots (200) …
+//   --busy-job-ms N        … running jobs of N ms (10)
+//   --no-warmup            skip the unmeasured warm-up round of every queue before each
+//                          throughput, busy and drain scenario
 //   --queues a,b           yadtq,bullmq,bee-queue (default: all three)
 //   --tasks N --runs N     throughput jobs per run (20000) and runs per cell (3)
 //   --concurrency N        jobs at once per worker process (50)
 //   --latency-tasks N      (1000)     --recovery-tasks N (200)     --recovery-job-ms N (2000)
 //   --scale N,N,…          yadtq scale sizes (10000,100000,1000000)
 //   --out DIR              (bench/results; bench/results/quick with --quick)
-// Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else scripts/kafka.mjs on BENCH_KAFKA_PORT (49092).
+// Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else one of its own (scripts/services/) on
+// BENCH_KAFKA_PORT (49092) with Kafka's production JVM settings (1 GB heap, G1;
+// KAFKA_JVM_OPTS to change them).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -18,6 +25,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchContext } from './lib/context.ts';
 import { countKafkaRequests } from './lib/kafka-requests.ts';
+import { countRedisTraffic, ignoreSocket } from './lib/redis-traffic.ts';
 import { ROOT, startKafka, startRedis, versions } from './lib/services.ts';
 import { QUEUE_NAMES, type QueueName } from './queues/types.ts';
 import { charts } from './report.ts';
@@ -39,6 +47,10 @@ const { values } = parseArgs({
     'recovery-tasks': { type: 'string' },
     'recovery-job-ms': { type: 'string' },
     scale: { type: 'string' },
+    workers: { type: 'string' },
+    'busy-concurrency': { type: 'string' },
+    'busy-job-ms': { type: 'string' },
+    'no-warmup': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -48,7 +60,14 @@ const int = (text: string | undefined, full: number, small: number): number =>
 const list = (text: string | undefined, all: readonly string[]): string[] =>
   text === undefined ? [...all] : text.split(',').map((s) => s.trim());
 
-const scenarios = list(values.scenarios, ['throughput', 'drain', 'latency', 'recovery', 'scale']);
+const scenarios = list(values.scenarios, [
+  'throughput',
+  'busy',
+  'drain',
+  'latency',
+  'recovery',
+  'scale',
+]);
 const queues = list(values.queues, QUEUE_NAMES) as QueueName[];
 for (const queue of queues) {
   if (!QUEUE_NAMES.includes(queue)) throw new Error(`unknown queue ${queue}`);
@@ -65,6 +84,10 @@ const options = {
   scale: (values.scale ?? (quick ? '2000,10000' : '10000,100000,1000000'))
     .split(',')
     .map((s) => Number.parseInt(s, 10)),
+  workerCounts: (values.workers ?? '1,2,4').split(',').map((s) => Number.parseInt(s, 10)),
+  busyConcurrency: int(values['busy-concurrency'], 200, 200),
+  busyJobMs: int(values['busy-job-ms'], 10, 10),
+  warmup: !values['no-warmup'],
 };
 // A smoke run must not overwrite the committed results of the last full run.
 const out = values.out ?? join(import.meta.dirname, quick ? 'results/quick' : 'results');
@@ -84,7 +107,9 @@ const machine = {
 };
 const startedAt = new Date().toISOString();
 const redis = await startRedis();
-let kafka: ReturnType<typeof startKafka> | undefined;
+const redisTraffic = countRedisTraffic(Number(new URL(redis.url).port));
+ignoreSocket((redis.client as unknown as { stream?: object }).stream);
+let kafka: Awaited<ReturnType<typeof startKafka>> | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
     log(`${signal}: stopping Redis${kafka ? ' and Kafka' : ''}`);
@@ -94,7 +119,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
-  kafka = startKafka();
+  kafka = await startKafka();
   const context: BenchContext = {
     redisUrl: redis.url,
     redis: redis.client,
@@ -104,6 +129,7 @@ try {
     partitions: 4,
     queues,
     kafkaRequests,
+    redisTraffic,
     log,
   };
   const meta = () => ({
@@ -117,8 +143,10 @@ try {
   const save = (name: string, data: unknown): void => {
     const text = `${JSON.stringify({ meta: meta(), ...(data as object) }, null, 2)}\n`;
     writeFileSync(join(out, `${name}.json`), text);
-    const svg = charts[name]?.(data);
-    if (svg !== undefined) writeFileSync(join(out, `${name}.svg`), svg);
+    for (const chart of [name, `${name}-timeline`]) {
+      const svg = charts[chart]?.(data);
+      if (svg !== undefined) writeFileSync(join(out, `${chart}.svg`), svg);
+    }
     // The project's formatter checks these files too: let it lay them out.
     spawnSync(
       join(ROOT, 'node_modules/.bin/biome'),
@@ -129,16 +157,29 @@ try {
     );
     log(`wrote ${join(out, `${name}.json`)}`);
   };
-  const base = { concurrency: options.concurrency, batch: options.batch };
+  const base = { concurrency: options.concurrency, batch: options.batch, warmup: options.warmup };
   if (scenarios.includes('throughput')) {
     const result = await throughput(context, {
       ...base,
       tasks: options.tasks,
       runs: options.runs,
-      workerCounts: [1, 2],
+      workerCounts: options.workerCounts,
     });
     save('throughput', result);
     save('footprint', { runs: result.runs.filter((r) => r.workers === 1) });
+  }
+  if (scenarios.includes('busy')) {
+    save(
+      'busy',
+      await throughput(context, {
+        ...base,
+        concurrency: options.busyConcurrency,
+        jobMs: options.busyJobMs,
+        tasks: options.tasks,
+        runs: options.runs,
+        workerCounts: [1],
+      }),
+    );
   }
   if (scenarios.includes('drain')) {
     save(
@@ -171,13 +212,23 @@ try {
   }
   if (scenarios.includes('scale') && queues.includes('yadtq')) {
     save('scale', {
-      results: await scale(context, options.scale, { ...base, runs: 1, workerCounts: [1] }),
+      results: await scale(context, options.scale, {
+        ...base,
+        warmup: false,
+        runs: 1,
+        workerCounts: [1],
+      }),
     });
   }
   if (scenarios.includes('profile')) {
     save(
       'profile',
-      await profile(context, { ...base, tasks: options.tasks, dir: join(out, 'profiles') }),
+      await profile(context, {
+        ...base,
+        warmup: false,
+        tasks: options.tasks,
+        dir: join(out, 'profiles'),
+      }),
     );
   }
 } finally {

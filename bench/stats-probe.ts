@@ -5,7 +5,7 @@
 // Redis ran. To compare two versions, run it in both checkouts, alternating:
 //   node bench/stats-probe.ts
 import { Redis } from 'ioredis';
-import { OwnRedis } from '../chaos/services.ts';
+import { LocalRedis } from '../scripts/services/index.ts';
 import {
   createKafkaRedisBackend,
   defineTask,
@@ -15,7 +15,7 @@ import {
 } from '../src/index.ts';
 
 const TASKS = 10_000;
-const redis = await OwnRedis.start();
+const redis = await LocalRedis.start();
 const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const config = resolveConfig({
   kafkaBrokers: process.env.YADTQ_KAFKA_BROKERS ?? '127.0.0.1:9092',

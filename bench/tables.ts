@@ -4,12 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from './lib/context.ts';
+import { n, QUEUES, ratio, table } from './lib/markdown.ts';
 import { ROOT } from './lib/services.ts';
 import type { LatencyResult } from './scenarios/latency.ts';
 import type { ProfileReport } from './scenarios/profile.ts';
 import type { RecoveryResult } from './scenarios/recovery.ts';
 import type { ScaleResult } from './scenarios/scale.ts';
 import type { ThroughputRun, ThroughputSummary } from './scenarios/throughput.ts';
+import { rateTables } from './tables-rates.ts';
 
 const args = process.argv.slice(2);
 const write = args.includes('--write');
@@ -35,122 +37,32 @@ interface Meta {
   versions: Record<string, string>;
 }
 
-const QUEUES = ['yadtq', 'bullmq', 'bee-queue'] as const;
-const n = (v: number | null | undefined, digits = 0): string =>
-  v === null || v === undefined || !Number.isFinite(v)
-    ? '–'
-    : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const ratio = (a: number | undefined, b: number | undefined): string =>
-  a && b ? `${(a / b).toFixed(2)}×` : '–';
-const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-const table = (head: string[], rows: string[][]): string =>
-  [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
-
 const out: string[] = [];
 const metas: Meta[] = [];
 
-function rateTables(name: 'throughput' | 'drain', title: string, costTitle: string): void {
+const rateScenarios = [
+  [
+    'throughput',
+    'Throughput: added in bulk while the workers run, first add → last done',
+    'What a throughput run costs (1 worker process, medians): CPU seconds per 10,000 jobs by process, Redis traffic per job',
+  ],
+  [
+    'busy',
+    'Busy: 10 ms jobs into 200 slots of 1 worker process, added in bulk while it runs',
+    'What a busy run costs (medians): CPU seconds per 10,000 jobs by process, Redis traffic per job',
+  ],
+  [
+    'drain',
+    'Drain: the worker side alone (all jobs queued first, then 1 worker process; first → last done)',
+    'What draining costs (medians): CPU seconds per 10,000 jobs (workers: from ready to stop), Redis commands and traffic per job from the workers alone',
+  ],
+] as const;
+for (const [name, title, costTitle] of rateScenarios) {
   const tp = load<{ summary: ThroughputSummary[]; runs: ThroughputRun[] }>(name);
-  if (!tp) return;
+  if (!tp) continue;
   metas.push(tp.meta);
-  const cell = (q: string, w: number) => tp.summary.find((s) => s.queue === q && s.workers === w);
-  const workers = [...new Set(tp.summary.map((s) => s.workers))];
-  out.push(
-    `### ${title} (${n(tp.runs[0]?.tasks)} no-op jobs; jobs/s, median [min–max] of ${Math.max(...tp.runs.map((r) => r.run))} runs)`,
-    '',
-    table(
-      [
-        'worker processes',
-        ...QUEUES,
-        'yadtq / BullMQ (of medians; median of per-round ratios)',
-        'yadtq / bee-queue (same)',
-      ],
-      workers.map((w) => {
-        // Runs of one round ran back to back: their ratio cancels most of the machine's drift.
-        const rounds = (other: string): string => {
-          const ratios = tp.runs
-            .filter((r) => r.queue === 'yadtq' && r.workers === w)
-            .map((y) => {
-              const o = tp.runs.find(
-                (r) => r.queue === other && r.workers === w && r.run === y.run,
-              );
-              return o ? y.jobsPerSec / o.jobsPerSec : Number.NaN;
-            })
-            .filter(Number.isFinite);
-          return ratios.length ? `${median(ratios).toFixed(2)}×` : '–';
-        };
-        return [
-          String(w),
-          ...QUEUES.map((q) => {
-            const c = cell(q, w);
-            return c ? `**${n(c.median)}** [${n(c.min)}–${n(c.max)}]` : '–';
-          }),
-          `${ratio(cell('yadtq', w)?.median, cell('bullmq', w)?.median)}; ${rounds('bullmq')}`,
-          `${ratio(cell('yadtq', w)?.median, cell('bee-queue', w)?.median)}; ${rounds('bee-queue')}`,
-        ];
-      }),
-    ),
-    '',
-    `![${name}](bench/results/${name}.svg)`,
-    '',
-    `#### ${costTitle}`,
-    '',
-    table(
-      [
-        'queue',
-        'client',
-        'workers',
-        'Redis',
-        'Kafka',
-        'total',
-        'Redis cmds/job (in scripts too)',
-        'script calls/job',
-        'Redis bytes in/out per job',
-        'Kafka requests per 1,000 jobs',
-      ],
-      QUEUES.filter((q) => tp.runs.some((r) => r.queue === q)).map((q) => {
-        const runs = tp.runs.filter((r) => r.queue === q && r.workers === 1);
-        const per = (pick: (r: ThroughputRun) => number): number =>
-          median(runs.map((r) => (pick(r) / r.tasks) * 10_000));
-        const cpu = (k: 'client' | 'workers' | 'redis' | 'kafka') =>
-          per((r) => r.cost.cpuSeconds[k]);
-        const total = cpu('client') + cpu('workers') + cpu('redis') + cpu('kafka');
-        const last = runs.at(-1)!;
-        const calls = Object.values(last.cost.redisCallsPerTask).reduce((a, b) => a + b, 0);
-        const scripts =
-          (last.cost.redisCallsPerTask.evalsha ?? 0) + (last.cost.redisCallsPerTask.eval ?? 0);
-        const kafka = Object.entries(last.kafkaRequestsPer1000)
-          .filter(([api]) => ['Produce', 'Fetch', 'OffsetCommit'].includes(api))
-          .map(([api, v]) => `${api} ${v}`)
-          .join(', ');
-        return [
-          q,
-          n(cpu('client'), 2),
-          n(cpu('workers'), 2),
-          n(cpu('redis'), 2),
-          n(cpu('kafka'), 2),
-          n(total, 2),
-          n(calls, 1),
-          n(scripts, 1),
-          `${n(last.cost.redisBytesPerTask.in)} / ${n(last.cost.redisBytesPerTask.out)}`,
-          kafka || '–',
-        ];
-      }),
-    ),
-    '',
-  );
+  out.push(...rateTables(tp, name, title, costTitle));
 }
-
-rateTables(
-  'throughput',
-  'Throughput: added in bulk while the workers run, first add → last done',
-  'What a throughput run costs (1 worker process, medians): CPU seconds per 10,000 jobs by process, Redis traffic per job',
-);
-rateTables(
-  'drain',
-  'Drain: the worker side alone (all jobs queued first, then 1 worker process; first → last done)',
-  'What draining costs (medians): CPU seconds per 10,000 jobs (workers: from ready to stop), Redis commands and traffic per job from the workers alone',
-);
 
 const fp = load<{ runs: ThroughputRun[] }>('footprint');
 if (fp) {

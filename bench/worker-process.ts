@@ -1,13 +1,16 @@
 // A worker process of the benchmark: `fork`ed by bench/lib/fleet.ts with a WorkerSpec as
 // JSON in argv[2]. It runs one queue's worker, counts the jobs it started and whose outcome
-// was stored, and reports over IPC every 100 ms (and at once when it becomes ready). On
+// was stored, and the Redis requests it sends (bench/lib/redis-traffic.ts); every 100 ms it
+// samples how many handlers are running and reports over IPC (and at once when it becomes
+// ready; the samples, as a timeline, only in its last report). On
 // {type: 'stop'} it stops the worker gracefully, sends its last report and exits, which is
 // also when `node --cpu-prof` writes its profile.
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { countKafkaRequests } from './lib/kafka-requests.ts';
+import { countRedisTraffic, type RedisTraffic, trafficSnapshot } from './lib/redis-traffic.ts';
 import type { WorkerSpec } from './queues/types.ts';
-import { loadAdapter } from './queues/types.ts';
+import { loadAdapter, redisAddress } from './queues/types.ts';
 
 /** What the parent receives. */
 export interface WorkerReport {
@@ -26,6 +29,14 @@ export interface WorkerReport {
   assignment: readonly number[] | undefined;
   /** Kafka requests sent by this process, by API name. */
   kafkaRequests: Record<string, number>;
+  /** Redis requests sent by this process (round trips and top-level commands). */
+  redis: RedisTraffic;
+  /** Handlers running now (started, not returned). */
+  running: number;
+  /** Jobs started whose outcome is not stored yet (the slots they hold). */
+  inFlight: number;
+  /** Every 100 ms: [wall-clock ms, running, inFlight]; in the 'stopped' report only. */
+  timeline?: Array<[number, number, number]>;
   error?: string;
 }
 
@@ -35,9 +46,12 @@ const send = (message: WorkerReport): void => {
 };
 
 const kafkaRequests = countKafkaRequests();
+countRedisTraffic(redisAddress(spec.redisUrl).port);
 
 let started = 0;
+let ended = 0;
 let done = 0;
+const timeline: Array<[number, number, number]> = [];
 let lastDoneAt = 0;
 let firstDoneAt = 0;
 let rssMax = 0;
@@ -63,6 +77,10 @@ function report(type: WorkerReport['type'], error?: string): void {
     heapUsed: process.memoryUsage().heapUsed,
     assignment: worker?.assignment(),
     kafkaRequests,
+    redis: trafficSnapshot(),
+    running: started - ended,
+    inFlight: started - done,
+    ...(type === 'stopped' ? { timeline } : {}),
     ...(error === undefined ? {} : { error }),
   });
 }
@@ -76,6 +94,9 @@ try {
     started: () => {
       started++;
     },
+    ended: () => {
+      ended++;
+    },
     done: () => {
       done++;
       lastDoneAt = Date.now();
@@ -83,7 +104,10 @@ try {
     },
   });
   report('ready');
-  const timer = setInterval(() => report('progress'), 100);
+  const timer = setInterval(() => {
+    timeline.push([Date.now(), started - ended, started - done]);
+    report('progress');
+  }, 100);
   process.on('message', async (message: { type?: string }) => {
     if (message?.type !== 'stop') return;
     clearInterval(timer);

@@ -1,16 +1,17 @@
 // The whole test suite, as `npm test` runs it:
 //   1. formatter + linter (Biome), type check (tsc), build (dist/ for the CLI tests);
-//   2. a Kafka broker via scripts/kafka.mjs, unless YADTQ_KAFKA_BROKERS names one;
+//   2. a Kafka broker on port 19092 (YADTQ_TEST_KAFKA_PORT) through scripts/services/, the
+//      starter the bench and the chaos run share, unless YADTQ_KAFKA_BROKERS names one;
 //   3. Redis on 127.0.0.1:6379 when it answers, else a redis-server of our own on a free port
 //      (unless YADTQ_REDIS_URL names one);
 //   4. node --test over test/unit and test/integration, with both addresses in the environment;
 //   5. stops whatever it started.
 // If Kafka or Redis cannot be had, it fails with a clear message: integration tests are never skipped.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useKafka, useRedis } from './services/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = [];
@@ -22,86 +23,36 @@ function run(cmd, args, env = process.env) {
   return result.status ?? 1;
 }
 
-function ping(port, host = '127.0.0.1') {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host });
-    let reply = '';
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk;
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 async function startRedis() {
-  if (process.env.YADTQ_REDIS_URL) return process.env.YADTQ_REDIS_URL;
-  if (await ping(6379)) {
-    log('using the Redis on 127.0.0.1:6379 (tests use unique key prefixes)');
-    return 'redis://127.0.0.1:6379';
-  }
-  const port = await freePort();
-  log(`no Redis on 127.0.0.1:6379: starting redis-server on port ${port}`);
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
+  const redis = await useRedis({ given: process.env.YADTQ_REDIS_URL, shared: 6379 }).catch(
+    (error) => {
+      throw new Error(`${error.message}; or set YADTQ_REDIS_URL`);
     },
   );
-  child.on('error', (error) => {
-    log(
-      `cannot start redis-server (${error.message}); install it (apt-get install redis-server) or set YADTQ_REDIS_URL`,
-    );
-    process.exit(1);
-  });
-  started.push(() => child.kill('SIGTERM'));
-  for (let i = 0; i < 100; i++) {
-    if (await ping(port)) return `redis://127.0.0.1:${port}`;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`redis-server on port ${port} did not answer PING within 10 s`);
+  if (redis.local)
+    log(`no Redis on 127.0.0.1:6379: started redis-server on port ${redis.local.port}`);
+  else if (!process.env.YADTQ_REDIS_URL)
+    log('using the Redis on 127.0.0.1:6379 (tests use unique key prefixes)');
+  started.push(() => redis.stop());
+  return redis.url;
 }
 
-function startKafka() {
+async function startKafka() {
   if (process.env.YADTQ_KAFKA_BROKERS) return process.env.YADTQ_KAFKA_BROKERS;
-  const port = process.env.YADTQ_TEST_KAFKA_PORT ?? '19092';
-  const env = { ...process.env, KAFKA_PORT: port };
-  log(`starting a Kafka broker on port ${port} (node scripts/kafka.mjs start)`);
-  const result = spawnSync(process.execPath, ['scripts/kafka.mjs', 'start'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (result.status !== 0)
+  const port = Number(process.env.YADTQ_TEST_KAFKA_PORT ?? '19092');
+  log(`starting a Kafka broker on port ${port} (scripts/kafka.mjs's start)`);
+  const kafka = await useKafka({
+    port,
+    stopAfter: 'always',
+    log: (line) => process.stderr.write(`[kafka] ${line}\n`),
+  }).catch((error) => {
+    log(error.message);
     throw new Error(
       'the Kafka broker could not be started (see above); the integration tests need it',
     );
-  started.push(() =>
-    spawnSync(process.execPath, ['scripts/kafka.mjs', 'stop'], {
-      cwd: root,
-      env,
-      stdio: 'inherit',
-    }),
-  );
-  return String(result.stdout).trim().split('\n').pop();
+  });
+  started.push(() => kafka.stop());
+  return kafka.brokers;
 }
 
 /**
@@ -137,7 +88,7 @@ try {
   if (run('npm', ['run', '--silent', 'build']) !== 0) throw new Error('build failed');
   ensureChromium();
   const redisUrl = await startRedis();
-  const brokers = startKafka();
+  const brokers = await startKafka();
   log(`Kafka at ${brokers}, Redis at ${redisUrl}`);
   const env = { ...process.env, YADTQ_KAFKA_BROKERS: brokers, YADTQ_REDIS_URL: redisUrl };
   const files = process.argv.slice(2);
@@ -154,6 +105,6 @@ try {
   log(`FAILED: ${error.message}`);
   code = 1;
 } finally {
-  for (const stop of started.reverse()) stop();
+  for (const stop of started.reverse()) await stop().catch((error) => log(error.message));
 }
 process.exit(code);

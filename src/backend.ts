@@ -1,5 +1,6 @@
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
+import { DEFAULTS } from './core/defaults.ts';
 import type { LagSnapshot, Stats } from './core/stats.ts';
 import type { MonitorStore, TaskStore, WorkerRegistry } from './core/store.ts';
 import type { KafkaBrokerOptions } from './kafka/options.ts';
@@ -99,7 +100,7 @@ export async function createKafkaRedisBackend(
     brokers: config.kafkaBrokers,
     topic: config.topic,
     groupId: config.groupId,
-    clientId: extra.clientId ?? 'yadtq',
+    clientId: extra.clientId ?? DEFAULTS.kafkaClientId,
   });
   return {
     kind: 'kafka+redis',

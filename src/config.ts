@@ -1,5 +1,20 @@
 import { DEFAULTS } from './core/defaults.ts';
 import { YadtqError } from './core/errors.ts';
+import {
+  check,
+  hostPort,
+  listOf,
+  mustBe,
+  nonEmpty,
+  numberText,
+  redisUrl as redisUrlRule,
+  show,
+  topicName,
+  wholeNumber,
+} from './core/options.ts';
+
+const BROKER_LIST = listOf(hostPort);
+const PARTITIONS = numberText(wholeNumber(1));
 
 /** Where the production pair lives and how it is named. */
 export interface ConnectionConfig {
@@ -35,42 +50,27 @@ export function resolveConfig(
   const kafkaBrokers = (Array.isArray(brokers) ? brokers : String(brokers).split(','))
     .map((b) => b.trim())
     .filter(Boolean);
-  if (kafkaBrokers.length === 0 || kafkaBrokers.some((b) => !/^[^:\s]+:\d+$/.test(b))) {
-    throw new YadtqError(
-      'INVALID_OPTION',
-      `Kafka brokers must be host:port[,host:port…], got ${JSON.stringify(brokers)}`,
-    );
-  }
-  const partitions = Number(pick('partitions') ?? DEFAULTS.partitions);
-  if (!Number.isInteger(partitions) || partitions < 1) {
-    throw new YadtqError(
-      'INVALID_OPTION',
-      `partitions must be a whole number ≥ 1, got ${JSON.stringify(pick('partitions'))}`,
-    );
-  }
+  if (!BROKER_LIST.accepts(kafkaBrokers))
+    throw new YadtqError('INVALID_OPTION', mustBe('Kafka brokers', BROKER_LIST, brokers));
+  const partitions = check('partitions', pick('partitions') ?? DEFAULTS.partitions, PARTITIONS);
   const text = (key: 'redisUrl' | 'topic' | 'groupId' | 'prefix', fallback: string): string => {
     const value = String(pick(key) ?? fallback);
-    if (value.length === 0) throw new YadtqError('INVALID_OPTION', `${key} must not be empty`);
+    if (!nonEmpty.accepts(value))
+      throw new YadtqError('INVALID_OPTION', `${key} must not be empty`);
     return value;
   };
-  const redisUrl = text('redisUrl', DEFAULTS.redisUrl);
-  if (!/^rediss?:\/\//.test(redisUrl)) {
-    throw new YadtqError(
-      'INVALID_OPTION',
-      `Redis URL must start with redis:// or rediss://, got ${JSON.stringify(redisUrl)}`,
-    );
-  }
+  const redisUrl = check('Redis URL', text('redisUrl', DEFAULTS.redisUrl), redisUrlRule);
   const topic = text('topic', DEFAULTS.topic);
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic))
+  if (!topicName.accepts(topic))
     throw new YadtqError(
       'INVALID_OPTION',
-      `topic ${JSON.stringify(topic)} is not a valid Kafka topic name`,
+      `topic ${show(topic)} is not a valid Kafka topic name (${topicName.says})`,
     );
   return {
     kafkaBrokers,
     redisUrl,
     topic,
-    partitions,
+    partitions: PARTITIONS.parse(partitions),
     groupId: text('groupId', DEFAULTS.groupId),
     prefix: text('prefix', DEFAULTS.prefix),
   };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { QueueName, RunSpec, WorkerSpec } from '../queues/types.ts';
+import { type RedisTraffic, trafficSnapshot } from './redis-traffic.ts';
 import { commandCalls, cpuSeconds, redisInfo } from './services.ts';
 
 /** What every scenario gets from the orchestrator. */
@@ -13,6 +14,8 @@ export interface BenchContext {
   queues: readonly QueueName[];
   /** Kafka requests sent by this (client) process, by API name. */
   kafkaRequests: Record<string, number>;
+  /** Redis requests sent by this (client) process; the harness's own connection excluded. */
+  redisTraffic: RedisTraffic;
   log(message: string): void;
 }
 
@@ -50,6 +53,8 @@ export interface Snapshot {
   at: number;
   clientCpu: number;
   workerCpu: number;
+  /** CPU seconds of each worker process, in the order of the pids given. */
+  workerCpuEach: number[];
   redisCpu: number;
   kafkaCpu: number;
   redisMemory: number;
@@ -57,6 +62,8 @@ export interface Snapshot {
   redisNetIn: number;
   redisNetOut: number;
   kafkaRequests: Record<string, number>;
+  /** Redis requests of this (client) process so far. */
+  clientRedis: RedisTraffic;
 }
 
 export async function snapshot(context: BenchContext, workerPids: number[]): Promise<Snapshot> {
@@ -67,10 +74,12 @@ export async function snapshot(context: BenchContext, workerPids: number[]): Pro
     commandCalls(context.redis),
   ]);
   const own = process.cpuUsage();
+  const each = workerPids.map((pid) => cpuSeconds(pid));
   return {
     at: Date.now(),
     clientCpu: (own.user + own.system) / 1e6,
-    workerCpu: workerPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    workerCpu: each.reduce((sum, cpu) => sum + cpu, 0),
+    workerCpuEach: each,
     redisCpu: Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys),
     kafkaCpu: cpuSeconds(context.kafkaPid),
     redisMemory: Number(memory.used_memory),
@@ -78,6 +87,7 @@ export async function snapshot(context: BenchContext, workerPids: number[]): Pro
     redisNetIn: Number(stats.total_net_input_bytes),
     redisNetOut: Number(stats.total_net_output_bytes),
     kafkaRequests: { ...context.kafkaRequests },
+    clientRedis: trafficSnapshot(),
   };
 }
 
@@ -85,6 +95,8 @@ export async function snapshot(context: BenchContext, workerPids: number[]): Pro
 export interface Cost {
   /** CPU seconds used during the run, by process kind. */
   cpuSeconds: { client: number; workers: number; redis: number; kafka: number };
+  /** CPU seconds of each worker process during the run. */
+  workerCpuEach: number[];
   redisMemoryDelta: number;
   /** Redis commands per task (calls inside Lua scripts included), by command. */
   redisCallsPerTask: Record<string, number>;
@@ -105,6 +117,9 @@ export function cost(before: Snapshot, after: Snapshot, tasks: number): Cost {
       redis: round(after.redisCpu - before.redisCpu, 2),
       kafka: round(after.kafkaCpu - before.kafkaCpu, 2),
     },
+    workerCpuEach: after.workerCpuEach.map((cpu, i) =>
+      round(cpu - (before.workerCpuEach[i] ?? 0), 2),
+    ),
     redisMemoryDelta: after.redisMemory - before.redisMemory,
     redisCallsPerTask,
     redisBytesPerTask: {

@@ -1,10 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { sleep } from './fleet.ts';
+import {
+  LocalKafka,
+  LocalRedis,
+  PRODUCTION_JVM_OPTS,
+  useKafka,
+} from '../../scripts/services/index.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 const log = (message: string): void => {
@@ -18,90 +21,54 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-    server.on('error', reject);
-  });
-}
-
 /** A redis-server of the benchmark's own on a free port, without persistence. */
 export async function startRedis(): Promise<Service & { client: Redis }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const server = await LocalRedis.start();
+  const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch {
-      client.disconnect();
-      await sleep(100);
-    }
-  }
-  if (client.status !== 'ready') throw new Error(`redis-server on port ${port} did not start`);
-  log(`Redis ${url} (pid ${child.pid})`);
+  await client.connect();
+  log(`Redis ${server.url} (pid ${server.pid})`);
   return {
-    url,
-    pid: child.pid,
+    url: server.url,
+    pid: server.pid,
     client,
     async stop() {
       client.disconnect();
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await server.stop();
     },
   };
 }
 
 /**
- * Kafka through scripts/kafka.mjs (port BENCH_KAFKA_PORT, default 49092), or the brokers
- * YADTQ_KAFKA_BROKERS names. Stops the broker at the end only if it started it.
+ * Kafka of the benchmark's own on BENCH_KAFKA_PORT (default 49092) with Kafka's production
+ * JVM settings (KAFKA_JVM_OPTS to change), or the brokers YADTQ_KAFKA_BROKERS names.
+ * A broker already running on that port is reused with its own JVM settings, and left
+ * running; one this started is stopped by stop().
  */
-export function startKafka(): Service {
-  const given = process.env.YADTQ_KAFKA_BROKERS;
-  const port = given ? Number(given.split(',')[0]?.split(':')[1]) : 0;
-  if (given) {
-    log(`Kafka ${given} (reused)`);
-    return { url: given, pid: brokerPid(port), stop: async () => {} };
-  }
-  const kafkaPort = process.env.BENCH_KAFKA_PORT ?? '49092';
-  const env = { ...process.env, KAFKA_PORT: kafkaPort };
-  const script = join(ROOT, 'scripts/kafka.mjs');
-  const wasRunning = spawnSync(process.execPath, [script, 'status'], { env }).status === 0;
-  const result = spawnSync(process.execPath, [script, 'start'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
+export async function startKafka(): Promise<Service> {
+  const given = process.env.YADTQ_KAFKA_BROKERS || undefined;
+  const port = given
+    ? Number(given.split(',')[0]?.split(':')[1])
+    : Number(process.env.BENCH_KAFKA_PORT ?? 49092);
+  const kafka = await useKafka({
+    given,
+    port,
+    jvmOpts: process.env.KAFKA_JVM_OPTS || PRODUCTION_JVM_OPTS,
+    log: (line) => log(`kafka: ${line}`),
   });
-  if (result.status !== 0) throw new Error('the Kafka broker could not be started (see above)');
-  const url = String(result.stdout).trim().split('\n').pop() ?? '';
-  log(`Kafka ${url}${wasRunning ? ' (already running: left running)' : ''}`);
-  return {
-    url,
-    pid: brokerPid(Number(kafkaPort)),
-    async stop() {
-      if (!wasRunning) spawnSync(process.execPath, [script, 'stop'], { env, stdio: 'inherit' });
-    },
-  };
+  const pid = (await (kafka.local ?? new LocalKafka(port)).pid(1).catch(() => null)) ?? undefined;
+  const how = given ? 'reused' : kafka.started ? 'started' : 'already running: left running';
+  log(`Kafka ${kafka.brokers} (${how}); JVM: ${jvmFlags(pid).join(' ') || 'unknown'}`);
+  return { url: kafka.brokers, pid, stop: () => kafka.stop() };
 }
 
-function brokerPid(port: number): number | undefined {
-  const cache = process.env.YADTQ_CACHE_DIR ?? join(homedir(), '.cache', 'yadtq');
+/** The -X options (heap, GC) a JVM runs with, from its command line. */
+export function jvmFlags(pid: number | undefined): string[] {
   try {
-    const pid = Number(readFileSync(join(cache, `broker-${port}`, 'broker.pid'), 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.filter((a) => a.startsWith('-X') || a === '-server');
   } catch {
-    return undefined;
+    return [];
   }
 }
 
@@ -167,5 +134,6 @@ export function versions(kafkaPid: number | undefined): Record<string, string> {
     '@platformatic/kafka': pkg('@platformatic/kafka'),
     ioredis: pkg('ioredis'),
     yadtq: `${run('git', ['rev-parse', '--short', 'HEAD'])}${dirty}`,
+    kafkaJvm: jvmFlags(kafkaPid).join(' ') || 'unknown',
   };
 }

@@ -1,6 +1,6 @@
 import BeeQueue from 'bee-queue';
 import type { QueueAdapter, SubmitOptions } from './types.ts';
-import { redisAddress, runJob } from './types.ts';
+import { countedJob, redisAddress } from './types.ts';
 
 /**
  * bee-queue with its defaults, except that a client that does not wait skips the events
@@ -59,8 +59,7 @@ export const beeQueueAdapter: QueueAdapter = {
     await queue.ready();
     queue.on('succeeded', () => hooks.done());
     queue.process(spec.concurrency, async (job) => {
-      hooks.started();
-      await runJob(job.data.ms);
+      await countedJob(hooks, job.data.ms);
     });
     void queue.checkStalledJobs(queue.settings.stallInterval as number);
     return {

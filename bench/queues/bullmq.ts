@@ -1,6 +1,6 @@
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { QueueAdapter, SubmitOptions } from './types.ts';
-import { redisAddress, runJob } from './types.ts';
+import { countedJob, redisAddress } from './types.ts';
 
 /** BullMQ with its defaults (completed jobs kept, stalled check every 30 s). */
 export const bullmqAdapter: QueueAdapter = {
@@ -39,8 +39,7 @@ export const bullmqAdapter: QueueAdapter = {
     const worker = new Worker(
       spec.queue,
       async (job) => {
-        hooks.started();
-        await runJob((job.data as { ms: number }).ms);
+        await countedJob(hooks, (job.data as { ms: number }).ms);
       },
       { connection: redisAddress(spec.redisUrl), concurrency: spec.concurrency },
     );

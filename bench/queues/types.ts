@@ -21,6 +21,8 @@ export interface WorkerSpec extends RunSpec {
 /** Called by an adapter's worker as jobs start and as their outcome is stored. */
 export interface WorkerHooks {
   started(): void;
+  /** The handler returned (or threw). */
+  ended(): void;
   /** The outcome is durably stored (the queue's own "completed" signal). */
   done(): void;
 }
@@ -61,6 +63,17 @@ export interface QueueAdapter {
 /** The job body shared by the three queues: sleep `ms`, or nothing at all. */
 export function runJob(ms: number): Promise<void> | undefined {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
+}
+
+/** runJob between the hooks' started() and ended() (sync for a no-op, as runJob). */
+export function countedJob(hooks: WorkerHooks, ms: number): Promise<void> | undefined {
+  hooks.started();
+  const running = runJob(ms);
+  if (running === undefined) {
+    hooks.ended();
+    return undefined;
+  }
+  return running.finally(() => hooks.ended());
 }
 
 export async function loadAdapter(name: QueueName): Promise<QueueAdapter> {

@@ -6,7 +6,7 @@ import {
   TaskWorker,
 } from '../../src/index.ts';
 import type { BenchProducer, QueueAdapter, RunSpec, SubmitOptions } from './types.ts';
-import { runJob } from './types.ts';
+import { countedJob, runJob } from './types.ts';
 
 /** The benchmark task: args `[i, ms]`, distinct per task so dedup never collapses two. */
 const job = defineTask('bench-job', ([, ms]: [number, number]) => runJob(ms));
@@ -22,7 +22,7 @@ function config(spec: RunSpec) {
   });
 }
 
-/** yadtq on Kafka + Redis with its defaults; the result cache is off. */
+/** yadtq on Kafka + Redis with its defaults; the result cache and outcome stats are off. */
 export const yadtqAdapter: QueueAdapter = {
   name: 'yadtq',
 
@@ -54,23 +54,24 @@ export const yadtqAdapter: QueueAdapter = {
 
   async worker(spec, hooks) {
     const backend = await createKafkaRedisBackend(config(spec), { clientId: spec.workerId });
-    const counted = defineTask('bench-job', ([, ms]: [number, number]) => {
-      hooks.started();
-      return runJob(ms);
-    });
+    const counted = defineTask('bench-job', ([, ms]: [number, number]) => countedJob(hooks, ms));
+    // Done = the fenced finish wrote the outcome. (The stats hook is no longer a done signal:
+    // the worker buffers outcome stats and hands them over about once a second.)
+    const store = backend.store;
+    const finish = store.finish.bind(store);
+    store.finish = async (id, step) => {
+      const stored = await finish(id, step);
+      if (stored) hooks.done();
+      return stored;
+    };
     const worker = new TaskWorker({
       id: spec.workerId,
       broker: backend.broker,
-      store: backend.store,
+      store,
       registry: backend.registry,
       monitorStore: backend.monitorStore,
       tasks: [counted],
       concurrency: spec.concurrency,
-      stats: {
-        record: async () => {
-          hooks.done();
-        },
-      },
     });
     await worker.start();
     return {

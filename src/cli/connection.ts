@@ -1,17 +1,7 @@
-import type { ParseArgsConfig } from 'node:util';
 import { type Backend, createKafkaRedisBackend } from '../backend.ts';
 import { type ConnectionConfig, resolveConfig } from '../config.ts';
+import type { CONNECTION_FLAGS } from './connection-flags.ts';
 import { stderrLogger } from './log.ts';
-
-/** The connection flags every command accepts. */
-export const CONNECTION_FLAGS = {
-  brokers: { type: 'string' },
-  'redis-url': { type: 'string' },
-  topic: { type: 'string' },
-  partitions: { type: 'string' },
-  group: { type: 'string' },
-  prefix: { type: 'string' },
-} as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 type Flags = Partial<Record<keyof typeof CONNECTION_FLAGS, string | boolean | undefined>>;
 

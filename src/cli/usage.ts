@@ -1,38 +1,77 @@
-/** The CLI's help text, printed by `yadtq help` and after every usage error. */
-export const USAGE = `yadtq — a distributed task queue on Kafka and Redis
+import type { Command, Flag, Flags } from './command.ts';
+
+/** Width the synopsis lines are wrapped at. */
+const WIDTH = 92;
+
+/** `[--name VALUE]`, `[--switch]`, `[--no-switch]`, `[--many VALUE]…` */
+function flagSynopsis(name: string, flag: Flag): string {
+  const shown = flag.negatable ? `--no-${name}` : `--${name}`;
+  const value = flag.value === undefined ? '' : ` ${flag.value}`;
+  return `[${shown}${value}]${flag.multiple ? '…' : ''}`;
+}
+
+/** `yadtq <name> <args> [--flag V]…`, wrapped under the command's name. */
+export function synopsis(command: Pick<Command, 'name' | 'args' | 'flags'>, indent = ''): string {
+  const head = `${indent}yadtq ${command.name}${command.args ? ` ${command.args}` : ''}`;
+  const pad = ' '.repeat(`${indent}yadtq ${command.name} `.length);
+  const lines = [head];
+  for (const [name, flag] of Object.entries(command.flags)) {
+    const part = flagSynopsis(name, flag);
+    const last = lines.length - 1;
+    if (`${lines[last]} ${part}`.length > WIDTH) lines.push(pad + part);
+    else lines[last] = `${lines[last]} ${part}`;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * One line per flag: name and value, description, environment variable, default; in
+ * four columns (`table`), or with the last two after the description in parentheses.
+ */
+export function flagTable(flags: Flags, layout: 'table' | 'notes' = 'notes'): string {
+  const rows = Object.entries(flags).map(([name, flag]) => {
+    const notes = [
+      flag.env === undefined ? '' : `env ${flag.env}`,
+      flag.default === undefined || flag.negatable || flag.default === false
+        ? ''
+        : `default ${flag.default}`,
+    ];
+    const left = `${flag.negatable ? `--no-${name}` : `--${name}`}${flag.value ? ` ${flag.value}` : ''}`;
+    if (layout === 'table') return [left, flag.description, ...notes];
+    const said = notes.filter(Boolean).join(', ');
+    return [left, said === '' ? flag.description : `${flag.description} (${said})`];
+  });
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows
+    .map((row) => `  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ')}`.trimEnd())
+    .join('\n');
+}
+
+/** A command's own usage: its synopsis, what it does, and its flags. */
+export function commandUsage(command: Command): string {
+  const flags =
+    Object.keys(command.flags).length === 0 ? '' : `\nOptions:\n${flagTable(command.flags)}\n`;
+  return `Usage: ${synopsis(command).replace(/\n/g, '\n       ')}\n\n${command.summary}\n${flags}
+The connection options (--brokers, --redis-url, …) apply too: see \`yadtq help\`.
+`;
+}
+
+/** The help text of the whole CLI, printed by `yadtq help` and after a bad command name. */
+export function usage(options: {
+  commands: readonly Command[];
+  connection: Flags;
+  exitCodes: string;
+}): string {
+  const lines = options.commands.map((command) => synopsis(command, '  '));
+  return `yadtq — a distributed task queue on Kafka and Redis
 
 Usage:
-  yadtq worker <workerId> [--concurrency N] [--max-zombies N] [--tasks <module>]
-               [--metrics-port [host:]port] [--metrics-token <secret>]
-               [--allowed-host <name>]…
-  yadtq submit <task> [<json-args>] [--wait] [--timeout <ms>] [--wait-timeout <ms>]
-               [--dedup-key <key>] [--no-dedup] [--no-cache] [--partition-key <key>]
-               [--max-attempts N] [--delay <ms>]
-  yadtq status <taskId>
-  yadtq cancel <taskId>
-  yadtq retry <taskId>
-  yadtq dlq [--limit N] [--json]
-  yadtq workers [--json]
-  yadtq stats [--json]
-  yadtq tasks [--status success|failed|retrying|cancelled] [--limit N] [--json]
-  yadtq dashboard [--port 8080] [--host 127.0.0.1] [--token <secret>] [--allowed-host <name>]…
-  yadtq demo [--kafka] [--redis]
-  yadtq help
+${lines.join('\n')}
+  yadtq help [<command>]
 
 Connection (every command but demo uses Kafka + Redis; demo is embedded unless told):
-  --brokers <host:port,…>   Kafka bootstrap servers   env YADTQ_KAFKA_BROKERS  default localhost:9092
-  --redis-url <url>         Redis URL                 env YADTQ_REDIS_URL      default redis://localhost:6379
-  --topic <name>            task topic                env YADTQ_TOPIC          default yadtq_tasks
-  --partitions <n>          partitions when created   env YADTQ_PARTITIONS     default 4
-  --group <id>              consumer group            env YADTQ_GROUP          default yadtq_worker_group
-  --prefix <p>              Redis key prefix          env YADTQ_PREFIX         default yadtq:
+${flagTable(options.connection, 'table')}
 
-Exit codes: 0 ok (submit --wait: task succeeded), 1 failed, 2 usage error,
-  3 worker stopped itself to be restarted (handlers ignoring their abort signal
-  held more than --max-zombies slots, default 3).
+${options.exitCodes}
 `;
-
-/** A bad command line: printed with the usage, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }

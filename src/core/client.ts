@@ -5,6 +5,7 @@ import { encodeEnvelope, envelopeOf, type TaskEnvelope } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
+import { check, finite, nonEmpty, positive, rule, wholeNumber } from './options.ts';
 import type { TaskStore } from './store.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
@@ -96,12 +97,13 @@ export class TaskClient {
     this.#submits = new SubmitQueue(
       options.store,
       options.broker,
-      positive('maxPendingSubmits', options.maxPendingSubmits ?? DEFAULTS.maxPendingSubmits),
+      check('maxPendingSubmits', options.maxPendingSubmits ?? DEFAULTS.maxPendingSubmits, positive),
     );
-    this.#timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
-    this.#maxPayloadBytes = positive(
+    this.#timeoutMs = check('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs, positive);
+    this.#maxPayloadBytes = check(
       'maxPayloadBytes',
       options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
+      positive,
     );
   }
 
@@ -128,24 +130,22 @@ export class TaskClient {
     if (typeof name !== 'string' || name.length === 0)
       throw new YadtqError('INVALID_ARGS', 'task name must be a non-empty string');
     const definition = typeof task === 'string' ? undefined : task.options;
-    if (
-      options.dedupKey !== undefined &&
-      !(typeof options.dedupKey === 'string' && options.dedupKey)
-    )
-      throw new YadtqError('INVALID_OPTION', 'dedupKey must be a non-empty string');
+    if (options.dedupKey !== undefined) check('dedupKey', options.dedupKey, nonEmpty);
     // What neither the submit nor the definition sets: the worker's definition decides.
     const unset: UnsetOption[] = UNSET_OPTIONS.filter(
       (option) => options[option] === undefined && definition?.[option] === undefined,
     );
-    const timeoutMs = positive(
+    const timeoutMs = check(
       'timeoutMs',
       options.timeoutMs ?? definition?.timeoutMs ?? this.#timeoutMs,
+      positive,
     );
     const dedup = options.dedup ?? definition?.dedup ?? true;
     const useCache = options.cache ?? true;
-    const maxAttempts = positive(
+    const maxAttempts = check(
       'maxAttempts',
       options.maxAttempts ?? definition?.maxAttempts ?? DEFAULTS.maxAttempts,
+      positive,
     );
     const now = Date.now();
     const runAt = scheduledTime(options, now);
@@ -276,29 +276,20 @@ export class TaskClient {
   }
 }
 
+/** A submit's `runAt`: ms since the epoch. */
+const TIME = rule<number>('a time in ms', finite.accepts);
+
 function scheduledTime(options: SubmitOptions, now: number): number | null {
   if (options.delayMs !== undefined && options.runAt !== undefined) {
     throw new YadtqError('INVALID_OPTION', 'give delayMs or runAt, not both');
   }
   if (options.delayMs !== undefined) {
-    if (!(Number.isInteger(options.delayMs) && options.delayMs >= 0)) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `delayMs must be a whole number ≥ 0, got ${options.delayMs}`,
-      );
-    }
-    return options.delayMs === 0 ? null : now + options.delayMs;
+    const delayMs = check('delayMs', options.delayMs, wholeNumber(0));
+    return delayMs === 0 ? null : now + delayMs;
   }
   if (options.runAt !== undefined) {
-    if (!Number.isFinite(options.runAt))
-      throw new YadtqError('INVALID_OPTION', `runAt must be a time in ms, got ${options.runAt}`);
-    return options.runAt > now ? options.runAt : null;
+    const runAt = check('runAt', options.runAt, TIME);
+    return runAt > now ? runAt : null;
   }
   return null;
-}
-
-function positive(name: string, value: number): number {
-  if (!(Number.isInteger(value) && value > 0))
-    throw new YadtqError('INVALID_OPTION', `${name} must be a whole number > 0, got ${value}`);
-  return value;
 }

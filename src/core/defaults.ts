@@ -8,6 +8,21 @@ export const DEFAULTS = {
   topic: 'yadtq_tasks',
   partitions: 4,
   groupId: 'yadtq_worker_group',
+  /** Client id of the Kafka producer and admin clients (consumers use their member id). */
+  kafkaClientId: 'yadtq',
+  /** The consumer group protocol: KIP-848 (`'consumer'`, Kafka ≥ 4.0) or `'classic'`. */
+  groupProtocol: 'consumer',
+  /** Kafka session timeout of a member of the classic group protocol. */
+  kafkaSessionTimeoutMs: 6000,
+  /** How often a member of the classic group protocol heartbeats to Kafka. */
+  kafkaHeartbeatIntervalMs: 1000,
+  /**
+   * Replicas of each partition when yadtq creates the topics: `'auto'` is 3 on a cluster
+   * of two or more live brokers, 1 on a single broker.
+   */
+  replicationFactor: 'auto',
+  /** `min.insync.replicas` of created topics: `'auto'` is 2 with 3 or more replicas. */
+  minInSyncReplicas: 'auto',
   redisUrl: 'redis://localhost:6379',
   prefix: 'yadtq:',
   /** Per-task timeout when the definition and the submit name none. */
@@ -56,6 +71,8 @@ export const DEFAULTS = {
   maxPendingSubmits: 100_000,
   /** Tasks one worker runs at once (across all its partitions). */
   concurrency: 16,
+  /** How long `TaskWorker.stop` (and a failed start) lets running tasks finish. */
+  shutdownGraceMs: 10_000,
   heartbeatIntervalMs: 1000,
   heartbeatTtlMs: 5000,
   /**
@@ -81,6 +98,13 @@ export const DEFAULTS = {
   fetchAheadBytes: 1024 * 1024,
   /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */
   dashboardMaxStreams: 32,
+  /** Where the dashboard listens: loopback, so only this machine reaches it without a token. */
+  dashboardHost: '127.0.0.1',
+  dashboardPort: 8080,
+  /** How often live dashboard pages get a new overview. */
+  dashboardIntervalMs: 1000,
+  /** Rows a list of recent tasks or dead letters has unless told (`yadtq tasks`, `yadtq dlq`). */
+  listLimit: 20,
   /** How long an idle sandbox (of an isolated task) is kept for the next run. */
   sandboxIdleMs: 30_000,
   /** Bound on connecting to Kafka or Redis before failing with a clear error. */

@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getCallSites } from 'node:util';
 import { YadtqError } from './errors.ts';
+import { check, identifier, oneOf, type Rule, show, wholeNumber } from './options.ts';
 
 /** What a handler receives besides its arguments. */
 export interface TaskContext {
@@ -55,7 +56,7 @@ export interface TaskDefinition<A = unknown, R = unknown> {
   readonly options: Readonly<TaskOptions>;
 }
 
-const ISOLATIONS: readonly TaskIsolation[] = ['thread', 'process'];
+const ISOLATION = oneOf<TaskIsolation>(['thread', 'process']);
 
 /**
  * Isolated definitions by module URL, then name, shared by every copy of this module in
@@ -66,7 +67,16 @@ const realm = globalThis as { [REGISTRY]?: Map<string, Map<string, TaskDefinitio
 realm[REGISTRY] ??= new Map();
 const ISOLATED = realm[REGISTRY];
 
-const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+const NAME = identifier(200);
+
+/** The form of each numeric option of a definition. */
+const LIMITS = {
+  timeoutMs: wholeNumber(1),
+  cacheTtlMs: wholeNumber(0),
+  maxAttempts: wholeNumber(1),
+  backoffMs: wholeNumber(0),
+  backoffMaxMs: wholeNumber(0),
+} as const;
 
 /**
  * Defines a task.
@@ -78,39 +88,18 @@ export function defineTask<A, R>(
   handler: TaskHandler<A, R>,
   options: TaskOptions = {},
 ): TaskDefinition<A, R> {
-  if (!NAME.test(name)) {
-    throw new YadtqError(
-      'INVALID_OPTION',
-      `task name ${JSON.stringify(name)} must be 1-200 of A-Z a-z 0-9 _ . : -`,
-    );
+  if (!NAME.accepts(name)) {
+    throw new YadtqError('INVALID_OPTION', `task name ${show(name)} must be ${NAME.says}`);
   }
   if (typeof handler !== 'function')
     throw new YadtqError('INVALID_OPTION', `task "${name}": handler must be a function`);
-  const limits = {
-    timeoutMs: 1,
-    cacheTtlMs: 0,
-    maxAttempts: 1,
-    backoffMs: 0,
-    backoffMaxMs: 0,
-  } as const;
-  for (const [key, min] of Object.entries(limits) as Array<[keyof typeof limits, number]>) {
-    const value = options[key];
-    if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `task "${name}": ${key} must be a whole number ≥ ${min}, got ${value}`,
-      );
-    }
+  for (const [key, must] of Object.entries(LIMITS) as Array<[keyof typeof LIMITS, Rule<number>]>) {
+    if (options[key] !== undefined) check(`task "${name}": ${key}`, options[key], must);
   }
   if (options.isolate === undefined) {
     return Object.freeze({ name, handler, options: Object.freeze({ ...options }) });
   }
-  if (!ISOLATIONS.includes(options.isolate)) {
-    throw new YadtqError(
-      'INVALID_OPTION',
-      `task "${name}": isolate must be 'thread' or 'process', got ${JSON.stringify(options.isolate)}`,
-    );
-  }
+  check(`task "${name}": isolate`, options.isolate, ISOLATION);
   const module = moduleUrl(name, options.module);
   const definition = Object.freeze({
     name,

@@ -1,29 +1,47 @@
-/** Every code a {@link YadtqError} can carry; callers branch on these, never on message text. */
-export type ErrorCode =
-  | 'INVALID_OPTION'
-  | 'INVALID_ARGS'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'INVALID_MESSAGE'
-  | 'UNKNOWN_TASK'
-  | 'TASK_NOT_FOUND'
-  | 'TASK_FAILED'
-  | 'TASK_TIMEOUT'
-  | 'TASK_CANCELLED'
-  | 'WAIT_TIMEOUT'
-  | 'INVALID_RESULT'
-  | 'WORKER_ID_IN_USE'
-  | 'BROKER_UNAVAILABLE'
-  | 'STORE_UNAVAILABLE'
-  | 'CLOSED'
-  | 'WORKER_LOST'
+/**
+ * Every code a {@link YadtqError} can carry (callers branch on these, never on message
+ * text), each with whether trying again may help: the `retriable` an error of the code
+ * has unless its constructor says otherwise. The worker's retry policy reads that flag:
+ * a handler that throws a non-retriable error fails its task at once.
+ */
+export const ERROR_CODES = {
+  INVALID_OPTION: { retriable: false },
+  INVALID_ARGS: { retriable: false },
+  PAYLOAD_TOO_LARGE: { retriable: false },
+  INVALID_MESSAGE: { retriable: false },
+  /** No handler by this name on the worker that took the task. */
+  UNKNOWN_TASK: { retriable: false },
+  TASK_NOT_FOUND: { retriable: false },
+  /** The task waited for failed; running it again may succeed. */
+  TASK_FAILED: { retriable: true },
+  TASK_TIMEOUT: { retriable: true },
+  TASK_CANCELLED: { retriable: false },
+  WAIT_TIMEOUT: { retriable: true },
+  /** A result that is not JSON: the same handler returns it again. */
+  INVALID_RESULT: { retriable: false },
+  /** The id is free again once the other worker's heartbeat expires. */
+  WORKER_ID_IN_USE: { retriable: true },
+  /** Each failure says whether it is retriable (a refused login is not). */
+  BROKER_UNAVAILABLE: { retriable: true },
+  STORE_UNAVAILABLE: { retriable: true },
+  CLOSED: { retriable: false },
+  /** Its workers died running it `maxWorkerLosses` times: a poison task, likely to again. */
+  WORKER_LOST: { retriable: false },
   /** An isolated handler's sandbox ended while running it (process.exit, an uncaught exception, a crash). */
-  | 'SANDBOX_EXITED'
+  SANDBOX_EXITED: { retriable: true },
   /** A sandbox could not import the module of an isolated task, or that module does not define it. */
-  | 'SANDBOX_LOAD_FAILED'
+  SANDBOX_LOAD_FAILED: { retriable: false },
   /** A client has as many submits waiting for the store and the broker as it allows. */
-  | 'SUBMIT_BACKLOG_FULL';
+  SUBMIT_BACKLOG_FULL: { retriable: true },
+} as const satisfies Record<string, { retriable: boolean }>;
 
-/** The one error class yadtq throws: a stable `code`, and whether trying again may help. */
+/** Every code a {@link YadtqError} can carry. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The one error class yadtq throws: a stable `code`, and `retriable`, whether trying
+ * again may help (the code's, see {@link ERROR_CODES}, unless the constructor says).
+ */
 export class YadtqError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;
@@ -36,7 +54,7 @@ export class YadtqError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'YadtqError';
     this.code = code;
-    this.retriable = options.retriable ?? false;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
   }
 }
 
@@ -47,9 +65,11 @@ export function isYadtqError(error: unknown, code?: ErrorCode): error is YadtqEr
 
 /**
  * Throw this from a handler to fail the task at once, without the retries it has left
- * (any error with `retryable: false` does the same).
+ * (any error with `retriable: false` does the same; `retryable: false` is read too).
  */
 export class NonRetryableError extends Error {
+  readonly retriable = false;
+  /** The older spelling of {@link NonRetryableError.retriable}, still set for code that reads it. */
   readonly retryable = false;
 
   constructor(message: string, options?: { cause?: unknown }) {

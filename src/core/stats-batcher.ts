@@ -1,3 +1,5 @@
+import { DEFAULTS } from './defaults.ts';
+import type { Logger } from './logger.ts';
 import type { StatsRecorder, TaskOutcomeEvent } from './stats.ts';
 
 /** Options of {@link StatsBatcher}. */
@@ -26,6 +28,16 @@ export class StatsBatcher implements StatsRecorder {
   constructor(target: StatsRecorder, options: StatsBatcherOptions) {
     this.#target = target;
     this.#options = options;
+  }
+
+  /** A worker's batcher: the default interval and bound, a failed write logged. */
+  static forWorker(target: StatsRecorder, logger: Logger, workerId: string): StatsBatcher {
+    return new StatsBatcher(target, {
+      flushMs: DEFAULTS.statsFlushMs,
+      maxBuffered: DEFAULTS.statsMaxBuffered,
+      onError: (error, lost) =>
+        logger.warn('stats not recorded', { workerId, lost, error: String(error) }),
+    });
   }
 
   /** Buffers `event`; resolves at once (the write happens at the next flush). */

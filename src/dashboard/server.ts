@@ -1,62 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULTS } from '../core/defaults.ts';
-import { YadtqError } from '../core/errors.ts';
-import { type Logger, silentLogger } from '../core/logger.ts';
-import {
-  type LagSnapshot,
-  OUTCOMES,
-  type Outcome,
-  readOverview,
-  type StatsReader,
-} from '../core/stats.ts';
-import type { TaskStore, WorkerRegistry } from '../core/store.ts';
-import type { TaskStatus } from '../core/task-record.ts';
+import { OUTCOMES, type Outcome, readOverview } from '../core/stats.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../metrics/prometheus.ts';
-import { isLoopback } from './auth.ts';
 import { HttpGuard, refuse } from './http-guard.ts';
 import { LOGIN_CSP, loginPage } from './login-page.ts';
+import {
+  type DashboardOptions,
+  type ResolvedDashboardOptions,
+  resolveDashboardOptions,
+} from './options.ts';
 
-/** What the dashboard reads: a backend's stats, store and lag. */
-export interface DashboardSource {
-  stats: StatsReader;
-  store: Pick<TaskStore, 'get'>;
-  registry: Pick<WorkerRegistry, 'list'>;
-  lag(): Promise<LagSnapshot>;
-}
-
-/** The task actions of the page (a `TaskClient` provides them). */
-export interface TaskActions {
-  retry(id: string): Promise<{ id: string; status: TaskStatus }>;
-  cancel(id: string): Promise<{ cancelled: boolean; status: TaskStatus }>;
-}
-
-/** Options of {@link Dashboard}. */
-export interface DashboardOptions {
-  source: DashboardSource;
-  /** Retry and cancel; without them the action endpoints answer 501. */
-  actions?: TaskActions;
-  /** Default `127.0.0.1`. A host other than loopback needs a `token`. */
-  host?: string;
-  /** Default 8080; 0 picks a free port. */
-  port?: number;
-  /**
-   * When set, every route needs it: `Authorization: Bearer <token>`, `X-Yadtq-Token`, or
-   * the session cookie a browser gets from the login form at `/login`.
-   */
-  token?: string;
-  /**
-   * Host names besides loopback and the bound address that requests may be sent to
-   * (and pages may come from), e.g. the name of a proxy in front. Default none.
-   */
-  allowedHosts?: readonly string[];
-  /** Live event streams served at once; more are answered 503. Default `DEFAULTS.dashboardMaxStreams`. */
-  maxEventStreams?: number;
-  /** How often live pages get a new snapshot, in ms. Default 1000. */
-  intervalMs?: number;
-  logger?: Logger;
-}
+export type { DashboardOptions, DashboardSource, TaskActions } from './options.ts';
 
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -81,8 +36,7 @@ const SECURITY_HEADERS = {
  * retry/cancel actions. One overview is read per interval however many pages watch.
  */
 export class Dashboard {
-  readonly #options: Required<Omit<DashboardOptions, 'actions' | 'token' | 'allowedHosts'>> &
-    Pick<DashboardOptions, 'actions' | 'token'>;
+  readonly #options: ResolvedDashboardOptions;
   readonly #guard: HttpGuard;
   readonly #server: Server;
   readonly #clients = new Set<ServerResponse>();
@@ -95,32 +49,8 @@ export class Dashboard {
    * short token, a bad allowed host or stream cap.
    */
   constructor(options: DashboardOptions) {
-    const host = options.host ?? '127.0.0.1';
-    if (options.token !== undefined && options.token.length < 8) {
-      throw new YadtqError('INVALID_OPTION', 'the dashboard token must be at least 8 characters');
-    }
-    if (!isLoopback(host) && options.token === undefined) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `refusing to serve the dashboard on ${host} without a token: anyone who can reach it ` +
-          'could retry and cancel tasks; pass --token <secret> (or bind to 127.0.0.1)',
-      );
-    }
-    const maxEventStreams = options.maxEventStreams ?? DEFAULTS.dashboardMaxStreams;
-    if (!(Number.isInteger(maxEventStreams) && maxEventStreams >= 1)) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `maxEventStreams must be a whole number ≥ 1, got ${maxEventStreams}`,
-      );
-    }
-    this.#options = {
-      ...options,
-      host,
-      port: options.port ?? 8080,
-      intervalMs: options.intervalMs ?? 1000,
-      maxEventStreams,
-      logger: options.logger ?? silentLogger,
-    };
+    this.#options = resolveDashboardOptions(options);
+    const { host } = this.#options;
     this.#guard = new HttpGuard({
       host,
       ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),

@@ -98,8 +98,10 @@ export function toYadtqError(error: unknown, what: string): YadtqError {
   const cause = error instanceof Error ? error : new Error(String(error));
   const detail = deepestMessage(cause);
   if (findErrorBy(cause, 'code', 'PLT_KFK_AUTHENTICATION')) {
+    // Trying again with the same credentials cannot help.
     return new YadtqError('BROKER_UNAVAILABLE', `${what}: authentication failed (${detail})`, {
       cause,
+      retriable: false,
     });
   }
   for (const apiId of ['INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS']) {

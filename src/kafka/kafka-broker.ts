@@ -23,6 +23,7 @@ import type {
 } from '../core/broker.ts';
 import { fitDeadLetter, messageBytes } from '../core/dead-letter.ts';
 import { YadtqError } from '../core/errors.ts';
+import { mustBe, word } from '../core/options.ts';
 import { clientOptions, toYadtqError, withDeadline } from './client.ts';
 import { readDeadLetters } from './dead-letters.ts';
 import { fetchOptions } from './fetch-options.ts';
@@ -152,12 +153,8 @@ export class KafkaBroker implements Broker {
    */
   async subscribe(memberId: string): Promise<Subscription> {
     this.#assertOpen();
-    if (typeof memberId !== 'string' || !/^\S+$/.test(memberId)) {
-      throw new YadtqError(
-        'INVALID_ARGS',
-        'memberId must be a non-empty string without whitespace',
-      );
-    }
+    if (!word.accepts(memberId))
+      throw new YadtqError('INVALID_ARGS', mustBe('memberId', word, memberId));
     await this.#ensureTopics();
     this.#assertOpen();
     const { connectTimeoutMs, topic, commitIntervalMs, fetchAheadBytes } = this.#options;

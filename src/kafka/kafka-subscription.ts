@@ -2,6 +2,7 @@ import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import type { Delivery, Subscription } from '../core/broker.ts';
 import { YadtqError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
+import { mustBe, positive } from '../core/options.ts';
 import { settleWithin, toYadtqError } from './client.ts';
 import { FetchBuffer } from './fetch-buffer.ts';
 import { OffsetCommits } from './offset-commits.ts';
@@ -123,9 +124,8 @@ export class KafkaSubscription implements Subscription {
    * @throws YadtqError BROKER_UNAVAILABLE once consuming failed for good
    */
   take(max: number): Promise<readonly Delivery[]> {
-    if (!Number.isSafeInteger(max) || max < 1) {
-      const error = new YadtqError('INVALID_ARGS', `take() needs a whole number ≥ 1, got ${max}`);
-      return Promise.reject(error);
+    if (!positive.accepts(max)) {
+      return Promise.reject(new YadtqError('INVALID_ARGS', mustBe('take(max)', positive, max)));
     }
     const taking = this.#takes.then(() => this.#take(max));
     this.#takes = taking.catch(() => {});

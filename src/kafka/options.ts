@@ -2,6 +2,21 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
+import {
+  check,
+  hostPort,
+  listOf,
+  object,
+  oneOf,
+  or,
+  positive,
+  type Rule,
+  rule,
+  topicName,
+  wholeNumber,
+  withDefaults,
+  word,
+} from '../core/options.ts';
 
 /** A secret given as it is, or read each time a connection authenticates. */
 export type KafkaCredential<T = string> = T | (() => T | Promise<T>);
@@ -26,11 +41,11 @@ export interface KafkaSaslOptions {
 
 /** How {@link KafkaBroker} reaches Kafka and which topic and group it uses. */
 export interface KafkaBrokerOptions {
-  /** Bootstrap servers as `host:port`. Default `['localhost:9092']`. */
+  /** Bootstrap servers as `host:port`. Default `DEFAULTS.kafkaBrokers` (`['localhost:9092']`). */
   brokers?: string[];
-  /** The task topic; its dead-letter topic is `<topic>.dlq`. Default `'yadtq_tasks'`. */
+  /** The task topic; its dead-letter topic is `<topic>.dlq`. Default `DEFAULTS.topic`. */
   topic?: string;
-  /** Partitions of both topics when yadtq creates them. Default `4`. */
+  /** Partitions of both topics when yadtq creates them. Default `DEFAULTS.partitions` (4). */
   partitions?: number;
   /**
    * Replicas of each partition when yadtq creates the topics (both, tasks and dead-letter).
@@ -58,13 +73,13 @@ export interface KafkaBrokerOptions {
    * Default `DEFAULTS.topicRetentionMs` (7 days, the pending TTL).
    */
   topicRetentionMs?: number;
-  /** The consumer group workers join. Default `'yadtq_worker_group'`. */
+  /** The consumer group workers join. Default `DEFAULTS.groupId`. */
   groupId?: string;
-  /** Client id of the producer and admin clients (consumers use their member id). Default `'yadtq'`. */
+  /** Client id of the producer and admin clients (consumers use their member id). Default `DEFAULTS.kafkaClientId`. */
   clientId?: string;
-  /** A member that has not heartbeated for this long leaves the group. Default `6000`. */
+  /** A member that has not heartbeated for this long leaves the group. Default `DEFAULTS.kafkaSessionTimeoutMs` (6 s). */
   sessionTimeoutMs?: number;
-  /** How often a member heartbeats; below `sessionTimeoutMs`. Default `1000`. */
+  /** How often a member heartbeats; below `sessionTimeoutMs`. Default `DEFAULTS.kafkaHeartbeatIntervalMs` (1 s). */
   heartbeatIntervalMs?: number;
   /**
    * The consumer group protocol: `'consumer'` (KIP-848: the broker assigns partitions
@@ -73,7 +88,7 @@ export interface KafkaBrokerOptions {
    * Default `'consumer'`.
    */
   groupProtocol?: 'consumer' | 'classic';
-  /** How often settled offsets are committed. Default `200`. */
+  /** How often settled offsets are committed. Default `DEFAULTS.commitIntervalMs` (200 ms). */
   commitIntervalMs?: number;
   /**
    * Bytes of fetched messages (key, value and headers) a subscription holds ahead of its
@@ -82,7 +97,7 @@ export interface KafkaBrokerOptions {
    * again) is buffered. Default `DEFAULTS.fetchAheadBytes` (1 MiB).
    */
   fetchAheadBytes?: number;
-  /** Bound on reaching Kafka before failing with `BROKER_UNAVAILABLE`. Default `10000`. */
+  /** Bound on reaching Kafka before failing with `BROKER_UNAVAILABLE`. Default `DEFAULTS.connectTimeoutMs` (10 s). */
   connectTimeoutMs?: number;
   /** TLS options, passed to the Kafka client as they are. Default: plaintext. */
   tls?: TlsOptions;
@@ -94,28 +109,54 @@ export interface KafkaBrokerOptions {
 export type ResolvedKafkaBrokerOptions = Required<Omit<KafkaBrokerOptions, 'tls' | 'sasl'>> &
   Pick<KafkaBrokerOptions, 'tls' | 'sasl'>;
 
-/** The defaults of {@link KafkaBrokerOptions}. */
+/** The defaults of {@link KafkaBrokerOptions}, all from `DEFAULTS`. */
 export const KAFKA_BROKER_DEFAULTS = {
   brokers: [...DEFAULTS.kafkaBrokers],
   topic: DEFAULTS.topic,
   partitions: DEFAULTS.partitions,
-  replicationFactor: 'auto',
-  minInSyncReplicas: 'auto',
+  replicationFactor: DEFAULTS.replicationFactor,
+  minInSyncReplicas: DEFAULTS.minInSyncReplicas,
   logger: silentLogger,
   topicRetentionMs: DEFAULTS.topicRetentionMs,
   groupId: DEFAULTS.groupId,
-  clientId: 'yadtq',
-  sessionTimeoutMs: 6000,
-  heartbeatIntervalMs: 1000,
-  groupProtocol: 'consumer',
+  clientId: DEFAULTS.kafkaClientId,
+  sessionTimeoutMs: DEFAULTS.kafkaSessionTimeoutMs,
+  heartbeatIntervalMs: DEFAULTS.kafkaHeartbeatIntervalMs,
+  groupProtocol: DEFAULTS.groupProtocol,
   commitIntervalMs: DEFAULTS.commitIntervalMs,
   fetchAheadBytes: DEFAULTS.fetchAheadBytes,
   connectTimeoutMs: DEFAULTS.connectTimeoutMs,
 } satisfies Partial<KafkaBrokerOptions>;
 
-// Kafka's own rule for topic names; the `.dlq` suffix must still fit in 249 characters.
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,245}$/;
-const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/;
+const LOGGER = rule<Logger>('a Logger (debug, info, warn, error)', (v) =>
+  (['debug', 'info', 'warn', 'error'] as const).every(
+    (level) => typeof (v as Logger | null)?.[level] === 'function',
+  ),
+);
+
+/** The form of each option (cross-option limits are checked after). */
+const RULES: { [K in keyof ResolvedKafkaBrokerOptions]-?: Rule<unknown> } = {
+  brokers: listOf(hostPort),
+  topic: topicName,
+  partitions: wholeNumber(1),
+  replicationFactor: or(wholeNumber(1), 'auto'),
+  minInSyncReplicas: or(wholeNumber(1), 'auto'),
+  logger: LOGGER,
+  topicRetentionMs: or(wholeNumber(1000), -1),
+  groupId: word,
+  clientId: word,
+  sessionTimeoutMs: positive,
+  heartbeatIntervalMs: positive,
+  groupProtocol: oneOf(['consumer', 'classic']),
+  commitIntervalMs: positive,
+  fetchAheadBytes: positive,
+  connectTimeoutMs: positive,
+  tls: object,
+  sasl: rule(
+    'an object naming a mechanism',
+    (v) => typeof (v as KafkaSaslOptions | null)?.mechanism === 'string',
+  ),
+};
 
 /**
  * Fills in defaults and checks every option.
@@ -124,31 +165,15 @@ const HOST_PORT = /^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/;
 export function resolveKafkaBrokerOptions(
   options: KafkaBrokerOptions = {},
 ): ResolvedKafkaBrokerOptions {
-  if (options === null || typeof options !== 'object')
-    throw invalid('options', 'must be an object');
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const resolved: ResolvedKafkaBrokerOptions = { ...KAFKA_BROKER_DEFAULTS, ...defined };
-  const { brokers } = resolved;
-  if (!Array.isArray(brokers) || brokers.length === 0) {
-    throw invalid('brokers', 'must be a non-empty array of "host:port" strings');
-  }
-  for (const broker of brokers) {
-    if (typeof broker !== 'string' || !HOST_PORT.test(broker)) {
-      throw invalid('brokers', `has ${JSON.stringify(broker)}, expected "host:port"`);
-    }
-  }
-  if (typeof resolved.topic !== 'string' || !TOPIC_NAME.test(resolved.topic)) {
-    throw invalid('topic', 'must be 1-245 characters of letters, digits, ".", "_" or "-"');
-  }
-  for (const name of ['groupId', 'clientId'] as const) {
-    const value = resolved[name];
-    if (typeof value !== 'string' || !/^\S+$/.test(value)) {
-      throw invalid(name, 'must be a non-empty string without whitespace');
-    }
-  }
-  wholeNumber(resolved, 'partitions', 1);
-  for (const name of ['replicationFactor', 'minInSyncReplicas'] as const) {
-    if (resolved[name] !== 'auto') wholeNumber(resolved, name, 1, "or 'auto'");
+  check('Kafka broker options', options, object);
+  const resolved: ResolvedKafkaBrokerOptions = withDefaults(
+    KAFKA_BROKER_DEFAULTS as ResolvedKafkaBrokerOptions,
+    options,
+  );
+  for (const [name, must] of Object.entries(RULES)) {
+    const value = resolved[name as keyof ResolvedKafkaBrokerOptions];
+    // TLS and SASL are off unless given.
+    if (value !== undefined || (name !== 'tls' && name !== 'sasl')) check(label(name), value, must);
   }
   const { replicationFactor, minInSyncReplicas } = resolved;
   if (
@@ -156,63 +181,20 @@ export function resolveKafkaBrokerOptions(
     typeof minInSyncReplicas === 'number' &&
     minInSyncReplicas > replicationFactor
   ) {
-    throw invalid(
-      'minInSyncReplicas',
-      `(${minInSyncReplicas}) must not exceed replicationFactor (${replicationFactor}): every produce would be refused`,
-    );
-  }
-  const { logger } = resolved;
-  const levels = ['debug', 'info', 'warn', 'error'] as const;
-  if (
-    logger === null ||
-    typeof logger !== 'object' ||
-    levels.some((level) => typeof logger[level] !== 'function')
-  ) {
-    throw invalid('logger', 'must be a Logger (debug, info, warn, error)');
-  }
-  if (resolved.topicRetentionMs !== -1) wholeNumber(resolved, 'topicRetentionMs', 1000);
-  wholeNumber(resolved, 'sessionTimeoutMs', 1);
-  wholeNumber(resolved, 'heartbeatIntervalMs', 1);
-  wholeNumber(resolved, 'commitIntervalMs', 1);
-  wholeNumber(resolved, 'fetchAheadBytes', 1);
-  wholeNumber(resolved, 'connectTimeoutMs', 1);
-  if (resolved.groupProtocol !== 'consumer' && resolved.groupProtocol !== 'classic') {
     throw new YadtqError(
       'INVALID_OPTION',
-      `groupProtocol must be 'consumer' or 'classic', got ${JSON.stringify(resolved.groupProtocol)}`,
+      `${label('minInSyncReplicas')} (${minInSyncReplicas}) must not exceed replicationFactor (${replicationFactor}): every produce would be refused`,
     );
   }
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) {
-    throw invalid(
-      'heartbeatIntervalMs',
-      `must be below sessionTimeoutMs (${resolved.sessionTimeoutMs})`,
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `${label('heartbeatIntervalMs')} must be below sessionTimeoutMs (${resolved.sessionTimeoutMs})`,
     );
-  }
-  for (const name of ['tls', 'sasl'] as const) {
-    const value = resolved[name];
-    if (value !== undefined && (value === null || typeof value !== 'object')) {
-      throw invalid(name, 'must be an object');
-    }
-  }
-  if (resolved.sasl !== undefined && typeof resolved.sasl.mechanism !== 'string') {
-    throw invalid('sasl', 'must name a mechanism');
   }
   return resolved;
 }
 
-function wholeNumber(
-  options: ResolvedKafkaBrokerOptions,
-  name: keyof ResolvedKafkaBrokerOptions,
-  min: number,
-  alternative = '',
-): void {
-  const value = options[name];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    const or = alternative === '' ? '' : ` ${alternative}`;
-    throw invalid(name, `must be a whole number ≥ ${min}${or}, got ${JSON.stringify(value)}`);
-  }
-}
-
-function invalid(name: string, why: string): YadtqError {
-  return new YadtqError('INVALID_OPTION', `Kafka broker option "${name}" ${why}`);
+function label(name: string): string {
+  return `Kafka broker option "${name}"`;
 }

@@ -9,6 +9,7 @@ import type {
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
 import { OffsetTracker } from '../core/offset-tracker.ts';
+import { mustBe, optional, positive, wholeNumber } from '../core/options.ts';
 import type { LagSnapshot } from '../core/stats.ts';
 
 /** Options of {@link MemoryBroker}. */
@@ -30,13 +31,12 @@ export class MemoryBroker implements Broker {
   #members: MemorySubscription[] = [];
 
   constructor(options: MemoryBrokerOptions = {}) {
-    this.partitions = options.partitions ?? DEFAULTS.partitions;
-    if (!Number.isInteger(this.partitions) || this.partitions < 1) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `partitions must be a whole number ≥ 1, got ${options.partitions}`,
-      );
-    }
+    this.partitions = optional(
+      'partitions',
+      options.partitions,
+      wholeNumber(1),
+      DEFAULTS.partitions,
+    );
     this.#committed = new Array(this.partitions).fill(0);
     for (const destination of ['tasks', 'dead-letter'] as const) {
       this.#logs.set(
@@ -195,9 +195,8 @@ class MemorySubscription implements Subscription {
 
   /** Up to `max` deliveries as soon as there is one, round robin across partitions. */
   take(max: number): Promise<readonly Delivery[]> {
-    if (!Number.isSafeInteger(max) || max < 1) {
-      const error = new YadtqError('INVALID_ARGS', `take() needs a whole number ≥ 1, got ${max}`);
-      return Promise.reject(error);
+    if (!positive.accepts(max)) {
+      return Promise.reject(new YadtqError('INVALID_ARGS', mustBe('take(max)', positive, max)));
     }
     const taking = this.#takes.then(() => this.#take(max));
     this.#takes = taking.catch(() => {});

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../core/defaults.ts';
 import {
   bucketStart,
   cumulative,
@@ -118,7 +119,7 @@ export class MemoryStats implements Stats {
   async recentTasks(
     options: { status?: RecentTask['status']; limit?: number } = {},
   ): Promise<RecentTask[]> {
-    const limit = options.limit ?? 20;
+    const limit = options.limit ?? DEFAULTS.listLimit;
     return this.#recent
       .filter((t) => options.status === undefined || t.status === options.status)
       .slice(0, limit)

@@ -3,6 +3,7 @@ import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { YadtqError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
+import { optional, positive } from '../core/options.ts';
 import {
   decide,
   holdsFinish,
@@ -52,8 +53,12 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #writes = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#retentionMs = options.retentionMs ?? DEFAULTS.retentionMs;
-    if (!(this.#retentionMs > 0)) throw new YadtqError('INVALID_OPTION', 'retentionMs must be > 0');
+    this.#retentionMs = optional(
+      'retentionMs',
+      options.retentionMs,
+      positive,
+      DEFAULTS.retentionMs,
+    );
     this.#events.setMaxListeners(0);
   }
 

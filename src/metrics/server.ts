@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { YadtqError } from '../core/errors.ts';
+import { token } from '../core/options.ts';
 import type { WorkerHealthReport } from '../core/worker/health.ts';
 import { isLoopback } from '../dashboard/auth.ts';
 import { HttpGuard, refuse } from '../dashboard/http-guard.ts';
@@ -44,8 +45,9 @@ export async function serveMetrics(options: {
   /** Host names besides loopback and the bound address that requests may be sent to. */
   allowedHosts?: readonly string[];
 }): Promise<MetricsServer> {
-  if (options.token !== undefined && options.token.length < 8) {
-    throw new YadtqError('INVALID_OPTION', 'the metrics token must be at least 8 characters');
+  // The token is a secret: the message does not show it.
+  if (options.token !== undefined && !token.accepts(options.token)) {
+    throw new YadtqError('INVALID_OPTION', `the metrics token must be ${token.says}`);
   }
   if (!isLoopback(options.host) && options.token === undefined) {
     throw new YadtqError(

@@ -1,6 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
+import { check, nonEmpty, object, optional, positive, redisUrl, rule } from '../core/options.ts';
 
 /**
  * The ioredis connection options yadtq names, as its own type so that a user's strict
@@ -110,6 +111,16 @@ export interface ResolvedRedisStoreOptions {
   client: RedisClient | null;
 }
 
+const REDIS_CLIENT = rule<RedisClient>('an ioredis Redis instance', (v) => {
+  const client = v as Partial<RedisClient> | null;
+  return (
+    typeof client?.defineCommand === 'function' &&
+    typeof client.duplicate === 'function' &&
+    typeof client.options === 'object'
+  );
+});
+const NO_KEY_PREFIX = 'the Lua scripts cannot see it: use "prefix"';
+
 /**
  * Fills in defaults and checks every option.
  * @throws YadtqError INVALID_OPTION naming the first bad option.
@@ -117,76 +128,35 @@ export interface ResolvedRedisStoreOptions {
 export function resolveRedisStoreOptions(
   options: RedisStoreOptions = {},
 ): ResolvedRedisStoreOptions {
-  if (options === null || typeof options !== 'object') {
-    throw invalid('options', 'must be an object');
-  }
-  const { client = null, redis = {} } = options;
-  if (client !== null && !isRedisClient(client)) {
-    throw invalid('client', 'must be an ioredis Redis instance');
-  }
+  check('Redis store options', options, object);
+  const client =
+    options.client === undefined ? null : check(label('client'), options.client, REDIS_CLIENT);
   if (client?.options.keyPrefix) {
-    throw invalid(
-      'client',
-      'must not have a keyPrefix (the Lua scripts cannot see it): use "prefix"',
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `${label('client')} must not have a keyPrefix (${NO_KEY_PREFIX})`,
     );
   }
-  if (redis === null || typeof redis !== 'object' || Array.isArray(redis)) {
-    throw invalid('redis', 'must be an object of ioredis options');
-  }
+  const redis = optional(label('redis'), options.redis, object, {}) as RedisConnectionOptions;
   if ((redis as { keyPrefix?: unknown }).keyPrefix !== undefined) {
-    throw invalid(
-      'redis.keyPrefix',
-      'is not supported (the Lua scripts cannot see it): use "prefix"',
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `${label('redis.keyPrefix')} is not supported (${NO_KEY_PREFIX})`,
     );
   }
-  const url = options.url ?? DEFAULTS.redisUrl;
-  if (typeof url !== 'string' || !/^rediss?:$/.test(parseProtocol(url))) {
-    throw invalid('url', `must be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
-  }
-  const prefix = options.prefix ?? DEFAULTS.prefix;
-  if (typeof prefix !== 'string' || prefix.length === 0) {
-    throw invalid('prefix', `must be a non-empty string, got ${JSON.stringify(prefix)}`);
-  }
+  const duration = (name: 'retentionMs' | 'pendingTtlMs' | 'connectTimeoutMs') =>
+    optional(label(name), options[name], positive, DEFAULTS[name]);
   return {
-    url,
-    prefix,
-    retentionMs: positiveInteger('retentionMs', options.retentionMs, DEFAULTS.retentionMs),
-    pendingTtlMs: positiveInteger('pendingTtlMs', options.pendingTtlMs, DEFAULTS.pendingTtlMs),
-    connectTimeoutMs: positiveInteger(
-      'connectTimeoutMs',
-      options.connectTimeoutMs,
-      DEFAULTS.connectTimeoutMs,
-    ),
+    url: optional(label('url'), options.url, redisUrl, DEFAULTS.redisUrl),
+    prefix: optional(label('prefix'), options.prefix, nonEmpty, DEFAULTS.prefix),
+    retentionMs: duration('retentionMs'),
+    pendingTtlMs: duration('pendingTtlMs'),
+    connectTimeoutMs: duration('connectTimeoutMs'),
     redis,
     client,
   };
 }
 
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw invalid(name, `must be a whole number of milliseconds > 0, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function parseProtocol(url: string): string {
-  try {
-    return new URL(url).protocol;
-  } catch {
-    return '';
-  }
-}
-
-function isRedisClient(value: unknown): value is RedisClient {
-  const client = value as Partial<RedisClient>;
-  return (
-    typeof client?.defineCommand === 'function' &&
-    typeof client.duplicate === 'function' &&
-    typeof client.options === 'object'
-  );
-}
-
-function invalid(option: string, why: string): YadtqError {
-  return new YadtqError('INVALID_OPTION', `invalid Redis store option "${option}": ${why}`);
+function label(option: string): string {
+  return `Redis store option "${option}"`;
 }

@@ -208,7 +208,7 @@ export class RedisStats implements Stats {
   async recentTasks(
     options: { status?: RecentTask['status']; limit?: number } = {},
   ): Promise<RecentTask[]> {
-    const limit = options.limit ?? 20;
+    const limit = options.limit ?? DEFAULTS.listLimit;
     const key = `${this.#prefix}recent`;
     // Without a status filter only `limit` entries are read; with one, the whole capped list.
     const entries = await this.#call(() =>

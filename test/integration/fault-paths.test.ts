@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OwnRedis } from '../../chaos/services.ts';
+import { LocalRedis } from '../../scripts/services/index.ts';
 import {
   type Backend,
   type Broker,
@@ -314,7 +314,7 @@ test('a task delayed beyond the pending TTL keeps its record until it is due, th
 });
 
 test('Redis SIGSTOPped for 10 s under a running task: the worker stops fetching and says it is not ready, then every task ends success once', async () => {
-  const redis = await OwnRedis.start();
+  const redis = await LocalRedis.start();
   const names = uniqueNames('fp-sigstop');
   const config = resolveConfig({ kafkaBrokers: KAFKA_BROKERS, redisUrl: redis.url, ...names });
   const backend = await createKafkaRedisBackend(config);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
-import { OwnKafka } from '../../chaos/services.ts';
+import { LocalKafka } from '../../scripts/services/index.ts';
 import {
   type Backend,
   createKafkaRedisBackend,
@@ -65,7 +65,7 @@ async function describeTopic(brokers: string, topic: string) {
 }
 
 describe('a 3-broker Kafka cluster', () => {
-  const kafka = new OwnKafka(CLUSTER_PORT, 3);
+  const kafka = new LocalKafka(CLUSTER_PORT, 3);
   let brokers = '';
 
   before(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OwnKafka, OwnRedis } from '../../chaos/services.ts';
+import { LocalKafka, LocalRedis } from '../../scripts/services/index.ts';
 import {
   type Backend,
   createKafkaRedisBackend,
@@ -135,7 +135,7 @@ async function allSucceed(
 }
 
 describe('outages: servers stopped and restarted mid-run', () => {
-  const kafka = new OwnKafka(OUTAGE_KAFKA_PORT);
+  const kafka = new LocalKafka(OUTAGE_KAFKA_PORT);
   let kafkaWasRunning = false;
 
   before(async () => {
@@ -241,7 +241,7 @@ describe('outages: servers stopped and restarted mid-run', () => {
     test(`Redis stopped for ${outageMs / 1000} s and restarted (AOF): no accepted task is lost`, {
       timeout: 240_000,
     }, async () => {
-      const redis = await OwnRedis.start({ appendOnly: true });
+      const redis = await LocalRedis.start({ appendOnly: true });
       let s: Scene | undefined;
       try {
         s = await scene(`redis-outage-${outageMs}`, KAFKA_BROKERS, redis.url);

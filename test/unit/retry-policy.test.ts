@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, isRetryable } from '../../src/core/worker/retry-policy.ts';
+import { ERROR_CODES, type ErrorCode } from '../../src/core/errors.ts';
+import { backoffDelay, isRetriable } from '../../src/core/worker/retry-policy.ts';
 import { defineTask, NonRetryableError, YadtqError } from '../../src/index.ts';
 
 test('backoff doubles per attempt, is capped, and its jitter stays within half of it', () => {
@@ -47,11 +48,29 @@ test('backoff uses the defaults without a definition', () => {
 });
 
 test('retryable: ordinary errors and timeouts yes; NonRetryableError, retryable:false and bad input no', () => {
-  assert.equal(isRetryable(new Error('x')), true);
-  assert.equal(isRetryable('a string'), true);
-  assert.equal(isRetryable(new YadtqError('TASK_TIMEOUT', 't')), true);
-  assert.equal(isRetryable(new NonRetryableError('no')), false);
-  assert.equal(isRetryable(Object.assign(new Error('no'), { retryable: false })), false);
-  assert.equal(isRetryable(new YadtqError('UNKNOWN_TASK', 'u')), false);
-  assert.equal(isRetryable(new YadtqError('INVALID_RESULT', 'r')), false);
+  assert.equal(isRetriable(new Error('x')), true);
+  assert.equal(isRetriable('a string'), true);
+  assert.equal(isRetriable(new YadtqError('TASK_TIMEOUT', 't')), true);
+  assert.equal(isRetriable(new NonRetryableError('no')), false);
+  assert.equal(isRetriable(Object.assign(new Error('no'), { retryable: false })), false);
+  assert.equal(isRetriable(new YadtqError('UNKNOWN_TASK', 'u')), false);
+  assert.equal(isRetriable(new YadtqError('INVALID_RESULT', 'r')), false);
+});
+
+test('the retry policy reads the one flag, retriable: each code says it, a constructor may override it', () => {
+  assert.equal(isRetriable(Object.assign(new Error('no'), { retriable: false })), false);
+  assert.equal(isRetriable(Object.assign(new Error('yes'), { retriable: true })), true);
+  assert.equal(new NonRetryableError('no').retriable, false);
+  for (const [code, { retriable }] of Object.entries(ERROR_CODES)) {
+    const error = new YadtqError(code as ErrorCode, code);
+    assert.equal(error.retriable, retriable, code);
+    assert.equal(isRetriable(error), retriable, code);
+  }
+  assert.equal(
+    isRetriable(new YadtqError('BROKER_UNAVAILABLE', 'login refused', { retriable: false })),
+    false,
+  );
+  assert.equal(isRetriable(new YadtqError('INVALID_OPTION', 'forced', { retriable: true })), true);
+  assert.equal(isRetriable(null), true);
+  assert.equal(isRetriable(undefined), true);
 });

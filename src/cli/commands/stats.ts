@@ -1,29 +1,31 @@
-import { parseArgs } from 'node:util';
 import { OUTCOMES, type Overview, readOverview } from '../../core/stats.ts';
-import { CONNECTION_FLAGS, connect } from '../connection.ts';
+import { defineCommand, UsageError } from '../command.ts';
+import { connect } from '../connection.ts';
 import { table } from '../output.ts';
-import { UsageError } from '../usage.ts';
 
 /**
  * `yadtq stats [--json]`: counts by status, a table per task name, the spread over
  * workers and the consumer lag per partition; `--json` prints the overview document.
  */
-export async function statsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { ...CONNECTION_FLAGS, json: { type: 'boolean', default: false } },
-  });
-  if (positionals.length > 0) throw new UsageError('stats takes no arguments');
-  const backend = await connect(values);
-  try {
-    const overview = await readOverview(backend);
-    process.stdout.write(values.json ? `${JSON.stringify(overview)}\n` : formatOverview(overview));
-    return 0;
-  } finally {
-    await backend.close();
-  }
-}
+export const statsCommand = defineCommand({
+  name: 'stats',
+  summary:
+    'Prints counts by status, a table per task name, the spread over workers and the consumer lag per partition.',
+  flags: { json: { description: 'print the overview as one JSON document' } },
+  run: async (values, positionals) => {
+    if (positionals.length > 0) throw new UsageError('stats takes no arguments');
+    const backend = await connect(values);
+    try {
+      const overview = await readOverview(backend);
+      process.stdout.write(
+        values.json ? `${JSON.stringify(overview)}\n` : formatOverview(overview),
+      );
+      return 0;
+    } finally {
+      await backend.close();
+    }
+  },
+});
 
 /** The overview as tables for a terminal. */
 export function formatOverview(overview: Overview): string {

@@ -1,7 +1,10 @@
 import type { Broker } from '../broker.ts';
+import { DEFAULTS } from '../defaults.ts';
 import type { TaskDefinition } from '../define-task.ts';
+import { YadtqError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MonitorOptions } from '../monitor/monitor.ts';
+import { boolean, check, optional, wholeNumber } from '../options.ts';
 import type { StatsRecorder } from '../stats.ts';
 import type { MonitorStore, TaskStore, WorkerRegistry } from '../store.ts';
 
@@ -42,7 +45,7 @@ export interface TaskWorkerOptions {
   maxZombies?: number;
   /** Where outcomes are reported for monitoring. Default: nowhere. */
   stats?: StatsRecorder;
-  /** How long `TaskWorker.stop` lets running tasks finish. Default 10 s. */
+  /** How long `TaskWorker.stop` lets running tasks finish. Default `DEFAULTS.shutdownGraceMs` (10 s). */
   shutdownGraceMs?: number;
   /**
    * The monitor this worker runs as a candidate for leader (reaper and scheduler):
@@ -57,3 +60,90 @@ export type WorkerStopReason =
   | { by: 'request' }
   /** Too many zombie handlers (`maxZombies`): only a new process ends them. */
   | { by: 'zombies'; message: string; zombies: number };
+
+/** The monitor settings a worker passes on, every one filled in. */
+export type WorkerMonitorSettings = Required<
+  Pick<MonitorOptions, 'intervalMs' | 'leaderTtlMs' | 'maxWorkerLosses'>
+>;
+
+/** The numbers and switches of {@link TaskWorkerOptions}, defaults filled in and checked. */
+export interface ResolvedWorkerOptions {
+  concurrency: number;
+  heartbeatIntervalMs: number;
+  heartbeatTtlMs: number;
+  hungLoopMarginMs: number;
+  maxZombies: number;
+  shutdownGraceMs: number;
+  watchdog: boolean;
+  /** False for no monitor. */
+  monitor: false | WorkerMonitorSettings;
+}
+
+/**
+ * Fills in the defaults of the worker's own settings (from `DEFAULTS`; an option given
+ * as `undefined` keeps its default) and checks each.
+ * @throws YadtqError INVALID_OPTION naming the first bad option.
+ */
+export function resolveWorkerOptions(
+  options: Omit<
+    TaskWorkerOptions,
+    'id' | 'broker' | 'store' | 'registry' | 'monitorStore' | 'tasks'
+  >,
+): ResolvedWorkerOptions {
+  const whole = (name: keyof typeof DEFAULTS & keyof TaskWorkerOptions, min: number) =>
+    optional(name, options[name], wholeNumber(min), DEFAULTS[name] as number);
+  const heartbeatIntervalMs = whole('heartbeatIntervalMs', 1);
+  // The default TTL is checked too: it must outlast a longer interval given alone.
+  const heartbeatTtlMs = check(
+    'heartbeatTtlMs',
+    options.heartbeatTtlMs ?? DEFAULTS.heartbeatTtlMs,
+    wholeNumber(heartbeatIntervalMs + 1),
+  );
+  return {
+    concurrency: whole('concurrency', 1),
+    heartbeatIntervalMs,
+    heartbeatTtlMs,
+    hungLoopMarginMs: whole('hungLoopMarginMs', 0),
+    maxZombies: whole('maxZombies', 0),
+    shutdownGraceMs: whole('shutdownGraceMs', 0),
+    watchdog: optional('watchdog', options.watchdog, boolean, true),
+    monitor: options.monitor === false ? false : monitorSettings(options.monitor ?? {}),
+  };
+}
+
+function monitorSettings(
+  given: Exclude<TaskWorkerOptions['monitor'], false | undefined>,
+): WorkerMonitorSettings {
+  const setting = (name: keyof WorkerMonitorSettings, fallback: number) =>
+    optional(`monitor.${name}`, given[name], wholeNumber(1), fallback);
+  return {
+    intervalMs: setting('intervalMs', DEFAULTS.monitorIntervalMs),
+    leaderTtlMs: setting('leaderTtlMs', DEFAULTS.leaderTtlMs),
+    maxWorkerLosses: setting('maxWorkerLosses', DEFAULTS.maxWorkerLosses),
+  };
+}
+
+/**
+ * The definitions a worker runs, by name.
+ * @throws YadtqError INVALID_OPTION when a name is defined twice.
+ */
+export function tasksByName(tasks: readonly TaskDefinition[]): ReadonlyMap<string, TaskDefinition> {
+  const byName = new Map<string, TaskDefinition>();
+  for (const task of tasks) {
+    if (byName.has(task.name))
+      throw new YadtqError('INVALID_OPTION', `task "${task.name}" is defined twice`);
+    byName.set(task.name, task);
+  }
+  return byName;
+}
+
+const WORKER_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** @throws YadtqError INVALID_OPTION unless `id` is 1-100 of A-Z a-z 0-9 _ . : - */
+export function checkWorkerId(id: unknown): string {
+  if (typeof id === 'string' && WORKER_ID.test(id)) return id;
+  throw new YadtqError(
+    'INVALID_OPTION',
+    `worker id ${JSON.stringify(id)} must be 1-100 of A-Z a-z 0-9 _ . : -`,
+  );
+}

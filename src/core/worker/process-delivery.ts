@@ -286,7 +286,7 @@ async function run(
     if (result.status !== 'failed')
       return { outcome: result, cacheTtlMs: definition.options.cacheTtlMs ?? 0 };
     const outcome: TaskOutcome = { status: 'failed', error: result.error };
-    if (result.retryable && record.attempt < record.maxAttempts) {
+    if (result.retriable && record.attempt < record.maxAttempts) {
       outcome.retryAt = Date.now() + backoffDelay(record.attempt, definition);
     }
     return { outcome, cacheTtlMs: 0 };

@@ -1,19 +1,15 @@
 import { DEFAULTS } from '../defaults.ts';
 import type { TaskDefinition } from '../define-task.ts';
-import { isYadtqError } from '../errors.ts';
 
-/** Errors that another attempt cannot fix. */
-const FINAL_CODES = new Set([
-  'UNKNOWN_TASK',
-  'INVALID_ARGS',
-  'INVALID_RESULT',
-  'SANDBOX_LOAD_FAILED',
-]);
-
-/** Whether a thrown value may be retried: not a NonRetryableError, not a bad-input error. */
-export function isRetryable(error: unknown): boolean {
-  if ((error as { retryable?: unknown } | null)?.retryable === false) return false;
-  return !(isYadtqError(error) && FINAL_CODES.has(error.code));
+/**
+ * Whether a thrown value may be retried: unless it says `retriable: false` (every
+ * {@link YadtqError} says whether it is, by its code, see `ERROR_CODES`;
+ * `NonRetryableError` is not) or, in the older spelling, `retryable: false`. Anything
+ * else a handler throws is retried while attempts are left.
+ */
+export function isRetriable(error: unknown): boolean {
+  const flags = error as { retriable?: unknown; retryable?: unknown } | null | undefined;
+  return flags?.retriable !== false && flags?.retryable !== false;
 }
 
 /**

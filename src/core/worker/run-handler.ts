@@ -3,12 +3,12 @@ import { YadtqError } from '../errors.ts';
 import { type JsonValue, toJson } from '../json.ts';
 import type { TaskErrorInfo } from '../task-record.ts';
 import { capText } from '../text-limits.ts';
-import { isRetryable } from './retry-policy.ts';
+import { isRetriable } from './retry-policy.ts';
 
 /** How one run ended. */
 export type RunResult =
   | { status: 'success'; result: JsonValue }
-  | { status: 'failed'; error: TaskErrorInfo; retryable: boolean }
+  | { status: 'failed'; error: TaskErrorInfo; retriable: boolean }
   | { status: 'cancelled' };
 
 /**
@@ -73,7 +73,7 @@ export async function runHandler(
     return { status: 'success', result };
   } catch (error) {
     if (cancel.aborted) return { status: 'cancelled' };
-    return { status: 'failed', error: errorInfo(error), retryable: isRetryable(error) };
+    return { status: 'failed', error: errorInfo(error), retriable: isRetriable(error) };
   } finally {
     clearTimeout(timer);
     if (onCancel) cancel.removeEventListener('abort', onCancel);

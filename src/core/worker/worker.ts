@@ -1,12 +1,10 @@
 import { hostname } from 'node:os';
 import type { Subscription } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
-import type { TaskDefinition } from '../define-task.ts';
 import { envelopeOf } from '../envelope.ts';
 import { YadtqError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { Monitor } from '../monitor/monitor.ts';
-import { wholeNumber as whole } from '../options.ts';
 import { StatsBatcher } from '../stats-batcher.ts';
 import type { TaskStore, WorkerInfo, WorkerRegistry } from '../store.ts';
 import { CancelSweep } from './cancel-sweep.ts';
@@ -14,7 +12,13 @@ import { consumeDeliveries } from './consume-loop.ts';
 import { StoreHealth, type WorkerHealthReport } from './health.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Lifecycle } from './lifecycle.ts';
-import type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
+import {
+  checkWorkerId,
+  resolveWorkerOptions,
+  type TaskWorkerOptions,
+  tasksByName,
+  type WorkerStopReason,
+} from './options.ts';
 import {
   type Processed,
   type ProcessorContext,
@@ -28,8 +32,6 @@ import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { Zombies } from './zombies.ts';
 
 export type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
-
-const ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /**
  * Consumes tasks, claims each atomically, runs its handler and stores the outcome,
@@ -78,38 +80,20 @@ export class TaskWorker {
         'INVALID_OPTION',
         'TaskWorker needs a broker, a store, a registry and a monitorStore (a backend has all four)',
       );
-    if (typeof options.id !== 'string' || !ID.test(options.id)) {
-      throw new YadtqError(
-        'INVALID_OPTION',
-        `worker id ${JSON.stringify(options.id)} must be 1-100 of A-Z a-z 0-9 _ . : -`,
-      );
-    }
-    this.id = options.id;
+    this.id = checkWorkerId(options.id);
     this.#store = options.store;
     this.#registry = options.registry;
-    const tasks = new Map<string, TaskDefinition>();
-    for (const task of options.tasks ?? []) {
-      if (tasks.has(task.name))
-        throw new YadtqError('INVALID_OPTION', `task "${task.name}" is defined twice`);
-      tasks.set(task.name, task);
-    }
-    this.#concurrency = whole('concurrency', options.concurrency ?? DEFAULTS.concurrency, 1);
-    const intervalMs = whole(
-      'heartbeatIntervalMs',
-      options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      1,
-    );
-    this.#heartbeatTtlMs = whole(
-      'heartbeatTtlMs',
-      options.heartbeatTtlMs ?? DEFAULTS.heartbeatTtlMs,
-      intervalMs + 1,
-    );
-    this.#shutdownGraceMs = whole('shutdownGraceMs', options.shutdownGraceMs ?? 10_000, 0);
+    const tasks = tasksByName(options.tasks ?? []);
+    const settings = resolveWorkerOptions(options);
+    this.#concurrency = settings.concurrency;
+    const intervalMs = settings.heartbeatIntervalMs;
+    this.#heartbeatTtlMs = settings.heartbeatTtlMs;
+    this.#shutdownGraceMs = settings.shutdownGraceMs;
     this.#logger = options.logger ?? silentLogger;
     this.#stopped = new Promise((resolve) => {
       this.#markStopped = resolve;
     });
-    const maxZombies = whole('maxZombies', options.maxZombies ?? DEFAULTS.maxZombies, 0);
+    const { maxZombies } = settings;
     this.#zombies = new Zombies({
       workerId: this.id,
       limit: Math.min(maxZombies, this.#concurrency - 1),
@@ -127,16 +111,7 @@ export class TaskWorker {
     this.#stats =
       options.stats === undefined
         ? undefined
-        : new StatsBatcher(options.stats, {
-            flushMs: DEFAULTS.statsFlushMs,
-            maxBuffered: DEFAULTS.statsMaxBuffered,
-            onError: (error, lost) =>
-              this.#logger.warn('stats not recorded', {
-                workerId: this.id,
-                lost,
-                error: String(error),
-              }),
-          });
+        : StatsBatcher.forWorker(options.stats, this.#logger, this.id);
     this.#context = {
       workerId: this.id,
       broker: options.broker,
@@ -149,7 +124,7 @@ export class TaskWorker {
       sandboxes: new SandboxPool(),
       zombies: this.#zombies,
       runAlone: new RunAlone(
-        (options.monitor || undefined)?.maxWorkerLosses ?? DEFAULTS.maxWorkerLosses,
+        settings.monitor === false ? DEFAULTS.maxWorkerLosses : settings.monitor.maxWorkerLosses,
       ),
       health: this.#health,
       halted: () => this.#halted,
@@ -159,12 +134,8 @@ export class TaskWorker {
       describe: () => this.info(),
       intervalMs,
       ttlMs: this.#heartbeatTtlMs,
-      watchdog: options.watchdog ?? true,
-      hungLoopMarginMs: whole(
-        'hungLoopMarginMs',
-        options.hungLoopMarginMs ?? DEFAULTS.hungLoopMarginMs,
-        0,
-      ),
+      watchdog: settings.watchdog,
+      hungLoopMarginMs: settings.hungLoopMarginMs,
       logger: this.#logger,
       health: this.#health,
     });
@@ -189,14 +160,10 @@ export class TaskWorker {
       run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
       logger: this.#logger,
     });
-    if (options.monitor !== false) {
-      const settings = options.monitor ?? {};
-      for (const key of ['intervalMs', 'leaderTtlMs', 'maxWorkerLosses'] as const) {
-        if (settings[key] !== undefined) whole(`monitor.${key}`, settings[key], 1);
-      }
+    if (settings.monitor !== false) {
       this.#monitor = new Monitor({
         reapGraceMs: this.#heartbeatTtlMs,
-        ...settings,
+        ...settings.monitor,
         id: this.id,
         broker: options.broker,
         monitorStore: options.monitorStore,

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { isolatedDefinition, type TaskDefinition } from '../../define-task.ts';
 import { YadtqError } from '../../errors.ts';
+import { isRetriable } from '../retry-policy.ts';
 import { errorInfo, runHandler } from '../run-handler.ts';
 import type { RunRequest, SandboxReply } from './protocol.ts';
 
@@ -67,6 +68,9 @@ onRequest(async (request) => {
     const result = await runHandler(definition, request.args, request.context, NO_LIMIT_MS, never);
     send({ type: 'done', result });
   } catch (error) {
-    send({ type: 'done', result: { status: 'failed', error: errorInfo(error), retryable: false } });
+    send({
+      type: 'done',
+      result: { status: 'failed', error: errorInfo(error), retriable: isRetriable(error) },
+    });
   }
 });

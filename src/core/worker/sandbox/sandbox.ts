@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { YadtqError } from '../../errors.ts';
 import type { TaskErrorInfo } from '../../task-record.ts';
+import { isRetriable } from '../retry-policy.ts';
 import { errorInfo, type RunResult } from '../run-handler.ts';
 import type { RunRequest, SandboxKind, SandboxReply } from './protocol.ts';
 
@@ -137,5 +138,5 @@ export class Sandbox {
 function failed(error: YadtqError, cause?: TaskErrorInfo): RunResult {
   const info = errorInfo(error);
   if (cause?.stack !== undefined) info.stack = cause.stack;
-  return { status: 'failed', error: info, retryable: true };
+  return { status: 'failed', error: info, retriable: isRetriable(error) };
 }
