@@ -91,9 +91,11 @@ export async function createKafkaRedisBackend(
   const stores = new RedisStores({ ...extra.redis, url: config.redisUrl, prefix: config.prefix });
   // The stats write through the stores' connection: one connection for every command.
   const stats = new RedisStats({
-    client: stores.connection.redis,
+    client: stores.client,
     prefix: config.prefix,
-    connectTimeoutMs: stores.connection.options.connectTimeoutMs,
+    ...(extra.redis?.connectTimeoutMs === undefined
+      ? {}
+      : { connectTimeoutMs: extra.redis.connectTimeoutMs }),
   });
   const lag = new KafkaLag({
     ...extra.kafka,

@@ -58,10 +58,11 @@ export const yadtqAdapter: QueueAdapter = {
     // Done = the fenced finish wrote the outcome. (The stats hook is no longer a done signal:
     // the worker buffers outcome stats and hands them over about once a second.)
     const store = backend.store;
-    const finish = store.finish.bind(store);
-    store.finish = async (id, step) => {
-      const stored = await finish(id, step);
-      if (stored) hooks.done();
+    // The worker writes its finishes in batches (finishMany): each one written counts.
+    const finishMany = store.finishMany.bind(store);
+    store.finishMany = async (requests) => {
+      const stored = await finishMany(requests);
+      for (const written of stored) if (written) hooks.done();
       return stored;
     };
     const worker = new TaskWorker({

@@ -89,6 +89,11 @@ export const DEFAULTS = {
   statsFlushMs: 1000,
   /** Buffered outcomes that make a worker write its stats before the interval is up. */
   statsMaxBuffered: 1000,
+  /**
+   * Claims (or finishes) a worker sends in one store call at most. The steps of one turn
+   * of the event loop go together (see `BatchedSteps`): that turn is the batching window.
+   */
+  stepBatchMax: 100,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
   /**

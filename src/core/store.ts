@@ -32,6 +32,21 @@ export type ClaimOutcome =
     }
   | { ok: false; reason: RefusalReason };
 
+/** One claim of {@link TaskStore.claimMany}: the arguments of {@link TaskStore.claim}. */
+export interface ClaimRequest {
+  envelope: TaskEnvelope;
+  workerId: string;
+  now: number;
+  fill?: OptionFill;
+  loneLosses?: number;
+}
+
+/** One finish of {@link TaskStore.finishMany}: the arguments of {@link TaskStore.finish}. */
+export interface FinishRequest {
+  id: string;
+  step: FinishStep;
+}
+
 /** A worker's self-description, refreshed by its heartbeat. */
 export interface WorkerInfo {
   id: string;
@@ -93,6 +108,13 @@ export interface TaskStore {
    * nothing cached, no retry), and the answer is false unless the outcome was `cancelled`.
    */
   finish(id: string, step: FinishStep): Promise<boolean>;
+  /**
+   * {@link claim} for each request, in order, each one atomic step under the same rules
+   * (a later request sees the earlier ones), in as few round trips as the store can.
+   */
+  claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]>;
+  /** {@link finish} for each request, in order, each one atomic step under the same rules. */
+  finishMany(requests: readonly FinishRequest[]): Promise<boolean[]>;
   /** The record, or null when unknown or expired. */
   get(id: string): Promise<TaskRecord | null>;
   /** Resolves with the record once it is terminal. @throws YadtqError WAIT_TIMEOUT, TASK_NOT_FOUND */

@@ -13,7 +13,9 @@ import {
 } from '../core/state-machine.ts';
 import type {
   ClaimOutcome,
+  ClaimRequest,
   CreateOutcome,
+  FinishRequest,
   FinishStep,
   MonitorStore,
   Stores,
@@ -141,6 +143,20 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     return cachedResult === undefined
       ? { ok: true, record: claimed }
       : { ok: true, record: claimed, cachedResult: structuredClone(cachedResult) };
+  }
+
+  async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
+    const outcomes: ClaimOutcome[] = [];
+    for (const r of requests) {
+      outcomes.push(await this.claim(r.envelope, r.workerId, r.now, r.fill, r.loneLosses));
+    }
+    return outcomes;
+  }
+
+  async finishMany(requests: readonly FinishRequest[]): Promise<boolean[]> {
+    const outcomes: boolean[] = [];
+    for (const { id, step } of requests) outcomes.push(await this.finish(id, step));
+    return outcomes;
   }
 
   async finish(id: string, step: FinishStep): Promise<boolean> {

@@ -26,7 +26,7 @@ import {
   type WorkerStats,
 } from '../core/stats.ts';
 import { closeConnection, redactUrl, whenReady } from './connection.ts';
-import type { RedisConnectionOptions } from './options.ts';
+import type { RedisClient, RedisConnectionOptions } from './options.ts';
 
 /** Options of {@link RedisStats}. */
 export interface RedisStatsOptions {
@@ -42,7 +42,7 @@ export interface RedisStatsOptions {
    * An ioredis connection to write through instead of opening one (the backend passes its
    * stores' connection); `url` and `redis` are then unused and `close` leaves it open.
    */
-  client?: Redis;
+  client?: RedisClient;
 }
 
 interface StatsCommands {
@@ -75,7 +75,8 @@ export class RedisStats implements Stats {
     const url = options.url ?? DEFAULTS.redisUrl;
     this.#prefix = `${options.prefix ?? DEFAULTS.prefix}stats:`;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-    const client = options.client;
+    // The backend passes its stores' ioredis connection (checked when they were made).
+    const client = options.client as Redis | undefined;
     this.#ownsClient = client === undefined;
     this.#where =
       client === undefined ? redactUrl(url) : `${client.options.host}:${client.options.port}`;

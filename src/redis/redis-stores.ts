@@ -1,5 +1,6 @@
-import type { Stores } from '../core/store.ts';
-import type { RedisStoreOptions } from './options.ts';
+import type { MonitorStore, Stores, TaskStore, WorkerRegistry } from '../core/store.ts';
+import type { WatchdogStore } from '../core/worker/watchdog.ts';
+import type { RedisClient, RedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { RedisMonitor } from './redis-monitor.ts';
@@ -13,11 +14,13 @@ import { RedisWorkers } from './redis-workers.ts';
  * Pass them on whole — `new TaskWorker({ broker, ...stores, … })` — or one at a time.
  */
 export class RedisStores implements Stores {
-  readonly store: RedisTaskStore;
-  readonly registry: RedisWorkers;
-  readonly monitorStore: RedisMonitor;
-  /** The shared connection (the backend's stats write through it too). */
-  readonly connection: RedisConnection;
+  // Typed as the contracts, so the declarations users compile read no driver types.
+  readonly store: TaskStore & { close(): Promise<void> };
+  readonly registry: WorkerRegistry & WatchdogStore;
+  readonly monitorStore: MonitorStore;
+  /** The shared command connection (the backend's stats write through it too). */
+  readonly client: RedisClient;
+  readonly #connection: RedisConnection;
 
   /**
    * Connects in the background: an unreachable server fails the first command with
@@ -25,14 +28,16 @@ export class RedisStores implements Stores {
    * @throws YadtqError INVALID_OPTION naming a bad option.
    */
   constructor(options: RedisStoreOptions = {}) {
-    this.connection = new RedisConnection(resolveRedisStoreOptions(options));
-    this.store = new RedisTaskStore(this.connection);
-    this.registry = new RedisWorkers(this.connection);
-    this.monitorStore = new RedisMonitor(this.connection);
+    const connection = new RedisConnection(resolveRedisStoreOptions(options));
+    this.#connection = connection;
+    this.client = connection.redis;
+    this.store = new RedisTaskStore(connection);
+    this.registry = new RedisWorkers(connection);
+    this.monitorStore = new RedisMonitor(connection);
   }
 
   /** Closes the connections these stores opened (never a `client` they were given). */
   async close(): Promise<void> {
-    await Promise.all([this.store.close(), this.connection.close()]);
+    await Promise.all([this.store.close(), this.#connection.close()]);
   }
 }

@@ -1,6 +1,13 @@
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
-import type { ClaimOutcome, CreateOutcome, FinishStep, TaskStore } from '../core/store.ts';
+import type {
+  ClaimOutcome,
+  ClaimRequest,
+  CreateOutcome,
+  FinishRequest,
+  FinishStep,
+  TaskStore,
+} from '../core/store.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { recordFromEnvelope } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
@@ -14,6 +21,9 @@ import {
 } from './record-codec.ts';
 import { closedError, type RedisConnection } from './redis-connection.ts';
 import { TaskEvents } from './task-events.ts';
+
+/** Claims or finishes one script call takes at most: bounds how long one call holds Redis. */
+const STEP_BATCH = 100;
 
 /** Records one create script writes at most: bounds how long one call holds Redis. */
 const CREATE_BATCH = 100;
@@ -96,68 +106,134 @@ export class RedisTaskStore implements TaskStore {
     fill?: OptionFill,
     loneLosses?: number,
   ): Promise<ClaimOutcome> {
-    const { prefix, pendingTtlMs } = this.#db.options;
-    const claim = (fields: string[]) =>
-      this.#db.run(() =>
-        this.#db.scripts.yadtqClaim(
-          this.#db.key('task', envelope.id),
-          prefix,
-          workerId,
-          envelope.attempt,
-          now,
-          pendingTtlMs,
-          envelope.id,
-          fill?.timeoutMs ?? '',
-          fill?.maxAttempts ?? '',
-          loneLosses ?? '',
-          ...fields,
-        ),
-      );
+    const request: ClaimRequest = { envelope, workerId, now };
+    if (fill !== undefined) request.fill = fill;
+    if (loneLosses !== undefined) request.loneLosses = loneLosses;
+    const [outcome] = await this.claimMany([request]);
+    return outcome!;
+  }
+
+  /** One script call per {@link STEP_BATCH} claims (claim.lua per task, in order). */
+  async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     // The record nearly always exists (the client wrote it): send it only when it does not.
-    let reply = await claim([]);
-    if (reply[0] === 'missing') {
-      if (isExpired(envelope, now, this.#db.options.retentionMs))
-        return { ok: false, reason: 'expired' };
-      reply = await claim(recordToArgs(recordFromEnvelope(envelope)));
+    const replies = await this.#claimCalls(requests.map((r) => [r, []]));
+    const missing: Array<[number, ClaimRequest]> = [];
+    replies.forEach((reply, i) => {
+      const request = requests[i]!;
+      if (reply[0] !== 'missing') return;
+      if (!isExpired(request.envelope, request.now, this.#db.options.retentionMs))
+        missing.push([i, request]);
+    });
+    if (missing.length > 0) {
+      const again = await this.#claimCalls(
+        missing.map(([, r]) => [r, recordToArgs(recordFromEnvelope(r.envelope))]),
+      );
+      missing.forEach(([i], k) => {
+        replies[i] = again[k]!;
+      });
     }
-    if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
-    const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
-    const cachedResult = parseCacheEntry(reply[1] ?? '');
-    return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
+    return replies.map((reply, i): ClaimOutcome => {
+      const { envelope, fill, workerId, now } = requests[i]!;
+      // Still missing: the envelope is older than the retention, its record ended and expired.
+      if (reply[0] === 'missing') return { ok: false, reason: 'expired' };
+      if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
+      const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
+      const cachedResult = parseCacheEntry(reply[1] ?? '');
+      return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
+    });
+  }
+
+  #claimCalls(claims: Array<[ClaimRequest, string[]]>): Promise<(string | null)[][]> {
+    const { prefix, pendingTtlMs } = this.#db.options;
+    return this.#batched(
+      claims,
+      ([r, fields]) => [
+        this.#db.key('task', r.envelope.id),
+        [
+          prefix,
+          r.workerId,
+          r.envelope.attempt,
+          r.now,
+          pendingTtlMs,
+          r.envelope.id,
+          r.fill?.timeoutMs ?? '',
+          r.fill?.maxAttempts ?? '',
+          r.loneLosses ?? '',
+          ...fields,
+        ],
+      ],
+      (args) => this.#db.scripts.yadtqClaimMany(...args),
+    );
   }
 
   async finish(id: string, step: FinishStep): Promise<boolean> {
-    const { outcome, now } = step;
-    const success = outcome.status === 'success';
-    const result = success ? (outcome.result ?? null) : null;
-    const cached = success && outcome.cached === true;
-    const failed = outcome.status === 'failed';
-    // PX takes only a whole number > 0; an odd TTL must not fail the finish halfway.
-    const cacheTtlMs = Number.isFinite(step.cacheTtlMs) ? Math.floor(step.cacheTtlMs) : 0;
-    const writesCache = success && !cached && cacheTtlMs > 0;
+    const [written] = await this.finishMany([{ id, step }]);
+    return written!;
+  }
+
+  /** One script call per {@link STEP_BATCH} finishes (finish.lua per task, in order). */
+  async finishMany(requests: readonly FinishRequest[]): Promise<boolean[]> {
     const { prefix, retentionMs, pendingTtlMs } = this.#db.options;
-    const written = await this.#db.run(() =>
-      this.#db.scripts.yadtqFinish(
-        this.#db.key('task', id),
-        prefix,
-        id,
-        step.workerId,
-        step.attempt,
-        now,
-        outcome.status,
-        success ? JSON.stringify(result) : '',
-        failed ? JSON.stringify(outcome.error) : '',
-        cached ? '1' : '0',
-        failed && outcome.retryAt !== undefined ? outcome.retryAt : '',
-        retentionMs,
-        pendingTtlMs,
-        writesCache ? cacheTtlMs : 0,
-        // The result goes last: create.lua slices it out of the entry without re-encoding.
-        writesCache ? JSON.stringify({ id, finishedAt: now, result }) : '',
-        this.#db.channel,
-      ),
+    const replies = await this.#batched(
+      requests,
+      ({ id, step }) => {
+        const { outcome, now } = step;
+        const success = outcome.status === 'success';
+        const result = success ? (outcome.result ?? null) : null;
+        const cached = success && outcome.cached === true;
+        const failed = outcome.status === 'failed';
+        // PX takes only a whole number > 0; an odd TTL must not fail the finish halfway.
+        const cacheTtlMs = Number.isFinite(step.cacheTtlMs) ? Math.floor(step.cacheTtlMs) : 0;
+        const writesCache = success && !cached && cacheTtlMs > 0;
+        return [
+          this.#db.key('task', id),
+          [
+            prefix,
+            id,
+            step.workerId,
+            step.attempt,
+            now,
+            outcome.status,
+            success ? JSON.stringify(result) : '',
+            failed ? JSON.stringify(outcome.error) : '',
+            cached ? '1' : '0',
+            failed && outcome.retryAt !== undefined ? outcome.retryAt : '',
+            retentionMs,
+            pendingTtlMs,
+            writesCache ? cacheTtlMs : 0,
+            // The result goes last: create.lua slices it out of the entry without re-encoding.
+            writesCache ? JSON.stringify({ id, finishedAt: now, result }) : '',
+            this.#db.channel,
+          ],
+        ];
+      },
+      (args) => this.#db.scripts.yadtqFinishMany(...args),
     );
-    return written === 1;
+    return replies.map((written) => written === 1);
+  }
+
+  /**
+   * Calls a batch script once per {@link STEP_BATCH} items (issued together, pipelined):
+   * the number of keys, one task key per item, then per item its argument count and its
+   * arguments. The replies, in the items' order.
+   */
+  async #batched<I, R>(
+    items: readonly I[],
+    encode: (item: I) => [string, Array<string | number>],
+    call: (args: Array<string | number>) => Promise<R[]>,
+  ): Promise<R[]> {
+    const calls: Promise<R[]>[] = [];
+    for (let at = 0; at < items.length; at += STEP_BATCH) {
+      const keys: string[] = [];
+      const args: Array<string | number> = [];
+      for (const item of items.slice(at, at + STEP_BATCH)) {
+        const [key, itemArgs] = encode(item);
+        keys.push(key);
+        args.push(itemArgs.length, ...itemArgs);
+      }
+      calls.push(this.#db.run(() => call([keys.length, ...keys, ...args])));
+    }
+    return (await Promise.all(calls)).flat();
   }
 
   async get(id: string): Promise<TaskRecord | null> {

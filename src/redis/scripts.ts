@@ -8,8 +8,8 @@ type Arg = string | number;
 export interface ScriptCommands {
   yadtqCreate(...numberOfKeysKeysAndArgs: Arg[]): Promise<string[][]>;
   yadtqDiscard(...keysAndArgs: Arg[]): Promise<number>;
-  yadtqClaim(...keysAndArgs: Arg[]): Promise<(string | null)[]>;
-  yadtqFinish(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqClaimMany(...numberOfKeysKeysAndArgs: Arg[]): Promise<(string | null)[][]>;
+  yadtqFinishMany(...numberOfKeysKeysAndArgs: Arg[]): Promise<number[]>;
   yadtqCancel(...keysAndArgs: Arg[]): Promise<string[]>;
   yadtqResubmit(...keysAndArgs: Arg[]): Promise<string[]>;
   yadtqRegisterWorker(...keysAndArgs: Arg[]): Promise<[number, number]>;
@@ -34,12 +34,33 @@ const taskScript = (file: string, numberOfKeys = 1) => ({
   lua: `${TASK_LIB}\n${lua(file)}`,
 });
 
+/**
+ * The batch form of a one-task script: its body run once per task, in order, inside one
+ * script call (so each task's step is as atomic as alone, and a later one sees the earlier
+ * ones). KEYS: one task key per task; ARGV: per task, its argument count, then its
+ * arguments. Replies: the one-task replies, in order.
+ */
+const manyTaskScript = (file: string) => ({
+  lua: `${TASK_LIB}
+local function one(KEYS, ARGV)
+${lua(file)}
+end
+local replies, at = {}, 1
+for i = 1, #KEYS do
+  local n = tonumber(ARGV[at])
+  replies[i] = one({KEYS[i]}, {unpack(ARGV, at + 1, at + n)})
+  at = at + n + 1
+end
+return replies`,
+});
+
 const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string }> = {
   // A batch of tasks: the caller passes the number of keys first.
   yadtqCreate: { lua: lua('create.lua') },
   yadtqDiscard: script(1, 'discard.lua'),
-  yadtqClaim: taskScript('claim.lua'),
-  yadtqFinish: taskScript('finish.lua'),
+  // Batches of tasks: the caller passes the number of keys first.
+  yadtqClaimMany: manyTaskScript('claim.lua'),
+  yadtqFinishMany: manyTaskScript('finish.lua'),
   yadtqCancel: taskScript('cancel.lua'),
   yadtqResubmit: taskScript('resubmit.lua'),
   yadtqRegisterWorker: script(2, 'register-worker.lua'),

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import type { TaskEnvelope } from '../../src/core/envelope.ts';
 import { decide, type RefusalReason, type TaskEvent } from '../../src/core/state-machine.ts';
-import type { Stores } from '../../src/core/store.ts';
+import type { ClaimOutcome, ClaimRequest, FinishRequest, Stores } from '../../src/core/store.ts';
 import type { TaskRecord, TaskStatus } from '../../src/core/task-record.ts';
 
 /** A fixed clock far from now, so no TTL of the stores is crossed by a case. */
@@ -270,32 +270,90 @@ function wanted(expect: Expect): unknown {
   return shown;
 }
 
+/**
+ * How claims and finishes are sent: one at a time (`claim`, `finish`), or in a batch
+ * (`claimMany`, `finishMany`) between a claim and a finish of two other tasks, which must
+ * not change what the case's own step gives (and must themselves go through).
+ */
+export type StepMode = 'one' | 'many';
+
+/** Claims and finishes another task around the case's step, in the same batch call. */
+async function inBatch<T>(
+  store: Stores['store'],
+  kind: 'claim' | 'finish',
+  own: ClaimRequest | FinishRequest,
+  pick: (claims: ClaimOutcome[], finishes: boolean[]) => T,
+): Promise<T> {
+  const [before, after] = [created(), created()];
+  await store.createMany([before, after], { dedup: false, useCache: false });
+  const decoyClaim = (r: TaskRecord): ClaimRequest => ({
+    envelope: envelopeOf(r, 1),
+    workerId: 'decoy',
+    now: T0,
+  });
+  if (kind === 'claim') {
+    const claims = await store.claimMany([
+      decoyClaim(before),
+      own as ClaimRequest,
+      decoyClaim(after),
+    ]);
+    assert.ok(claims[0]!.ok && claims[2]!.ok, 'the other tasks of the batch are claimed');
+    return pick([claims[1]!], []);
+  }
+  await store.claimMany([decoyClaim(before), decoyClaim(after)]);
+  const done = (r: TaskRecord): FinishRequest => ({
+    id: r.id,
+    step: {
+      workerId: 'decoy',
+      attempt: 1,
+      now: T0,
+      outcome: { status: 'success', result: 1 },
+      cacheTtlMs: 0,
+    },
+  });
+  const finishes = await store.finishMany([done(before), own as FinishRequest, done(after)]);
+  assert.ok(finishes[0] && finishes[2], 'the other tasks of the batch are finished');
+  return pick([], [finishes[1]!]);
+}
+
 /** Applies one event through the store's own method; the refusal reason where it tells one. */
 async function apply(
   { store, monitorStore }: Stores,
   record: TaskRecord,
   event: TaskEvent,
+  mode: StepMode,
 ): Promise<{ ok: boolean; reason?: RefusalReason }> {
   switch (event.type) {
     case 'claim': {
-      const claimed = await store.claim(
-        envelopeOf(record, event.attempt),
-        event.workerId,
-        event.now,
-        event.fill,
-        event.loneLosses,
-      );
+      const request: ClaimRequest = {
+        envelope: envelopeOf(record, event.attempt),
+        workerId: event.workerId,
+        now: event.now,
+        ...(event.fill === undefined ? {} : { fill: event.fill }),
+        ...(event.loneLosses === undefined ? {} : { loneLosses: event.loneLosses }),
+      };
+      const claimed =
+        mode === 'one'
+          ? await store.claim(
+              request.envelope,
+              request.workerId,
+              request.now,
+              request.fill,
+              request.loneLosses,
+            )
+          : await inBatch(store, 'claim', request, ([c]) => c!);
       return claimed.ok ? { ok: true } : { ok: false, reason: claimed.reason };
     }
     case 'finish': {
       const { workerId, attempt, now, outcome } = event;
-      const stored = await store.finish(record.id, {
-        workerId,
-        attempt,
-        now,
-        outcome,
-        cacheTtlMs: 0,
-      });
+      const request: FinishRequest = {
+        id: record.id,
+        step: { workerId, attempt, now, outcome, cacheTtlMs: 0 },
+      };
+      const stored =
+        mode === 'one'
+          ? await store.finish(request.id, request.step)
+          : await inBatch(store, 'finish', request, (_, [f]) => f!);
       // false also when a requested cancel ended the task instead: the record tells which.
       return { ok: stored };
     }
@@ -339,8 +397,13 @@ export function runDecideConformance(): void {
 }
 
 /** One store against the table, case by case (each case on a task of its own). */
-export function runStoreConformance(label: string, open: () => Promise<Stores>): void {
-  describe(`store conformance: ${label}`, () => {
+export function runStoreConformance(
+  label: string,
+  open: () => Promise<Stores>,
+  mode: StepMode = 'one',
+): void {
+  const how = mode === 'one' ? '' : ', claims and finishes in batches';
+  describe(`store conformance: ${label}${how}`, () => {
     let stores: Stores | undefined;
     after(async () => {
       await stores?.close();
@@ -354,7 +417,7 @@ export function runStoreConformance(label: string, open: () => Promise<Stores>):
         assert.equal(made?.kind, 'created');
         for (const [i, { event, expect }] of c.steps.entries()) {
           const at = `step ${i + 1} (${event.type})`;
-          const answer = await apply(stores, record, event);
+          const answer = await apply(stores, record, event, mode);
           const after = await store.get(record.id);
           if ('refused' in expect) {
             assert.equal(answer.ok, false, `${at}: not refused`);

@@ -8,4 +8,9 @@ import { deleteKeys, REDIS_URL } from './services.ts';
 const prefix = `yadtq-test:conformance-${randomUUID()}:`;
 after(() => deleteKeys(prefix));
 runStoreConformance('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
+runStoreConformance(
+  'redis (Lua scripts)',
+  async () => new RedisStores({ url: REDIS_URL, prefix }),
+  'many',
+);
 runStoreParity('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));

@@ -4,4 +4,5 @@ import { runStoreParity } from '../contract/store-parity.ts';
 
 runDecideConformance();
 runStoreConformance('memory', async () => memoryStores());
+runStoreConformance('memory', async () => memoryStores(), 'many');
 runStoreParity('memory', async () => memoryStores());

@@ -7,6 +7,7 @@ import { type Logger, silentLogger } from '../logger.ts';
 import { Monitor } from '../monitor/monitor.ts';
 import { StatsBatcher } from '../stats-batcher.ts';
 import type { TaskStore, WorkerInfo, WorkerRegistry } from '../store.ts';
+import { BatchedSteps } from './batched-steps.ts';
 import { CancelSweep } from './cancel-sweep.ts';
 import { consumeDeliveries } from './consume-loop.ts';
 import { StoreHealth, type WorkerHealthReport } from './health.ts';
@@ -115,7 +116,8 @@ export class TaskWorker {
     this.#context = {
       workerId: this.id,
       broker: options.broker,
-      store: options.store,
+      // Claims and finishes of one event-loop turn go to the store as one call each.
+      store: new BatchedSteps(options.store),
       tasks,
       logger: this.#logger,
       stats: this.#stats,
