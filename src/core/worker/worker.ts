@@ -380,7 +380,7 @@ export class TaskWorker {
             this.#slotFreed = resolve;
           }),
         whenReachable: () => this.#health.whenReachable(() => this.#state !== 'running'),
-        // Each delivery of the group is claimed and run on its own.
+        // Started in one turn, so the group's claims go to the store as one call.
         start: (deliveries) => {
           for (const delivery of deliveries) this.#track(processDelivery(this.#context, delivery));
         },
