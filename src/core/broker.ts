@@ -39,8 +39,23 @@ export interface Delivery {
   isOwned(): boolean;
 }
 
-/** A worker's membership of the consumer group: deliveries pulled one at a time. */
-export interface Subscription extends AsyncIterable<Delivery> {
+/**
+ * A worker's membership of the consumer group. Deliveries come in batches of what the
+ * broker has fetched, as many as the worker has slots for: the rest stays with the
+ * subscription for the next {@link take}, so nothing is handed out that no slot waits for.
+ * Each delivery of a batch is still settled on its own.
+ */
+export interface Subscription {
+  /**
+   * Resolves as soon as at least one delivery is ready (a lone message is not held back
+   * to fill a batch) with up to `max` of them: round robin across partitions, so one
+   * partition's backlog cannot starve the others, and in offset order within each.
+   * Resolves with an empty batch once the subscription is closed. Calls are served one at
+   * a time, in the order made.
+   * @throws YadtqError INVALID_ARGS when `max` is not a whole number ≥ 1; BROKER_UNAVAILABLE
+   * once consuming failed for good
+   */
+  take(max: number): Promise<readonly Delivery[]>;
   /** The partitions this member owns now. */
   assignment(): readonly number[];
   /** Stops fetching, makes settled deliveries durable, and leaves the group at once. */

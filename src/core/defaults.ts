@@ -96,6 +96,11 @@ export const DEFAULTS = {
   stepBatchMax: 100,
   /** How often settled offsets are committed. */
   commitIntervalMs: 200,
+  /**
+   * Bytes of fetched tasks a worker's subscription holds ahead of its free slots (about
+   * 3,000 tasks of 300 bytes); past it fetching pauses until the worker took some.
+   */
+  fetchAheadBytes: 1024 * 1024,
   /** Live event streams (dashboard pages) one dashboard serves at once; more get 503. */
   dashboardMaxStreams: 32,
   /** Where the dashboard listens: loopback, so only this machine reaches it without a token. */

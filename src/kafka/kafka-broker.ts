@@ -26,6 +26,7 @@ import { YadtqError } from '../core/errors.ts';
 import { mustBe, word } from '../core/options.ts';
 import { clientOptions, toYadtqError, withDeadline } from './client.ts';
 import { readDeadLetters } from './dead-letters.ts';
+import { fetchOptions } from './fetch-options.ts';
 import { type GroupMember, KafkaSubscription } from './kafka-subscription.ts';
 import {
   type KafkaBrokerOptions,
@@ -45,13 +46,6 @@ import { readRetentionMs, retentionConfig } from './topic-retention.ts';
 const PRODUCE_RETRIES = 3;
 /** First pause before a failed send is tried again with fresh metadata; grows to 1 s. */
 const SEND_RETRY_MS = 250;
-/** Messages a subscription buffers ahead of the worker before fetching pauses. */
-const FETCH_HIGH_WATER_MARK = 128;
-/** Bytes one fetch may return (Kafka still returns one whole batch if it is larger). */
-const FETCH_MAX_BYTES = 1024 * 1024;
-/** How long an idle fetch waits at the broker; also bounds how late new partitions start. */
-const FETCH_MAX_WAIT_MS = 500;
-
 /**
  * The {@link Broker} on Apache Kafka: an idempotent producer with acks=all, and one consumer
  * per subscription in a classic consumer group with cooperative-sticky assignment, so a
@@ -163,7 +157,7 @@ export class KafkaBroker implements Broker {
       throw new YadtqError('INVALID_ARGS', mustBe('memberId', word, memberId));
     await this.#ensureTopics();
     this.#assertOpen();
-    const { connectTimeoutMs, topic, commitIntervalMs } = this.#options;
+    const { connectTimeoutMs, topic, commitIntervalMs, fetchAheadBytes } = this.#options;
     const join = () => this.#join(memberId);
     const first = await join();
     if (this.#closed) {
@@ -173,6 +167,7 @@ export class KafkaBroker implements Broker {
     const subscription: KafkaSubscription = new KafkaSubscription(first, {
       topic,
       commitIntervalMs,
+      fetchAheadBytes,
       closeTimeoutMs: connectTimeoutMs,
       rejoin: join,
       logger: this.#options.logger,
@@ -188,7 +183,7 @@ export class KafkaBroker implements Broker {
    * @throws YadtqError BROKER_UNAVAILABLE
    */
   async #join(memberId: string): Promise<GroupMember> {
-    const { groupId, sessionTimeoutMs, connectTimeoutMs, topic } = this.#options;
+    const { groupId, sessionTimeoutMs, connectTimeoutMs, topic, fetchAheadBytes } = this.#options;
     // A join waits for every live member to rejoin, and for dead ones to time out.
     const rebalanceTimeout = Math.max(sessionTimeoutMs, 20_000);
     const consumer = new Consumer<string, string, string, string>({
@@ -206,9 +201,7 @@ export class KafkaBroker implements Broker {
             rebalanceTimeout,
             protocols: [{ name: COOPERATIVE_STICKY_ASSIGNOR, version: 3 }],
           }),
-      highWaterMark: FETCH_HIGH_WATER_MARK,
-      maxBytes: FETCH_MAX_BYTES,
-      maxWaitTime: FETCH_MAX_WAIT_MS,
+      ...fetchOptions(fetchAheadBytes, this.#options.partitions),
     });
     const joining = consumer.consume({
       topics: [topic],

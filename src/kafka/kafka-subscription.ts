@@ -1,64 +1,50 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import type { Delivery, Subscription } from '../core/broker.ts';
 import { YadtqError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
-import { OffsetTracker } from '../core/offset-tracker.ts';
+import { mustBe, positive } from '../core/options.ts';
 import { settleWithin, toYadtqError } from './client.ts';
+import { FetchBuffer } from './fetch-buffer.ts';
+import { OffsetCommits } from './offset-commits.ts';
+import { PartitionOwnership } from './partition-ownership.ts';
+import { type GroupMember, joinAgain } from './rejoin.ts';
 
 type StringConsumer = Consumer<string, string, string, string>;
 type StringMessage = Message<string, string, string, string>;
 type StringStream = MessagesStream<string, string, string, string>;
 
-/** A consumer that joined the group, and its message stream. */
-export interface GroupMember {
-  consumer: StringConsumer;
-  stream: StringStream;
-}
-
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-const STOPPED = Symbol('stopped');
-/** Joins tried in a row after the consumer failed, before the subscription fails for good. */
-const REJOIN_ATTEMPTS = 8;
-/** Waits 500 ms, 1 s, 2 s, … up to 5 s between those joins. */
-const rejoinDelay = (attempt: number) => Math.min(250 * 2 ** attempt, 5000);
+export type { GroupMember } from './rejoin.ts';
 
 /**
- * One member of the consumer group: turns the consumer's message stream into deliveries,
- * tracks which of them are settled and commits each owned partition up to its lowest
- * unsettled offset, every `commitIntervalMs` and once more on close. When the consumer
- * fails (its fetches or heartbeats gave up while a broker died and leaders moved), it is
- * replaced by a new member (`rejoin`, a bounded number of tries); what the old one had
- * handed out and not committed is delivered again, and the worker's claim skips it.
+ * One member of the consumer group. It reads the consumer's message stream ahead of the
+ * worker into a {@link FetchBuffer} of at most `fetchAheadBytes` (the stream keeps one
+ * fetch more and fetches again only once that is read, so reading stops fetching), hands
+ * out what the worker has slots for, fairly across partitions, tracks which deliveries
+ * are settled and commits each owned partition up to its lowest unsettled offset, every
+ * `commitIntervalMs` and once more on close. When the consumer fails (its fetches or
+ * heartbeats gave up while a broker died and leaders moved), it is replaced by a new
+ * member (`rejoin`, a bounded number of tries); what the old one had handed out and not
+ * committed is delivered again, and the worker's claim skips it.
  */
 export class KafkaSubscription implements Subscription {
   #consumer: StringConsumer;
   #stream: StringStream;
-  #messages: AsyncIterator<StringMessage>;
   readonly #rejoin: (() => Promise<GroupMember>) | undefined;
   readonly #logger: Logger;
   #rejoining: Promise<void> | undefined;
   /** How many times the consumer was replaced. */
   #rejoins = 0;
   readonly #topic: string;
-  readonly #tracker = new OffsetTracker();
-  /** partition → the group generation in which this member (re)gained it. */
-  readonly #owned = new Map<number, number>();
-  /** partition → bumped on every loss, so settling a delivery from before the loss is ignored. */
-  readonly #epochs = new Map<number, number>();
-  /** partition → next offset not handed out yet; a rebalance makes the client fetch again from the last commit. */
-  readonly #handedOut = new Map<number, number>();
-  /** partition → commit point taken from the tracker and not yet acknowledged by Kafka. */
-  readonly #toCommit = new Map<number, number>();
+  readonly #ownership: PartitionOwnership;
+  readonly #commits: OffsetCommits;
+  readonly #buffer: FetchBuffer<StringMessage>;
   readonly #timer: NodeJS.Timeout;
   readonly #onClose: () => void;
   readonly #closeTimeoutMs: number;
   #stoppedFlag = false;
-  /** Wakes the pulls waiting now; each pull makes its own (a long-lived promise raced
-   * once per message would keep a reaction, and so the message, for every pull). */
-  readonly #stopWaiters = new Set<() => void>();
-  #pulls: Promise<unknown> = Promise.resolve();
-  #committing: Promise<void> | undefined;
+  /** Wakes the take waiting now (it looks again at why). */
+  #wakeUp: (() => void) | undefined;
+  #takes: Promise<unknown> = Promise.resolve();
   #failure: YadtqError | undefined;
   #closing: Promise<void> | undefined;
 
@@ -68,6 +54,8 @@ export class KafkaSubscription implements Subscription {
       topic: string;
       commitIntervalMs: number;
       closeTimeoutMs: number;
+      /** Bytes of fetched messages held ahead of the worker before reading (and fetching) pauses. */
+      fetchAheadBytes: number;
       /** Joins the group again with a new consumer; without it a failed consumer ends the subscription. */
       rejoin?: () => Promise<GroupMember>;
       logger?: Logger;
@@ -79,9 +67,11 @@ export class KafkaSubscription implements Subscription {
     this.#rejoin = options.rejoin;
     this.#logger = options.logger ?? silentLogger;
     this.#topic = options.topic;
+    this.#ownership = new PartitionOwnership(options.topic);
+    this.#commits = new OffsetCommits(options.topic, (p) => this.#ownership.owns(p));
+    this.#buffer = new FetchBuffer(options.fetchAheadBytes);
     this.#consumer = member.consumer;
     this.#stream = member.stream;
-    this.#messages = member.stream[Symbol.asyncIterator]();
     this.#attach(member);
     this.#timer = setInterval(() => this.#commit(), options.commitIntervalMs);
   }
@@ -91,15 +81,22 @@ export class KafkaSubscription implements Subscription {
     return this.#rejoins;
   }
 
+  /** Bytes and count of the messages read ahead and not handed out yet. */
+  get buffered(): { bytes: number; messages: number } {
+    return { bytes: this.#buffer.bytes, messages: this.#buffer.size };
+  }
+
   #attach(member: GroupMember): void {
     this.#consumer = member.consumer;
     this.#stream = member.stream;
-    this.#messages = member.stream[Symbol.asyncIterator]();
     this.#syncAssignment();
     member.consumer.on('consumer:group:join', this.#onJoin);
     member.consumer.on('consumer:group:rebalance', this.#onRebalance);
     member.consumer.on('error', this.#onError);
     member.stream.on('error', this.#onError);
+    member.stream.on('readable', this.#fill);
+    member.stream.on('end', this.#onEnd);
+    this.#fill();
   }
 
   #detach(): void {
@@ -107,6 +104,8 @@ export class KafkaSubscription implements Subscription {
     this.#consumer.off('consumer:group:rebalance', this.#onRebalance);
     this.#consumer.off('error', this.#onError);
     this.#stream.off('error', this.#onError);
+    this.#stream.off('readable', this.#fill);
+    this.#stream.off('end', this.#onEnd);
     // A late error of the old member must not end anything.
     this.#consumer.on('error', () => {});
     this.#stream.on('error', () => {});
@@ -115,24 +114,25 @@ export class KafkaSubscription implements Subscription {
   /** The partitions of the task topic this member owns now, ascending. */
   assignment(): readonly number[] {
     this.#syncAssignment();
-    return [...this.#owned.keys()].sort((a, b) => a - b);
+    return this.#ownership.partitions();
   }
 
-  /** Deliveries in offset order per partition; ends when the subscription closes. */
-  [Symbol.asyncIterator](): AsyncIterator<Delivery> {
-    return {
-      next: () => {
-        // One pull at a time, whatever the caller does, so deliveries keep offset order.
-        const pull = this.#pulls.then(() => this.#pull());
-        this.#pulls = pull.catch(() => {});
-        return pull;
-      },
-      // Leaving a `for await` loop early does not close the subscription: close() does.
-      return: async () => DONE,
-    };
+  /**
+   * Up to `max` deliveries as soon as there is one, round robin across partitions and in
+   * offset order within each; what is left stays buffered for the next call. Empty once
+   * the subscription closed. Calls are served one at a time, in order.
+   * @throws YadtqError BROKER_UNAVAILABLE once consuming failed for good
+   */
+  take(max: number): Promise<readonly Delivery[]> {
+    if (!positive.accepts(max)) {
+      return Promise.reject(new YadtqError('INVALID_ARGS', mustBe('take(max)', positive, max)));
+    }
+    const taking = this.#takes.then(() => this.#take(max));
+    this.#takes = taking.catch(() => {});
+    return taking;
   }
 
-  /** Stops fetching, ends the iteration, commits what is settled and leaves the group. */
+  /** Stops fetching, ends a waiting take, commits what is settled and leaves the group. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -142,6 +142,7 @@ export class KafkaSubscription implements Subscription {
     this.#onClose();
     clearInterval(this.#timer);
     this.#stopNow();
+    this.#buffer.clear();
     if (this.#rejoining !== undefined) await settleWithin(this.#rejoining, this.#closeTimeoutMs);
     // With Kafka gone the client would retry for a long while; leaving must not wait on it.
     await settleWithin(this.#drain(), this.#closeTimeoutMs);
@@ -156,10 +157,11 @@ export class KafkaSubscription implements Subscription {
 
   /** Stops fetching and commits what is settled, while this member is still in the group. */
   async #drain(): Promise<void> {
+    this.#stream.off('readable', this.#fill);
     await this.#stream.close().catch(() => {});
-    await this.#committing;
+    await this.#commits.settledCommit();
     this.#commit(true);
-    await this.#committing;
+    await this.#commits.settledCommit();
   }
 
   #stopNow(): void {
@@ -167,65 +169,85 @@ export class KafkaSubscription implements Subscription {
     this.#wake();
   }
 
-  /** Wakes the pulls waiting now (they look again at why). */
   #wake(): void {
-    for (const wake of this.#stopWaiters) wake();
-    this.#stopWaiters.clear();
+    const wake = this.#wakeUp;
+    this.#wakeUp = undefined;
+    wake?.();
   }
 
-  async #nextOrStopped(): Promise<IteratorResult<StringMessage> | typeof STOPPED> {
-    if (this.#stoppedFlag || this.#rejoining !== undefined) return STOPPED;
-    let wake: () => void = () => {};
-    const stopped = new Promise<typeof STOPPED>((resolve) => {
-      wake = () => resolve(STOPPED);
-    });
-    this.#stopWaiters.add(wake);
-    try {
-      return await Promise.race([this.#messages.next(), stopped]);
-    } finally {
-      this.#stopWaiters.delete(wake);
-    }
-  }
-
-  async #pull(): Promise<IteratorResult<Delivery>> {
+  async #take(max: number): Promise<readonly Delivery[]> {
     for (;;) {
-      if (this.#closing !== undefined) return DONE;
+      if (this.#closing !== undefined) return [];
       if (this.#rejoining !== undefined) {
         await this.#rejoining;
         continue;
       }
       if (this.#failure !== undefined) throw this.#failure;
-      let next: IteratorResult<StringMessage> | typeof STOPPED;
-      try {
-        next = await this.#nextOrStopped();
-      } catch (error) {
-        this.#failed(error, 'consuming from Kafka failed');
-        continue;
-      }
-      if (next === STOPPED) continue;
-      if (next.done) {
-        if (this.#closing !== undefined) return DONE;
-        this.#failed(new Error('the message stream ended'), 'consuming from Kafka stopped');
-        continue;
-      }
-      const delivery = this.#accept(next.value);
-      if (delivery !== undefined) return { done: false, value: delivery };
+      const deliveries = this.#handOut(max);
+      // What was taken made room: read on, which lets the stream fetch again.
+      this.#fill();
+      if (deliveries.length > 0) return deliveries;
+      if (this.#buffer.size > 0 || this.#stoppedFlag) continue;
+      await new Promise<void>((resolve) => {
+        this.#wakeUp = resolve;
+      });
     }
+  }
+
+  /** Up to `max` deliveries from the buffer, skipping what is not this member's to hand out. */
+  #handOut(max: number): Delivery[] {
+    this.#syncAssignment();
+    const deliveries: Delivery[] = [];
+    while (deliveries.length < max && this.#buffer.size > 0) {
+      for (const message of this.#buffer.take(max - deliveries.length)) {
+        const delivery = this.#accept(message);
+        if (delivery !== undefined) deliveries.push(delivery);
+      }
+    }
+    return deliveries;
+  }
+
+  /**
+   * Reads fetched messages into the buffer while it has room. The stream holds what one
+   * fetch returned and fetches again only once that is read (its high-water mark is one
+   * message), so a full buffer pauses fetching and taking from it resumes it.
+   */
+  readonly #fill = (): void => {
+    if (this.#stoppedFlag || this.#rejoining !== undefined) return;
+    // A message dropped here is never handed out: a partition assigned since the last look
+    // must count as owned already, or the commit would move past what was dropped.
+    this.#syncAssignment();
+    const before = this.#buffer.size;
+    while (this.#buffer.hasRoom) {
+      const message = this.#stream.read() as StringMessage | null;
+      if (message === null) break;
+      if (this.#fetchedForNow(message))
+        this.#buffer.push(message.partition, message, sizeOf(message));
+    }
+    if (this.#buffer.size > before) this.#wake();
+  };
+
+  readonly #onEnd = (): void => {
+    if (this.#closing !== undefined) return;
+    this.#failed(new Error('the message stream ended'), 'consuming from Kafka stopped');
+  };
+
+  /** Whether `message` is of an owned partition, fetched since this member (re)gained it. */
+  #fetchedForNow(message: StringMessage): boolean {
+    if (message.topic !== this.#topic) return false;
+    const acquiredIn = this.#ownership.acquiredIn(message.partition);
+    // Fetched before the partition was lost and regained: the new fetch position rules.
+    return acquiredIn !== undefined && generationOf(message) >= acquiredIn;
   }
 
   /** The delivery for `message`, or undefined when it is not this member's to hand out. */
   #accept(message: StringMessage): Delivery | undefined {
-    this.#syncAssignment();
+    if (!this.#fetchedForNow(message)) return undefined;
     const { partition } = message;
-    const acquiredIn = this.#owned.get(partition);
-    if (message.topic !== this.#topic || acquiredIn === undefined) return undefined;
-    // Fetched before the partition was lost and regained: the new fetch position rules.
-    if (generationOf(message) < acquiredIn) return undefined;
     const offset = Number(message.offset);
-    if (offset < (this.#handedOut.get(partition) ?? 0)) return undefined;
-    this.#handedOut.set(partition, offset + 1);
-    this.#tracker.delivered(partition, offset);
-    const epoch = this.#epochs.get(partition) ?? 0;
+    if (!this.#ownership.handOut(partition, offset)) return undefined;
+    this.#commits.delivered(partition, offset);
+    const epoch = this.#ownership.epoch(partition);
     let settled = false;
     const headers: Record<string, string> = {};
     for (const [key, value] of message.headerEntries) {
@@ -240,77 +262,34 @@ export class KafkaSubscription implements Subscription {
       settle: () => {
         if (settled) return;
         settled = true;
-        if ((this.#epochs.get(partition) ?? 0) === epoch) this.#tracker.settled(partition, offset);
+        if (this.#ownership.epoch(partition) === epoch) this.#commits.settled(partition, offset);
       },
       isOwned: () => {
         if (this.#closing !== undefined) return false;
         this.#syncAssignment();
-        return this.#owned.has(partition) && (this.#epochs.get(partition) ?? 0) === epoch;
+        return this.#ownership.owns(partition) && this.#ownership.epoch(partition) === epoch;
       },
     };
   }
 
   /** Brings the owned partitions in line with the consumer's current assignment. */
   #syncAssignment(): void {
-    const current = new Set<number>();
-    for (const { topic, partitions } of this.#consumer.assignments ?? []) {
-      if (topic === this.#topic) for (const partition of partitions) current.add(partition);
-    }
-    const lost = [...this.#owned.keys()].filter((partition) => !current.has(partition));
-    for (const partition of current) {
-      if (!this.#owned.has(partition)) this.#owned.set(partition, this.#consumer.generationId);
-    }
-    if (lost.length > 0) this.#forget(lost);
+    const lost = this.#ownership.sync(this.#consumer.assignments, this.#consumer.generationId);
+    if (lost.length > 0) this.#dropLost(lost);
   }
 
-  /** Drops lost partitions: their unsettled messages go to the new owner. */
-  #forget(partitions: number[]): void {
+  /** Lost partitions: their unsettled and buffered messages go to the new owner. */
+  #dropLost(partitions: number[]): void {
     const pending = this.#stream.offsetsToCommit;
-    for (const partition of partitions) {
-      this.#owned.delete(partition);
-      this.#handedOut.delete(partition);
-      this.#toCommit.delete(partition);
-      this.#epochs.set(partition, (this.#epochs.get(partition) ?? 0) + 1);
-      pending.delete(`${this.#topic}:${partition}`);
-    }
-    this.#tracker.forget(partitions);
+    for (const partition of partitions) pending.delete(`${this.#topic}:${partition}`);
+    this.#commits.forget(partitions);
+    this.#buffer.drop(partitions);
   }
 
-  /** Moves the tracker's new commit points of owned partitions into {@link #toCommit}. */
-  #collect(): void {
-    for (const [partition, offset] of this.#tracker.takeCommits()) {
-      if (this.#owned.has(partition)) this.#toCommit.set(partition, offset);
-    }
-  }
-
-  /** Commits the collected points; a failed commit is tried again on the next tick. */
   #commit(final = false): void {
-    if (this.#committing !== undefined || (this.#closing !== undefined && !final)) return;
-    // Mid-rejoin a commit fails and makes the client rejoin again; wait for the next tick.
-    if (!this.#consumer.isActive()) return;
+    if (this.#closing !== undefined && !final) return;
     this.#syncAssignment();
-    this.#collect();
-    if (this.#toCommit.size === 0) return;
-    const sent = [...this.#toCommit];
-    const offsets = sent.map(([partition, offset]) => ({
-      topic: this.#topic,
-      partition,
-      offset: BigInt(offset),
-      leaderEpoch: -1,
-    }));
-    this.#committing = this.#consumer
-      .commit({ offsets })
-      .then(
-        () => {
-          for (const [partition, offset] of sent) {
-            if (this.#toCommit.get(partition) === offset) this.#toCommit.delete(partition);
-          }
-        },
-        () => {},
-      )
-      .finally(() => {
-        this.#committing = undefined;
-      });
+    this.#commits.commit(this.#consumer);
   }
 
   readonly #onJoin = (): void => {
@@ -319,25 +298,11 @@ export class KafkaSubscription implements Subscription {
 
   /**
    * A rebalance is starting (or has just revoked partitions). The client flushes its stream's
-   * pending commits before it gives partitions up, so settled offsets are queued there now:
-   * that is the one moment a commit for a partition about to move is still accepted.
+   * pending commits before it gives partitions up, so settled offsets are queued there now.
    */
   readonly #onRebalance = (): void => {
     this.#syncAssignment();
-    this.#collect();
-    const pending = this.#stream.offsetsToCommit;
-    for (const [partition, offset] of this.#toCommit) {
-      const key = `${this.#topic}:${partition}`;
-      const queued = pending.get(key);
-      if (queued === undefined || queued.offset < BigInt(offset)) {
-        pending.set(key, {
-          topic: this.#topic,
-          partition,
-          offset: BigInt(offset),
-          leaderEpoch: -1,
-        });
-      }
-    }
+    this.#commits.queueOn(this.#stream.offsetsToCommit);
   };
 
   readonly #onError = (error: unknown): void => {
@@ -355,6 +320,7 @@ export class KafkaSubscription implements Subscription {
     }
     this.#rejoining ??= this.#replaceConsumer(failure, this.#rejoin).finally(() => {
       this.#rejoining = undefined;
+      this.#fill();
       this.#wake();
     });
     this.#wake();
@@ -367,35 +333,25 @@ export class KafkaSubscription implements Subscription {
     });
     const old = this.#consumer;
     this.#detach();
-    // What the old member handed out no longer counts: its partitions come back, from
-    // their last commit, to whichever member owns them next.
-    this.#forget([...this.#owned.keys()]);
+    // What the old member handed out or read ahead no longer counts: its partitions come
+    // back, from their last commit, to whichever member owns them next.
+    const lost = this.#ownership.partitions();
+    this.#ownership.forget(lost);
+    this.#dropLost(lost);
+    this.#buffer.clear();
     await settleWithin(old.close(true), this.#closeTimeoutMs);
-    for (let attempt = 1; ; attempt++) {
-      if (this.#closing !== undefined) return;
-      try {
-        const member = await rejoin();
-        if (this.#closing !== undefined) {
-          await member.consumer.close(true).catch(() => {});
-          return;
-        }
-        this.#attach(member);
-        this.#rejoins++;
-        this.#logger.info('joined the consumer group again', { topic: this.#topic, attempt });
-        return;
-      } catch (error) {
-        if (attempt >= REJOIN_ATTEMPTS) {
-          const cause = error instanceof Error ? error : undefined;
-          this.#failure = new YadtqError(
-            'BROKER_UNAVAILABLE',
-            `the Kafka consumer failed (${failure.message}) and joining the group again failed ${attempt} times: ${cause?.message ?? String(error)}`,
-            { cause, retriable: true },
-          );
-          this.#stopNow();
-          return;
-        }
-        await sleep(rejoinDelay(attempt));
-      }
+    try {
+      const joined = await joinAgain(failure, rejoin, () => this.#closing !== undefined);
+      if (joined === undefined) return;
+      this.#rejoins++;
+      this.#logger.info('joined the consumer group again', {
+        topic: this.#topic,
+        attempt: joined.attempt,
+      });
+      this.#attach(joined.member);
+    } catch (error) {
+      this.#failure = error as YadtqError;
+      this.#stopNow();
     }
   }
 }
@@ -406,4 +362,12 @@ function generationOf(message: StringMessage): number {
   return typeof consumer?.generationId === 'number'
     ? consumer.generationId
     : Number.MAX_SAFE_INTEGER;
+}
+
+/** The size the fetch-ahead bound counts: key, value and headers, in UTF-16 code units. */
+function sizeOf(message: StringMessage): number {
+  let size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [key, value] of message.headerEntries)
+    size += (key?.length ?? 0) + (value?.length ?? 0);
+  return size;
 }

@@ -90,6 +90,13 @@ export interface KafkaBrokerOptions {
   groupProtocol?: 'consumer' | 'classic';
   /** How often settled offsets are committed. Default `DEFAULTS.commitIntervalMs` (200 ms). */
   commitIntervalMs?: number;
+  /**
+   * Bytes of fetched messages (key, value and headers) a subscription holds ahead of its
+   * worker, so slots that free up are filled at once; when they are reached, fetching
+   * pauses until the worker took some. At most this plus one fetch (no more than this
+   * again) is buffered. Default `DEFAULTS.fetchAheadBytes` (1 MiB).
+   */
+  fetchAheadBytes?: number;
   /** Bound on reaching Kafka before failing with `BROKER_UNAVAILABLE`. Default `DEFAULTS.connectTimeoutMs` (10 s). */
   connectTimeoutMs?: number;
   /** TLS options, passed to the Kafka client as they are. Default: plaintext. */
@@ -117,6 +124,7 @@ export const KAFKA_BROKER_DEFAULTS = {
   heartbeatIntervalMs: DEFAULTS.kafkaHeartbeatIntervalMs,
   groupProtocol: DEFAULTS.groupProtocol,
   commitIntervalMs: DEFAULTS.commitIntervalMs,
+  fetchAheadBytes: DEFAULTS.fetchAheadBytes,
   connectTimeoutMs: DEFAULTS.connectTimeoutMs,
 } satisfies Partial<KafkaBrokerOptions>;
 
@@ -141,6 +149,7 @@ const RULES: { [K in keyof ResolvedKafkaBrokerOptions]-?: Rule<unknown> } = {
   heartbeatIntervalMs: positive,
   groupProtocol: oneOf(['consumer', 'classic']),
   commitIntervalMs: positive,
+  fetchAheadBytes: positive,
   connectTimeoutMs: positive,
   tls: object,
   sasl: rule(

@@ -7,8 +7,9 @@ import type {
   Subscription,
 } from '../core/broker.ts';
 import { DEFAULTS } from '../core/defaults.ts';
+import { YadtqError } from '../core/errors.ts';
 import { OffsetTracker } from '../core/offset-tracker.ts';
-import { optional, wholeNumber } from '../core/options.ts';
+import { mustBe, optional, positive, wholeNumber } from '../core/options.ts';
 import type { LagSnapshot } from '../core/stats.ts';
 
 /** Options of {@link MemoryBroker}. */
@@ -154,6 +155,7 @@ class MemorySubscription implements Subscription {
   #cursor = 0;
   #closed = false;
   #wakeUp: (() => void) | null = null;
+  #takes: Promise<unknown> = Promise.resolve();
 
   constructor(memberId: string, broker: MemoryBroker) {
     this.#memberId = memberId;
@@ -191,17 +193,29 @@ class MemorySubscription implements Subscription {
     this.wake();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Delivery> {
+  /** Up to `max` deliveries as soon as there is one, round robin across partitions. */
+  take(max: number): Promise<readonly Delivery[]> {
+    if (!positive.accepts(max)) {
+      return Promise.reject(new YadtqError('INVALID_ARGS', mustBe('take(max)', positive, max)));
+    }
+    const taking = this.#takes.then(() => this.#take(max));
+    this.#takes = taking.catch(() => {});
+    return taking;
+  }
+
+  async #take(max: number): Promise<readonly Delivery[]> {
     while (!this.#closed) {
-      const delivery = this.#nextDelivery();
-      if (delivery !== undefined) {
-        yield delivery;
-        continue;
+      const deliveries: Delivery[] = [];
+      for (let next = this.#nextDelivery(); next !== undefined; next = this.#nextDelivery()) {
+        deliveries.push(next);
+        if (deliveries.length === max) break;
       }
+      if (deliveries.length > 0) return deliveries;
       await new Promise<void>((resolve) => {
         this.#wakeUp = resolve;
       });
     }
+    return [];
   }
 
   #nextDelivery(): Delivery | undefined {

@@ -6,6 +6,7 @@ import type { BrokerMessage, Delivery, Subscription } from '../../src/core/broke
 import { isYadtqError } from '../../src/core/errors.ts';
 import { KafkaBroker } from '../../src/kafka/kafka-broker.ts';
 import type { KafkaBrokerOptions } from '../../src/kafka/options.ts';
+import { oneByOne } from '../deliveries.ts';
 
 const BROKERS = (process.env.YADTQ_KAFKA_BROKERS ?? '127.0.0.1:29092').split(',');
 
@@ -38,7 +39,7 @@ async function subscribe(broker: KafkaBroker, memberId: string): Promise<Subscri
 
 /** Pulls deliveries into `into` until the subscription closes, settling them unless told not to. */
 async function drain(subscription: Subscription, into: Delivery[], settle = true): Promise<void> {
-  for await (const delivery of subscription) {
+  for await (const delivery of oneByOne(subscription)) {
     into.push(delivery);
     if (settle) delivery.settle();
   }
@@ -47,7 +48,7 @@ async function drain(subscription: Subscription, into: Delivery[], settle = true
 /** Pulls exactly `count` deliveries (without settling), failing after `ms`. */
 async function take(subscription: Subscription, count: number, ms = 15_000): Promise<Delivery[]> {
   const taken: Delivery[] = [];
-  const iterator = subscription[Symbol.asyncIterator]();
+  const iterator = oneByOne(subscription);
   const timeout = within(ms);
   try {
     while (taken.length < count) {
@@ -151,7 +152,7 @@ describe('KafkaBroker', { timeout: 180_000 }, () => {
     await second.close();
 
     const third = await subscribe(broker, 'member-c');
-    const iterator = third[Symbol.asyncIterator]();
+    const iterator = oneByOne(third);
     const next = iterator.next();
     const quiet = within(1500);
     const extra = await Promise.race([next, quiet.expired]);
@@ -270,7 +271,7 @@ describe('KafkaBroker', { timeout: 180_000 }, () => {
   test('close() ends a pending iteration promptly', async () => {
     const broker = makeBroker();
     const subscriber = await subscribe(broker, 'member-a');
-    const iterator = subscriber[Symbol.asyncIterator]();
+    const iterator = oneByOne(subscriber);
     const pending = iterator.next();
     await sleep(200);
     const started = Date.now();

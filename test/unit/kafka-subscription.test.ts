@@ -1,15 +1,30 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { AuthenticationError, ProtocolError } from '@platformatic/kafka';
 import { isYadtqError } from '../../src/core/errors.ts';
 import { type GroupMember, KafkaSubscription } from '../../src/kafka/kafka-subscription.ts';
+import { oneByOne } from '../deliveries.ts';
 
 // KafkaSubscription alone, on a fake consumer and stream (the module's one collaborator):
 // what it does when the consumer's stream fails. Real leader moves are in
 // test/integration/kafka-cluster.test.ts.
 
 const TOPIC = 't';
+
+/** A message of partition 0 as the client's stream hands it out. */
+function messageAt(offset: number) {
+  return {
+    topic: TOPIC,
+    partition: 0,
+    offset: BigInt(offset),
+    key: `k${offset}`,
+    value: `v${offset}`,
+    headerEntries: [],
+    metadata: { consumer: { generationId: 1 } },
+  };
+}
 
 /** A member that owns partition 0 and yields `offsets`, then fails with `failure` (or waits). */
 function fakeMember(offsets: number[], failure?: Error) {
@@ -23,36 +38,34 @@ function fakeMember(offsets: number[], failure?: Error) {
       consumer.closed = true;
     },
   });
+  // A real object-mode Readable, as the client's stream is: what a fetch returned waits
+  // in it, and `failure` destroys it once those are read, on a later turn of the event
+  // loop (a fetch failing after the one that brought them), so they are handed out first.
   const queue = [...offsets];
-  const stream = Object.assign(new EventEmitter(), {
-    offsetsToCommit: new Map(),
-    close: async () => {},
-    [Symbol.asyncIterator]: () => ({
-      next: async () => {
+  const stream = Object.assign(
+    new Readable({
+      objectMode: true,
+      highWaterMark: 1,
+      read() {
         const offset = queue.shift();
         if (offset !== undefined) {
-          return {
-            done: false,
-            value: {
-              topic: TOPIC,
-              partition: 0,
-              offset: BigInt(offset),
-              key: `k${offset}`,
-              value: `v${offset}`,
-              headerEntries: [],
-              metadata: { consumer: { generationId: 1 } },
-            },
-          };
+          this.push(messageAt(offset));
+        } else if (failure !== undefined) {
+          setImmediate(() => this.destroy(failure));
         }
-        if (failure !== undefined) throw failure;
-        return new Promise(() => {});
       },
     }),
-  });
+    { offsetsToCommit: new Map(), close: async () => {} },
+  );
   return { consumer, stream } as unknown as GroupMember & { consumer: { closed: boolean } };
 }
 
-const options = { topic: TOPIC, commitIntervalMs: 1000, closeTimeoutMs: 500 };
+const options = {
+  topic: TOPIC,
+  commitIntervalMs: 1000,
+  closeTimeoutMs: 500,
+  fetchAheadBytes: 1024,
+};
 
 test('a consumer whose stream fails is replaced by a new member; what it handed out no longer counts', async () => {
   const first = fakeMember([0, 1], new ProtocolError('NOT_LEADER_OR_FOLLOWER'));
@@ -66,7 +79,7 @@ test('a consumer whose stream fails is replaced by a new member; what it handed 
       return second;
     },
   });
-  const iterator = subscription[Symbol.asyncIterator]();
+  const iterator = oneByOne(subscription);
   const a = (await iterator.next()).value;
   const b = (await iterator.next()).value;
   assert.deepEqual([a.offset, b.offset], [0, 1]);
@@ -86,7 +99,7 @@ test('a consumer whose stream fails is replaced by a new member; what it handed 
 
 test('without rejoin, or for an error trying again cannot help, the failure ends the iteration', async () => {
   const lone = new KafkaSubscription(fakeMember([], new Error('connection reset')), options);
-  await assert.rejects(lone[Symbol.asyncIterator]().next(), (error) => {
+  await assert.rejects(oneByOne(lone).next(), (error) => {
     assert.ok(isYadtqError(error, 'BROKER_UNAVAILABLE'), String(error));
     return true;
   });
@@ -101,11 +114,38 @@ test('without rejoin, or for an error trying again cannot help, the failure ends
       return fakeMember([]);
     },
   });
-  await assert.rejects(hopeless[Symbol.asyncIterator]().next(), (error) => {
+  await assert.rejects(oneByOne(hopeless).next(), (error) => {
     assert.ok(isYadtqError(error, 'BROKER_UNAVAILABLE') && !error.retriable, String(error));
     assert.match(error.message, /authentication failed/);
     return true;
   });
   assert.equal(joins, 0);
   await hopeless.close();
+});
+
+test('messages of a partition assigned since the subscription last looked are handed out, not dropped', async () => {
+  const member = fakeMember([]);
+  const consumer = member.consumer as unknown as { assignments: unknown[] };
+  consumer.assignments = [];
+  const subscription = new KafkaSubscription(member, options);
+  assert.deepEqual(subscription.assignment(), []);
+  // The client fetches a partition once it is assigned; its first fetch brings 0 and 1.
+  consumer.assignments = [{ topic: TOPIC, partitions: [0] }];
+  member.stream.push(messageAt(0));
+  member.stream.push(messageAt(1));
+  // They are read ahead as they arrive, before the worker asks for them.
+  await new Promise((resolve) => setImmediate(resolve));
+  try {
+    const taken = await Promise.race([
+      subscription.take(2),
+      new Promise<'none'>((resolve) => setTimeout(() => resolve('none'), 500)),
+    ]);
+    assert.notEqual(taken, 'none', 'the messages were dropped');
+    assert.deepEqual(
+      (taken as readonly { offset: number }[]).map((d) => d.offset),
+      [0, 1],
+    );
+  } finally {
+    await subscription.close();
+  }
 });

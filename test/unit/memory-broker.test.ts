@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { BrokerMessage, Delivery, Subscription } from '../../src/core/broker.ts';
 import { isYadtqError } from '../../src/core/errors.ts';
 import { MemoryBroker } from '../../src/memory/memory-broker.ts';
+import { oneByOne } from '../deliveries.ts';
 
 const IDLE = Symbol('idle');
 
@@ -21,7 +22,7 @@ async function within<T>(promise: Promise<T>, what: string, ms = 2000): Promise<
 
 /** Pulls deliveries from a subscription one at a time, and can tell when none is waiting. */
 function reader(subscription: Subscription) {
-  const iterator = subscription[Symbol.asyncIterator]();
+  const iterator = oneByOne(subscription);
   let pending: Promise<IteratorResult<Delivery>> | null = null;
   const pull = () => {
     pending ??= iterator.next();
@@ -279,7 +280,7 @@ describe('MemoryBroker: dead letters and closing', () => {
     const subscriptions = [await broker.subscribe('a'), await broker.subscribe('b')];
     const loops = subscriptions.map(async (subscription) => {
       let count = 0;
-      for await (const _delivery of subscription) count++;
+      for await (const _delivery of oneByOne(subscription)) count++;
       return count;
     });
     await new Promise((r) => setTimeout(r, 10));

@@ -9,6 +9,7 @@ import { StatsBatcher } from '../stats-batcher.ts';
 import type { TaskStore, WorkerInfo, WorkerRegistry } from '../store.ts';
 import { BatchedSteps } from './batched-steps.ts';
 import { CancelSweep } from './cancel-sweep.ts';
+import { consumeDeliveries } from './consume-loop.ts';
 import { StoreHealth, type WorkerHealthReport } from './health.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -368,23 +369,22 @@ export class TaskWorker {
 
   async #consume(subscription: Subscription): Promise<void> {
     try {
-      for await (const delivery of subscription) {
-        // While stopping, a delivery is left unsettled: the next owner of its partition gets it.
-        if (this.#state !== 'running') continue;
-        // A worker whose store does not answer takes no more work than it holds.
-        await this.#health.whenReachable(() => this.#state !== 'running');
-        if (this.#state !== 'running') continue;
-        this.#track(processDelivery(this.#context, delivery));
-        while (
-          this.#state === 'running' &&
-          (this.#inFlight + this.#zombies.size >= this.#concurrency ||
-            this.#context.runAlone?.closed)
-        ) {
-          await new Promise<void>((resolve) => {
+      await consumeDeliveries(subscription, {
+        running: () => this.#state === 'running',
+        freeSlots: () =>
+          this.#context.runAlone?.closed
+            ? 0
+            : this.#concurrency - this.#inFlight - this.#zombies.size,
+        slotFreed: () =>
+          new Promise<void>((resolve) => {
             this.#slotFreed = resolve;
-          });
-        }
-      }
+          }),
+        whenReachable: () => this.#health.whenReachable(() => this.#state !== 'running'),
+        // Started in one turn, so the group's claims go to the store as one call.
+        start: (deliveries) => {
+          for (const delivery of deliveries) this.#track(processDelivery(this.#context, delivery));
+        },
+      });
     } catch (error) {
       this.#consumeError = String(error);
       this.#logger.error('consuming stopped on an error', {
