@@ -41,6 +41,20 @@ export interface ClaimRequest {
   loneLosses?: number;
 }
 
+/** The {@link ClaimRequest} of a {@link TaskStore.claim} call (absent options left out). */
+export function claimRequest(
+  envelope: TaskEnvelope,
+  workerId: string,
+  now: number,
+  fill?: OptionFill,
+  loneLosses?: number,
+): ClaimRequest {
+  const request: ClaimRequest = { envelope, workerId, now };
+  if (fill !== undefined) request.fill = fill;
+  if (loneLosses !== undefined) request.loneLosses = loneLosses;
+  return request;
+}
+
 /** One finish of {@link TaskStore.finishMany}: the arguments of {@link TaskStore.finish}. */
 export interface FinishRequest {
   id: string;

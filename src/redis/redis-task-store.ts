@@ -1,12 +1,13 @@
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
-import type {
-  ClaimOutcome,
-  ClaimRequest,
-  CreateOutcome,
-  FinishRequest,
-  FinishStep,
-  TaskStore,
+import {
+  type ClaimOutcome,
+  type ClaimRequest,
+  type CreateOutcome,
+  claimRequest,
+  type FinishRequest,
+  type FinishStep,
+  type TaskStore,
 } from '../core/store.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { recordFromEnvelope } from '../core/task-record.ts';
@@ -106,10 +107,9 @@ export class RedisTaskStore implements TaskStore {
     fill?: OptionFill,
     loneLosses?: number,
   ): Promise<ClaimOutcome> {
-    const request: ClaimRequest = { envelope, workerId, now };
-    if (fill !== undefined) request.fill = fill;
-    if (loneLosses !== undefined) request.loneLosses = loneLosses;
-    const [outcome] = await this.claimMany([request]);
+    const [outcome] = await this.claimMany([
+      claimRequest(envelope, workerId, now, fill, loneLosses),
+    ]);
     return outcome!;
   }
 

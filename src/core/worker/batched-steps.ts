@@ -1,6 +1,13 @@
 import { DEFAULTS } from '../defaults.ts';
 import type { TaskEnvelope } from '../envelope.ts';
-import type { ClaimOutcome, ClaimRequest, FinishRequest, FinishStep, TaskStore } from '../store.ts';
+import {
+  type ClaimOutcome,
+  type ClaimRequest,
+  claimRequest,
+  type FinishRequest,
+  type FinishStep,
+  type TaskStore,
+} from '../store.ts';
 import type { TaskRecord } from '../task-record.ts';
 import { TickBatch } from '../tick-batch.ts';
 import type { OptionFill } from '../unset-options.ts';
@@ -32,10 +39,7 @@ export class BatchedSteps implements Pick<TaskStore, 'claim' | 'finish' | 'get'>
     fill?: OptionFill,
     loneLosses?: number,
   ): Promise<ClaimOutcome> {
-    const request: ClaimRequest = { envelope, workerId, now };
-    if (fill !== undefined) request.fill = fill;
-    if (loneLosses !== undefined) request.loneLosses = loneLosses;
-    return this.#claims.add(request);
+    return this.#claims.add(claimRequest(envelope, workerId, now, fill, loneLosses));
   }
 
   finish(id: string, step: FinishStep): Promise<boolean> {
