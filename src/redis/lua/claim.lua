@@ -38,16 +38,18 @@ local prefix = ARGV[1]
 local workerId = ARGV[2]
 local id = ARGV[6]
 
-if redis.call('EXISTS', taskKey) == 0 then
+-- One read for the rules and the reply (a record always has a status: none, no record).
+local FIELDS = {'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt',
+  'losses', 'error', 'result', 'cached', 'cancelRequested'}
+-- A field may be missing (false here): records leave out empty and default fields.
+local f = redis.call('HMGET', taskKey, unpack(FIELDS))
+if not f[1] then
   if #ARGV < 10 then
     return {'missing'}
   end
   redis.call('HSET', taskKey, unpack(ARGV, 10))
+  f = redis.call('HMGET', taskKey, unpack(FIELDS))
 end
-
--- A field may be missing (false here): records leave out empty and default fields.
-local f = redis.call('HMGET', taskKey,
-  'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt', 'losses')
 local status = f[1]
 local holder = f[3] or ''
 if isTerminal(status) then
@@ -92,5 +94,5 @@ local cache = ''
 if f[4] ~= '0' and f[5] and f[5] ~= '' then
   cache = redis.call('GET', prefix .. 'cache:' .. f[5]) or ''
 end
-return {'claimed', cache, unpack(redis.call('HMGET', taskKey,
-  'error', 'result', 'cached', 'useCache', 'losses', 'cancelRequested'))}
+-- The claim wrote none of these: they are as read above.
+return {'claimed', cache, f[9], f[10], f[11], f[4], f[8], f[12]}
