@@ -57,7 +57,7 @@ export interface RedisClient {
   duplicate(...overrides: never[]): unknown;
 }
 
-/** Options of {@link RedisStore}. Every one is optional. */
+/** Options of `RedisStores`. Every one is optional. */
 export interface RedisStoreOptions {
   /**
    * Where Redis is: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS.
