@@ -3,16 +3,11 @@
 // against every store (memory, Redis: its Lua scripts implement the same table). A store
 // that drifts from decide(), or decide() from the table, fails here, case by case.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import type { TaskEnvelope } from '../../src/core/envelope.ts';
 import { decide, type RefusalReason, type TaskEvent } from '../../src/core/state-machine.ts';
 import type { ClaimOutcome, ClaimRequest, FinishRequest, Stores } from '../../src/core/store.ts';
 import type { TaskRecord, TaskStatus } from '../../src/core/task-record.ts';
-
-/** A fixed clock far from now, so no TTL of the stores is crossed by a case. */
-const T0 = 1_764_000_000_000;
-const boom = { message: 'boom', name: 'Error' };
+import { boom, envelope, record, T0 } from './store-fixtures.ts';
 
 /** What a step must give: a refusal, or the record's status (and fields) after it. */
 type Expect =
@@ -215,35 +210,9 @@ export const CASES: Case[] = [
   },
 ];
 
+/** A queued record with no dedup key, as a case starts it. */
 function created(start: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    id: randomUUID(),
-    name: 'add',
-    args: [1, 2],
-    status: 'queued',
-    attempt: 1,
-    maxAttempts: 3,
-    timeoutMs: 30_000,
-    worker: null,
-    submittedAt: T0,
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    result: null,
-    error: null,
-    dedupKey: null,
-    cached: false,
-    useCache: true,
-    runAt: null,
-    losses: 0,
-    cancelRequested: false,
-    ...start,
-  };
-}
-
-function envelopeOf(record: TaskRecord, attempt: number): TaskEnvelope {
-  const { id, name, args, maxAttempts, timeoutMs, dedupKey, submittedAt } = record;
-  return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
+  return record({ dedupKey: null, ...start });
 }
 
 /** What a record shows of an {@link Expect}, to compare. */
@@ -287,7 +256,7 @@ async function inBatch<T>(
   const [before, after] = [created(), created()];
   await store.createMany([before, after], { dedup: false, useCache: false });
   const decoyClaim = (r: TaskRecord): ClaimRequest => ({
-    envelope: envelopeOf(r, 1),
+    envelope: envelope(r, 1),
     workerId: 'decoy',
     now: T0,
   });
@@ -326,7 +295,7 @@ async function apply(
   switch (event.type) {
     case 'claim': {
       const request: ClaimRequest = {
-        envelope: envelopeOf(record, event.attempt),
+        envelope: envelope(record, event.attempt),
         workerId: event.workerId,
         now: event.now,
         ...(event.fill === undefined ? {} : { fill: event.fill }),
