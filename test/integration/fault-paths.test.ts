@@ -99,6 +99,7 @@ describe('fault paths: no abandoned delivery, no blocked partition', { concurren
     broker: Broker,
     backend: Backend,
     tasks: never[],
+    more: { registry?: Backend['registry']; watchdog?: boolean } = {},
   ) {
     const worker = new TaskWorker({
       id: `fp-${label}-${Math.random().toString(36).slice(2, 6)}`,
@@ -109,6 +110,7 @@ describe('fault paths: no abandoned delivery, no blocked partition', { concurren
       tasks,
       ...FAST,
       monitor: MONITOR,
+      ...more,
     });
     await worker.start();
     open.push(async () => {
@@ -276,12 +278,71 @@ describe('fault paths: no abandoned delivery, no blocked partition', { concurren
     assert.equal((await client.cancel(ignoring.id)).cancelled, true);
     const first = await client.wait(listening, { timeoutMs: 6000 });
     assert.equal(first.status, 'cancelled');
-    assert.deepEqual(aborted, [listening.id], 'the signal fired without the pub/sub message');
+    // The sweep fires the signal (it may follow the record: a heartbeat lapse under load
+    // lets the monitor end the task cancelled first; the sweep then finds the claim gone).
+    await until(() => aborted.length > 0, 3000).catch(() => {});
+    assert.deepEqual(
+      aborted,
+      [listening.id],
+      `the signal fired without the pub/sub message (record: losses ${first.losses}, worker ${first.worker})`,
+    );
     const second = await client.wait(ignoring, { timeoutMs: 6000 });
     assert.equal(second.status, 'cancelled', 'a result after a requested cancel is discarded');
     assert.equal(second.result, null);
     const again = await client.submit(deaf, 1500);
     assert.equal(again.cached, false, 'the discarded result was not cached');
+  });
+
+  test('a run whose claim is gone (its heartbeat lapsed, the monitor requeued the task) is told to stop', async () => {
+    const backend = await kafkaRedisBackend('fp-lapse');
+    const signalled: number[] = [];
+    let starts = 0;
+    const patient = defineTask(
+      'patient-lapse',
+      async (ms: number, { signal }) => {
+        const run = ++starts;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          signal.addEventListener('abort', () => {
+            signalled.push(run);
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        return run;
+      },
+      { timeoutMs: 60_000 },
+    );
+    // Beats from the loop (no watchdog thread), and they stop reaching Redis on demand:
+    // the worker lives on while the fleet takes it for dead.
+    let silent = false;
+    const registry = new Proxy(backend.registry, {
+      get(object, property) {
+        const value = Reflect.get(object, property, object);
+        if (typeof value !== 'function') return value;
+        if (property === 'heartbeat')
+          return (...args: unknown[]) => (silent ? Promise.resolve() : value.apply(object, args));
+        return value.bind(object);
+      },
+    });
+    await start('lapse', backend.store, backend.broker, backend, [patient] as never[], {
+      registry,
+      watchdog: false,
+    });
+    const client = new TaskClient({ broker: backend.broker, store: backend.store });
+    const handle = await client.submit(patient, 20_000);
+    await until(async () => (await client.status(handle.id))?.status === 'processing');
+    silent = true;
+    // The heartbeat key expires (2 s), the monitor requeues the task (losses 1).
+    await until(async () => ((await client.status(handle.id))?.losses ?? 0) >= 1, 10_000);
+    await until(() => signalled.includes(1), 5000).catch(() => {});
+    assert.deepEqual(
+      signalled.slice(0, 1),
+      [1],
+      'the first run was told to stop once its claim was gone',
+    );
+    silent = false;
+    await client.cancel(handle.id);
   });
 });
 
