@@ -137,8 +137,12 @@ export interface TaskStore {
   cancel(id: string, now: number): Promise<Transition>;
   /** Gives a `failed`/`cancelled` task one more attempt (`queued`); the caller produces it. */
   resubmit(id: string, now: number): Promise<Transition>;
-  /** Of `ids`, those of `processing` tasks whose cancel was requested (one round trip). */
-  cancelRequested(ids: readonly string[]): Promise<string[]>;
+  /**
+   * Of `ids`, the tasks `workerId` runs, those whose run should stop (one round trip): a
+   * cancel was requested, or the record no longer shows the task `processing` under this
+   * worker (the monitor ended or requeued it, another worker took it over, or it is gone).
+   */
+  runsToStop(workerId: string, ids: readonly string[]): Promise<string[]>;
   /** Calls `listener` with the id of each running task whose cancel is requested. */
   onCancel(listener: (id: string) => void): Promise<() => Promise<void>>;
 }

@@ -176,10 +176,11 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     return true;
   }
 
-  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+  async runsToStop(workerId: string, ids: readonly string[]): Promise<string[]> {
     return ids.filter((id) => {
       const record = this.#records.get(id);
-      return record?.status === 'processing' && record.cancelRequested;
+      const held = record?.status === 'processing' && record.worker === workerId;
+      return !held || record.cancelRequested;
     });
   }
 

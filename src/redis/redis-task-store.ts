@@ -271,16 +271,19 @@ export class RedisTaskStore implements TaskStore {
     return decodeTransition(reply);
   }
 
-  /** One HGET per id, pipelined: a single round trip. */
-  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+  /** One HMGET per id, pipelined: a single round trip. An id whose reply failed is kept running. */
+  async runsToStop(workerId: string, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const pipeline = this.#db.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.#db.key('task', id), 'status', 'cancelRequested');
+    for (const id of ids) {
+      pipeline.hmget(this.#db.key('task', id), 'status', 'worker', 'cancelRequested');
+    }
     const replies = await this.#db.run(() => pipeline.exec());
     return ids.filter((_, i) => {
-      const [error, fields] = replies?.[i] ?? [];
-      const [status, requested] = (fields ?? []) as (string | null)[];
-      return error == null && status === 'processing' && requested === '1';
+      const [error, fields] = replies?.[i] ?? [new Error('no reply')];
+      if (error != null) return false;
+      const [status, worker, requested] = (fields ?? []) as (string | null)[];
+      return status !== 'processing' || worker !== workerId || requested === '1';
     });
   }
 

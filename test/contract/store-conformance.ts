@@ -24,6 +24,8 @@ type Expect =
 interface Step {
   event: TaskEvent;
   expect: Expect;
+  /** After the step, per worker id: whether `runsToStop` tells that worker to stop its run. */
+  stops?: Record<string, boolean>;
 }
 
 interface Case {
@@ -70,8 +72,16 @@ export const CASES: Case[] = [
   {
     name: 'claim, then success',
     steps: [
-      { event: claim('w1'), expect: ok('processing', { worker: 'w1' }) },
-      { event: finish('w1', { status: 'success', result: 3 }), expect: ok('success') },
+      {
+        event: claim('w1'),
+        expect: ok('processing', { worker: 'w1' }),
+        stops: { w1: false, w2: true },
+      },
+      {
+        event: finish('w1', { status: 'success', result: 3 }),
+        expect: ok('success'),
+        stops: { w1: true },
+      },
     ],
   },
   {
@@ -131,8 +141,12 @@ export const CASES: Case[] = [
   {
     name: 'cancel of a running task marks it, and its finish ends it cancelled whatever the outcome',
     steps: [
-      { event: claim('w1'), expect: ok('processing') },
-      { event: cancel(), expect: ok('processing', { cancelRequested: true }) },
+      { event: claim('w1'), expect: ok('processing'), stops: { w1: false } },
+      {
+        event: cancel(),
+        expect: ok('processing', { cancelRequested: true }),
+        stops: { w1: true },
+      },
       {
         event: finish('w1', { status: 'success', result: 9 }, 1, T0 + 35),
         expect: ok('cancelled', { errorCode: 'TASK_CANCELLED' }),
@@ -156,8 +170,12 @@ export const CASES: Case[] = [
     steps: [
       { event: claim('w1'), expect: ok('processing') },
       { event: requeue('w2', 2), expect: { refused: 'not-holder' } },
-      { event: requeue('w1', 2), expect: ok('queued', { losses: 1 }) },
-      { event: claim('w2', 1, T0 + 45), expect: ok('processing', { worker: 'w2' }) },
+      { event: requeue('w1', 2), expect: ok('queued', { losses: 1 }), stops: { w1: true } },
+      {
+        event: claim('w2', 1, T0 + 45),
+        expect: ok('processing', { worker: 'w2' }),
+        stops: { w1: true, w2: false },
+      },
       {
         event: requeue('w2', 2, T0 + 46),
         expect: ok('failed', { losses: 2, errorCode: 'WORKER_LOST' }),
@@ -169,7 +187,7 @@ export const CASES: Case[] = [
     steps: [
       { event: claim('w1'), expect: ok('processing') },
       { event: cancel(), expect: ok('processing', { cancelRequested: true }) },
-      { event: requeue('w1'), expect: ok('cancelled', { losses: 1 }) },
+      { event: requeue('w1'), expect: ok('cancelled', { losses: 1 }), stops: { w1: true } },
     ],
   },
   {
@@ -384,10 +402,14 @@ export function runStoreConformance(
         const record = created(c.start);
         const [made] = await store.createMany([record], { dedup: false, useCache: false });
         assert.equal(made?.kind, 'created');
-        for (const [i, { event, expect }] of c.steps.entries()) {
+        for (const [i, { event, expect, stops }] of c.steps.entries()) {
           const at = `step ${i + 1} (${event.type})`;
           const answer = await apply(stores, record, event, mode);
           const after = await store.get(record.id);
+          for (const [workerId, stop] of Object.entries(stops ?? {})) {
+            const told = (await store.runsToStop(workerId, [record.id])).includes(record.id);
+            assert.equal(told, stop, `${at}: runsToStop for ${workerId}`);
+          }
           if ('refused' in expect) {
             assert.equal(answer.ok, false, `${at}: not refused`);
             // finish answers a boolean only; the others name their reason.
