@@ -7,7 +7,10 @@
 // the first handler start to the last end, and the process's CPU per 1,000 jobs. Against the Kafka in YADTQ_KAFKA_BROKERS
 // (default 127.0.0.1:9092) and the Redis in YADTQ_REDIS_URL (default
 // redis://127.0.0.1:6379), on a topic, group and key prefix of its own (keys deleted after).
-//   node bench/batch-probe.ts [--backlog 20000] [--concurrency 200] [--sleep 10] [--rounds 3]
+// With --redis-cost it also prints what Redis ran per task (INFO commandstats after
+// CONFIG RESETSTAT: commands inside scripts counted, and their µs), for the submits and for
+// the worker apart; use a Redis of its own, as the counts are server-wide.
+//   node bench/batch-probe.ts [--backlog 20000] [--concurrency 200] [--sleep 10] [--rounds 3] [--redis-cost]
 // To compare two versions, run it in both checkouts, alternating.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -25,8 +28,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '200' },
     sleep: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
+    'redis-cost': { type: 'boolean', default: false },
   },
 });
+const REDIS_COST = values['redis-cost'];
 const BACKLOG = Number(values.backlog);
 const CONCURRENCY = Number(values.concurrency);
 const SLEEP_MS = Number(values.sleep);
@@ -39,6 +44,37 @@ interface Round {
   meanSlots: number;
   jobsPerSecond: number;
   cpuMsPer1000: number;
+}
+
+/** What Redis ran between a reset and a report, per task (INFO commandstats). */
+class RedisCost {
+  readonly #redis: Redis;
+  constructor(url: string) {
+    this.#redis = new Redis(url);
+  }
+  async reset(): Promise<void> {
+    await this.#redis.config('RESETSTAT');
+  }
+  async report(label: string, tasks: number): Promise<void> {
+    const info = await this.#redis.info('commandstats');
+    await this.reset();
+    const rows: string[] = [];
+    let calls = 0;
+    for (const line of info.split('\r\n')) {
+      const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+      if (match === null || match[1] === 'info' || match[1] === 'config') continue;
+      calls += Number(match[2]);
+      const [perTask, µs] = [Number(match[2]) / tasks, Number(match[3]) / tasks];
+      rows.push(`${match[1]} ${perTask.toFixed(2)} (${µs.toFixed(1)} µs)`);
+    }
+    // A script's µs include those of the commands it ran (listed too).
+    console.log(
+      `${label}: ${(calls / tasks).toFixed(2)} commands per task, scripts' own included; per task: ${rows.join(', ')}`,
+    );
+  }
+  close(): Promise<unknown> {
+    return this.#redis.quit();
+  }
 }
 
 async function round(n: number): Promise<Round> {
@@ -76,10 +112,13 @@ async function round(n: number): Promise<Round> {
   });
   try {
     const client = new TaskClient({ broker: backend.broker, store: backend.store });
+    const cost = REDIS_COST ? new RedisCost(redisUrl) : undefined;
+    await cost?.reset();
     for (let from = 0; from < BACKLOG; from += 1000) {
       const args = Array.from({ length: Math.min(1000, BACKLOG - from) }, (_, i) => from + i);
       await client.submitMany(job, args, { cache: false });
     }
+    await cost?.report('submits', BACKLOG);
     const samples: number[] = [];
     let slots = 0;
     const sampler = setInterval(() => {
@@ -93,6 +132,8 @@ async function round(n: number): Promise<Round> {
     while (done < BACKLOG) await new Promise((resolve) => setTimeout(resolve, 20));
     clearInterval(sampler);
     const used = process.cpuUsage(cpu);
+    await cost?.report('worker', BACKLOG);
+    await cost?.close();
     samples.sort((a, b) => a - b);
     const mean = samples.reduce((sum, s) => sum + s, 0) / Math.max(1, samples.length);
     return {

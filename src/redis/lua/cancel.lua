@@ -43,5 +43,5 @@ end
 redis.call('HSET', taskKey,
   'status', 'cancelled', 'finishedAt', now, 'durationMs', durationSince(f[2], now),
   'error', CANCELLED_ERROR, 'runAt', '')
-settleTerminal(taskKey, prefix, id, f[3], ARGV[4], ARGV[6])
+settleTerminal(taskKey, prefix, id, f[3], ARGV[4], ARGV[6], true)
 return transitioned(taskKey)

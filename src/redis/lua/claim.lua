@@ -76,18 +76,19 @@ if ARGV[7] ~= '' or ARGV[8] ~= '' then
   end
   redis.call('HDEL', taskKey, 'unset')
 end
--- Only a task that ran or waited before has these (a retry): a fresh one has none.
+-- Only a task that ran or waited before has these (a retry or a delayed task): a fresh
+-- one has none, and is in no scheduled set (only a task with a runAt is).
 if (f[6] or '') ~= '' or (f[7] or '') ~= '' then
   redis.call('HDEL', taskKey, 'runAt', 'finishedAt', 'durationMs')
+  unschedule(prefix, id)
 end
 redis.call('PEXPIRE', taskKey, ARGV[5])
-unschedule(prefix, id)
 if holder ~= '' then
   redis.call('SREM', prefix .. 'held:' .. holder, id)
 end
 local heldKey = prefix .. 'held:' .. workerId
 redis.call('SADD', heldKey, id)
-redis.call('PEXPIRE', heldKey, ARGV[5])
+pexpireOnce(heldKey, ARGV[5])
 
 local cache = ''
 -- useCache defaults to on: only '0' turns it off.

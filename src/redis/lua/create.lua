@@ -38,6 +38,16 @@ local function writeRecord(taskKey, fields)
   end
 end
 
+-- The value of `name` in a field, value, ... list; nil when it is not there.
+local function field(fields, name)
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == name then
+      return fields[i + 1]
+    end
+  end
+  return nil
+end
+
 local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, fields)
   if useCache then
     local entry = redis.call('GET', cacheKey)
@@ -70,11 +80,12 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
   end
 
   writeRecord(taskKey, fields)
-  local runAt = redis.call('HGET', taskKey, 'runAt')
+  -- The record is exactly these fields (writeRecord replaced any other): read them here.
+  local runAt = field(fields, 'runAt')
   if runAt and runAt ~= '' then
     -- A delayed task lives until it is due plus the pending TTL, however far off that is
     -- (the delay counted on the submitter's clock, as runAt and submittedAt both are).
-    local delay = tonumber(runAt) - (tonumber(redis.call('HGET', taskKey, 'submittedAt')) or 0)
+    local delay = tonumber(runAt) - (tonumber(field(fields, 'submittedAt')) or 0)
     local ttl = string.format('%.0f', tonumber(pendingTtl) + math.max(0, delay))
     redis.call('ZADD', prefix .. 'scheduled', runAt, id)
     redis.call('PEXPIRE', taskKey, ttl)

@@ -107,7 +107,7 @@ redis.call('HSET', taskKey, unpack(fields))
 if dedupKey ~= '' and outcome == 'success' and cached ~= '1' and tonumber(ARGV[13]) > 0 then
   redis.call('SET', prefix .. 'cache:' .. dedupKey, ARGV[14], 'PX', ARGV[13])
 end
-settleTerminal(taskKey, prefix, id, dedupKey, ARGV[11], ARGV[15])
+settleTerminal(taskKey, prefix, id, dedupKey, ARGV[11], ARGV[15], false)
 if overridden then
   return 0
 end

@@ -67,7 +67,7 @@ if ended then
   redis.call('HSET', taskKey,
     'status', ended[1], 'error', ended[2], 'losses', num(losses),
     'finishedAt', now, 'durationMs', durationSince(f[5], now))
-  settleTerminal(taskKey, prefix, id, f[6], ARGV[6], ARGV[8])
+  settleTerminal(taskKey, prefix, id, f[6], ARGV[6], ARGV[8], false)
 else
   redis.call('HSET', taskKey, 'status', 'queued', 'startedAt', '', 'losses', num(losses))
   redis.call('PEXPIRE', taskKey, ARGV[7])

@@ -29,23 +29,33 @@ local function unschedule(prefix, id)
   redis.call('ZREM', prefix .. 'scheduled', id)
 end
 
--- Tells waiters that a task ended. While anyone listens, the message is the id, a
--- newline and the record as a JSON array of field, value, ... (what HGETALL gives), so a
--- waiter needs no read; with no listener (the usual worker-only case) just the id, which
--- is also what a waiter reads the record after (src/redis/task-events.ts).
+-- Whether the events channel has listeners, asked once per script call: a script runs
+-- alone, so nobody subscribes or leaves while it runs (a batch asks once for all tasks).
+local listening = nil
+
+-- Tells waiters that a task ended: the id, a newline and the record as a JSON array of
+-- field, value, ... (what HGETALL gives), so a waiter needs no read. With no listener (the
+-- usual worker-only case) nothing is sent: nobody subscribes by pattern, and a waiter
+-- subscribes before it reads the record (src/redis/task-events.ts), so a waiter that
+-- subscribes after this script finds the record terminal.
 local function announce(taskKey, id, channel)
-  if redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0 then
+  if listening == nil then
+    listening = redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0
+  end
+  if listening then
     redis.call('PUBLISH', channel, id .. '\n' .. cjson.encode(redis.call('HGETALL', taskKey)))
-  else
-    redis.call('PUBLISH', channel, id)
   end
 end
 
 -- After a task became terminal: keep the record for the retention, take it out of the
--- scheduled set, release its dedup key if that still points to it, and tell waiters.
-local function settleTerminal(taskKey, prefix, id, dedupKey, retentionMs, channel)
+-- scheduled set when it may be there (`scheduled`: it was waiting, not processing: a
+-- claim takes a task out), release its dedup key if that still points to it, and tell
+-- waiters.
+local function settleTerminal(taskKey, prefix, id, dedupKey, retentionMs, channel, scheduled)
   redis.call('PEXPIRE', taskKey, retentionMs)
-  unschedule(prefix, id)
+  if scheduled then
+    unschedule(prefix, id)
+  end
   if dedupKey and dedupKey ~= '' then
     local key = prefix .. 'dedup:' .. dedupKey
     if redis.call('GET', key) == id then
@@ -58,6 +68,16 @@ end
 -- The reply of an accepted transition: {'ok', field, value, ...} of the new record.
 local function transitioned(taskKey)
   return {'ok', unpack(redis.call('HGETALL', taskKey))}
+end
+
+-- Keys whose TTL this script call has set: a batch sets a shared key's TTL once (every
+-- task of the call gives the same one).
+local expired = {}
+local function pexpireOnce(key, ttl)
+  if not expired[key] then
+    expired[key] = true
+    redis.call('PEXPIRE', key, ttl)
+  end
 end
 
 local function refused(reason)
