@@ -66,6 +66,7 @@ export type Processed =
 export async function processDelivery(
   ctx: ProcessorContext,
   delivery: Delivery,
+  ran: () => void = () => {},
 ): Promise<Processed> {
   let envelope: TaskEnvelope;
   try {
@@ -78,6 +79,7 @@ export async function processDelivery(
     envelope,
     () => delivery.settle(),
     () => delivery.isOwned(),
+    ran,
   );
 }
 
@@ -88,13 +90,15 @@ export async function processDelivery(
  * `settle`. Each step that fails is retried alone: the claim while `owned()` holds (else
  * the next owner of the delivery claims it), the finish and the dead-letter copy until
  * they answer, since only this worker can finish the task it holds. 'unsettled' means
- * the worker halted (or lost the partition) before the steps were done.
+ * the worker halted (or lost the partition) before the steps were done. `ran` is called
+ * once the handler has ended (before the outcome is stored): the worker's slot is free.
  */
 export async function processEnvelope(
   ctx: ProcessorContext,
   envelope: TaskEnvelope,
   settle: () => void,
   owned: () => boolean = () => true,
+  ran: () => void = () => {},
 ): Promise<Processed> {
   const fields = { taskId: envelope.id, task: envelope.name, workerId: ctx.workerId };
   const attempt = attemptKey(envelope);
@@ -151,6 +155,8 @@ export async function processEnvelope(
     const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
     leave?.();
     leave = undefined;
+    // The handler is done: its slot may take the next task while the outcome is stored.
+    ran();
     const now = Date.now();
     const step = { workerId: ctx.workerId, attempt: envelope.attempt, now, outcome, cacheTtlMs };
     const stored = await retryStep(

@@ -20,16 +20,12 @@ import {
   tasksByName,
   type WorkerStopReason,
 } from './options.ts';
-import {
-  type Processed,
-  type ProcessorContext,
-  processDelivery,
-  processEnvelope,
-} from './process-delivery.ts';
+import { type ProcessorContext, processDelivery, processEnvelope } from './process-delivery.ts';
 import { RecoveryPoller } from './recovery-poller.ts';
 import { checkTopicRetention } from './retention-check.ts';
 import { RunAlone } from './run-alone.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
+import { Slots } from './slots.ts';
 import { Zombies } from './zombies.ts';
 
 export type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
@@ -65,11 +61,7 @@ export class TaskWorker {
   /** When a stop's grace period ends (ms since the epoch). */
   #deadline = 0;
   #startedAt = 0;
-  #inFlight = 0;
-  #processed = 0;
-  #failed = 0;
-  #deadLettered = 0;
-  #slotFreed: (() => void) | null = null;
+  readonly #slots: Slots;
   #zombies: Zombies;
   #stopReason: WorkerStopReason | undefined;
   #stopped: Promise<WorkerStopReason>;
@@ -87,6 +79,7 @@ export class TaskWorker {
     const tasks = tasksByName(options.tasks ?? []);
     const settings = resolveWorkerOptions(options);
     this.#concurrency = settings.concurrency;
+    this.#slots = new Slots(settings.concurrency);
     const intervalMs = settings.heartbeatIntervalMs;
     this.#heartbeatTtlMs = settings.heartbeatTtlMs;
     this.#shutdownGraceMs = settings.shutdownGraceMs;
@@ -100,7 +93,7 @@ export class TaskWorker {
       limit: Math.min(maxZombies, this.#concurrency - 1),
       logger: this.#logger,
       onLimit: (message) => this.#stopForRestart(message),
-      onReturned: () => this.#slotFreed?.(),
+      onReturned: () => this.#slots.wake(),
     });
     // Past the heartbeat TTL without an answer the fleet takes this worker for dead.
     this.#health = new StoreHealth({
@@ -156,10 +149,13 @@ export class TaskWorker {
       leaseMs: DEFAULTS.recoveryLeaseMs,
       freeSlots: () =>
         this.#state === 'running' && this.#health.reachable() && !this.#context.runAlone?.closed
-          ? this.#concurrency - this.#inFlight - this.#zombies.size
+          ? this.#slots.free(this.#zombies.size)
           : 0,
       // Taken from the store, not delivered: there is no offset to settle.
-      run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
+      run: (record) =>
+        this.#slots.track((ran) =>
+          processEnvelope(this.#context, envelopeOf(record), () => {}, undefined, ran),
+        ),
       logger: this.#logger,
     });
     if (settings.monitor !== false) {
@@ -276,8 +272,8 @@ export class TaskWorker {
     this.#close();
     this.#logger.info('worker stopped', {
       workerId: this.id,
-      processed: this.#processed,
-      failed: this.#failed,
+      processed: this.#slots.processed,
+      failed: this.#slots.failed,
       ...(this.#zombies.size > 0 ? { zombies: this.#zombies.size } : {}),
     });
     this.#markStopped(reason);
@@ -295,8 +291,8 @@ export class TaskWorker {
    */
   async #settleRunning(): Promise<void> {
     this.#zombies.close();
-    this.#slotFreed?.();
-    while (this.#inFlight > 0 && Date.now() < this.#deadline)
+    this.#slots.wake();
+    while (this.#slots.inFlight > 0 && Date.now() < this.#deadline)
       await new Promise((r) => setTimeout(r, 20));
     this.#halted = true;
   }
@@ -346,25 +342,13 @@ export class TaskWorker {
       startedAt: this.#startedAt,
       lastHeartbeat: Date.now(),
       concurrency: this.#concurrency,
-      processed: this.#processed,
-      failed: this.#failed,
-      inFlight: this.#inFlight,
+      processed: this.#slots.processed,
+      failed: this.#slots.failed,
+      inFlight: this.#slots.inFlight,
       zombies: this.#zombies.size,
       partitions: [...(this.#subscription?.assignment() ?? [])],
-      deadLettered: this.#deadLettered,
+      deadLettered: this.#slots.deadLettered,
     };
-  }
-
-  /** Counts one task in flight until `processing` settles, then frees its slot. */
-  #track(processing: Promise<Processed>): void {
-    this.#inFlight++;
-    void processing.then((processed) => {
-      if (processed === 'success') this.#processed++;
-      if (processed === 'failed') this.#failed++;
-      if (processed === 'dead-lettered') this.#deadLettered++;
-      this.#inFlight--;
-      this.#slotFreed?.();
-    });
   }
 
   async #consume(subscription: Subscription): Promise<void> {
@@ -372,17 +356,13 @@ export class TaskWorker {
       await consumeDeliveries(subscription, {
         running: () => this.#state === 'running',
         freeSlots: () =>
-          this.#context.runAlone?.closed
-            ? 0
-            : this.#concurrency - this.#inFlight - this.#zombies.size,
-        slotFreed: () =>
-          new Promise<void>((resolve) => {
-            this.#slotFreed = resolve;
-          }),
+          this.#context.runAlone?.closed ? 0 : this.#slots.free(this.#zombies.size),
+        slotFreed: () => this.#slots.freed(),
         whenReachable: () => this.#health.whenReachable(() => this.#state !== 'running'),
         // Started in one turn, so the group's claims go to the store as one call.
         start: (deliveries) => {
-          for (const delivery of deliveries) this.#track(processDelivery(this.#context, delivery));
+          for (const delivery of deliveries)
+            this.#slots.track((ran) => processDelivery(this.#context, delivery, ran));
         },
       });
     } catch (error) {
