@@ -33,7 +33,13 @@ export {
 export { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from './core/envelope.ts';
 export { type ErrorCode, isYadtqError, NonRetryableError, YadtqError } from './core/errors.ts';
 export type { JsonValue } from './core/json.ts';
-export type { LogFields, Logger } from './core/logger.ts';
+export type {
+  LogFields,
+  Logger,
+  LoggerOption,
+  PinoLikeLogger,
+  PinoLogMethod,
+} from './core/logger.ts';
 export { Monitor, type MonitorOptions } from './core/monitor/monitor.ts';
 export { decide, type TaskEvent, type Transition } from './core/state-machine.ts';
 export type { StatsRecorder, TaskOutcomeEvent } from './core/stats.ts';

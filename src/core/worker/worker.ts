@@ -3,7 +3,7 @@ import type { Subscription } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { envelopeOf } from '../envelope.ts';
 import { YadtqError } from '../errors.ts';
-import { type Logger, silentLogger } from '../logger.ts';
+import { type Logger, toLogger } from '../logger.ts';
 import { Monitor } from '../monitor/monitor.ts';
 import { StatsBatcher } from '../stats-batcher.ts';
 import type { TaskStore, WorkerInfo, WorkerRegistry } from '../store.ts';
@@ -90,7 +90,7 @@ export class TaskWorker {
     const intervalMs = settings.heartbeatIntervalMs;
     this.#heartbeatTtlMs = settings.heartbeatTtlMs;
     this.#shutdownGraceMs = settings.shutdownGraceMs;
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = toLogger(options.logger);
     this.#stopped = new Promise((resolve) => {
       this.#markStopped = resolve;
     });
