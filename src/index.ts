@@ -83,6 +83,13 @@ export type { KafkaBrokerOptions, KafkaCredential, KafkaSaslOptions } from './ka
 export { MemoryBroker } from './memory/memory-broker.ts';
 export { MemoryStats } from './memory/memory-stats.ts';
 export { MemoryStore, memoryStores } from './memory/memory-store.ts';
+export {
+  type CollectedMetric,
+  type FleetSource,
+  type MetricRegistry,
+  registerFleetMetrics,
+} from './metrics/prom-registry.ts';
+export { WorkerMetrics, type WorkerMetricsSource } from './metrics/worker-metrics.ts';
 export type { RedisClient, RedisConnectionOptions, RedisStoreOptions } from './redis/options.ts';
 export { RedisStats, type RedisStatsOptions } from './redis/redis-stats.ts';
 export { RedisStores } from './redis/redis-stores.ts';
