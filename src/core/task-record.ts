@@ -89,5 +89,7 @@ export function recordFromEnvelope(envelope: EnvelopeFields): TaskRecord {
     ...(envelope.unset !== undefined && envelope.unset.length > 0
       ? { unset: [...envelope.unset] }
       : {}),
+    // The submit's trace, for every attempt: the memory store keeps it as it is.
+    ...(envelope.traceparent === undefined ? {} : { traceparent: envelope.traceparent }),
   };
 }

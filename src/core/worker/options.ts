@@ -58,6 +58,11 @@ export interface TaskWorkerOptions {
    * then the message). Default: silent.
    */
   logger?: LoggerOption;
+  /**
+   * A consumer span per attempt (claim, run, finish), continuing the submitter's trace,
+   * when `@opentelemetry/api` is installed (without it nothing loads). Default true.
+   */
+  tracing?: boolean;
 }
 
 /** Why a worker stopped: asked to (`TaskWorker.stop`), or by itself, for a restart. */

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { loadTaskTracing } from '../../telemetry/task-tracing.ts';
 import type { Subscription } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { envelopeOf } from '../envelope.ts';
@@ -20,16 +21,12 @@ import {
   tasksByName,
   type WorkerStopReason,
 } from './options.ts';
-import {
-  type Processed,
-  type ProcessorContext,
-  processDelivery,
-  processEnvelope,
-} from './process-delivery.ts';
+import type { Processed, ProcessorContext } from './process-delivery.ts';
 import { RecoveryPoller } from './recovery-poller.ts';
 import { checkTopicRetention } from './retention-check.ts';
 import { RunAlone } from './run-alone.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
+import { processBatch, processStoredEnvelope } from './traced-processing.ts';
 import { Zombies } from './zombies.ts';
 
 export type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
@@ -47,6 +44,7 @@ export class TaskWorker {
   #heartbeatTtlMs: number;
   #shutdownGraceMs: number;
   #logger: Logger;
+  readonly #tracing: boolean;
   #heartbeat: Heartbeat;
   #stats: StatsBatcher | undefined;
   #monitor: Monitor | undefined;
@@ -91,6 +89,7 @@ export class TaskWorker {
     this.#heartbeatTtlMs = settings.heartbeatTtlMs;
     this.#shutdownGraceMs = settings.shutdownGraceMs;
     this.#logger = toLogger(options.logger);
+    this.#tracing = options.tracing !== false;
     this.#stopped = new Promise((resolve) => {
       this.#markStopped = resolve;
     });
@@ -159,7 +158,7 @@ export class TaskWorker {
           ? this.#concurrency - this.#inFlight - this.#zombies.size
           : 0,
       // Taken from the store, not delivered: there is no offset to settle.
-      run: (record) => this.#track(processEnvelope(this.#context, envelopeOf(record), () => {})),
+      run: (record) => this.#track(processStoredEnvelope(this.#context, envelopeOf(record))),
       logger: this.#logger,
     });
     if (settings.monitor !== false) {
@@ -248,6 +247,7 @@ export class TaskWorker {
     this.#state = 'running';
     this.#startedAt = Date.now();
     try {
+      if (this.#tracing) this.#context.tracing = await loadTaskTracing(this.#context.broker);
       await this.#lifecycle.start();
     } catch (error) {
       this.#state = 'stopping';
@@ -382,7 +382,7 @@ export class TaskWorker {
         whenReachable: () => this.#health.whenReachable(() => this.#state !== 'running'),
         // Started in one turn, so the group's claims go to the store as one call.
         start: (deliveries) => {
-          for (const delivery of deliveries) this.#track(processDelivery(this.#context, delivery));
+          processBatch(this.#context, deliveries, (processing) => this.#track(processing));
         },
       });
     } catch (error) {
