@@ -44,7 +44,8 @@ export interface TaskClientOptions {
   maxPendingSubmits?: number;
   /**
    * Open a producer span per submit and carry its `traceparent` with the task, when
-   * `@opentelemetry/api` is installed (without it nothing loads). Default true.
+   * `@opentelemetry/api` is installed and an SDK registered before the client is made
+   * (without the package nothing loads). Default true.
    */
   tracing?: boolean;
 }

@@ -56,8 +56,10 @@ let loading: Promise<typeof import('@opentelemetry/api') | undefined> | undefine
 
 /**
  * The tracing of `broker`'s tasks when `@opentelemetry/api` (an optional peer) is
- * installed; undefined, without an error, when it is not. The package is imported once,
- * on first use.
+ * installed and a tracer provider (an SDK) is registered; undefined, without an error,
+ * otherwise. The package is imported once, on first use. Decided when the client or the
+ * worker starts: the API is often installed by other packages, and with no SDK every
+ * span would be a no-op paid for on each task.
  */
 export async function loadTaskTracing(broker: Broker): Promise<TaskTracing | undefined> {
   loading ??= import('@opentelemetry/api').then(
@@ -65,8 +67,16 @@ export async function loadTaskTracing(broker: Broker): Promise<TaskTracing | und
     () => undefined,
   );
   const api = await loading;
-  if (api === undefined) return undefined;
+  if (api === undefined || !hasTracerProvider(api)) return undefined;
   return new OtelTaskTracing(api, messagingOf(broker));
+}
+
+/** Whether an SDK registered its tracer provider (the global one then delegates to it). */
+function hasTracerProvider(api: typeof import('@opentelemetry/api')): boolean {
+  // A proxy that delegates to no provider answers the API's no-op provider.
+  const noop = new api.ProxyTracerProvider().getDelegate();
+  const global = api.trace.getTracerProvider();
+  return !(global instanceof api.ProxyTracerProvider) || global.getDelegate() !== noop;
 }
 
 /** Runs `work` inside `span` and ends the span with what it resolved to. */

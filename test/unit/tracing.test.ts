@@ -3,7 +3,13 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from '../../src/index.ts';
+import {
+  createMemoryBackend,
+  decodeEnvelope,
+  encodeEnvelope,
+  type TaskEnvelope,
+} from '../../src/index.ts';
+import { loadTaskTracing } from '../../src/telemetry/task-tracing.ts';
 import { withTraceHeaders } from '../../src/telemetry/trace-headers.ts';
 import { formatTraceparent, parseTraceparent } from '../../src/telemetry/traceparent.ts';
 
@@ -107,4 +113,10 @@ test('without @opentelemetry/api installed nothing loads and tasks run as before
   assert.equal(out.result, 5);
   assert.deepEqual([...new Set(out.asked)], ['@opentelemetry/api'], 'only the API was asked for');
   assert.equal(out.traced, false);
+});
+
+test('with the API installed but no SDK registered, tracing stays off (no no-op spans per task)', async () => {
+  const backend = createMemoryBackend();
+  assert.equal(await loadTaskTracing(backend.broker), undefined);
+  await backend.close();
 });

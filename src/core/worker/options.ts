@@ -60,7 +60,8 @@ export interface TaskWorkerOptions {
   logger?: LoggerOption;
   /**
    * A consumer span per attempt (claim, run, finish), continuing the submitter's trace,
-   * when `@opentelemetry/api` is installed (without it nothing loads). Default true.
+   * when `@opentelemetry/api` is installed and an SDK registered before `start` (without
+   * the package nothing loads). Default true.
    */
   tracing?: boolean;
 }
