@@ -33,7 +33,13 @@ export {
 export { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from './core/envelope.ts';
 export { type ErrorCode, isYadtqError, NonRetryableError, YadtqError } from './core/errors.ts';
 export type { JsonValue } from './core/json.ts';
-export type { LogFields, Logger } from './core/logger.ts';
+export type {
+  LogFields,
+  Logger,
+  LoggerOption,
+  PinoLikeLogger,
+  PinoLogMethod,
+} from './core/logger.ts';
 export { Monitor, type MonitorOptions } from './core/monitor/monitor.ts';
 export { decide, type TaskEvent, type Transition } from './core/state-machine.ts';
 export type { StatsRecorder, TaskOutcomeEvent } from './core/stats.ts';
@@ -77,6 +83,13 @@ export type { KafkaBrokerOptions, KafkaCredential, KafkaSaslOptions } from './ka
 export { MemoryBroker } from './memory/memory-broker.ts';
 export { MemoryStats } from './memory/memory-stats.ts';
 export { MemoryStore, memoryStores } from './memory/memory-store.ts';
+export {
+  type CollectedMetric,
+  type FleetSource,
+  type MetricRegistry,
+  registerFleetMetrics,
+} from './metrics/prom-registry.ts';
+export { WorkerMetrics, type WorkerMetricsSource } from './metrics/worker-metrics.ts';
 export type { RedisClient, RedisConnectionOptions, RedisStoreOptions } from './redis/options.ts';
 export { RedisStats, type RedisStatsOptions } from './redis/redis-stats.ts';
 export { RedisStores } from './redis/redis-stores.ts';

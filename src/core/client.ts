@@ -1,7 +1,14 @@
+import {
+  endSubmitSpans,
+  loadTaskTracing,
+  type TaskSpan,
+  type TaskTracing,
+} from '../telemetry/task-tracing.ts';
+import { withTraceHeaders } from '../telemetry/trace-headers.ts';
 import type { Broker } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
-import { encodeEnvelope, envelopeOf, type TaskEnvelope } from './envelope.ts';
+import { encodeEnvelope, envelopeOf, type TaskEnvelope, taskMessage } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
@@ -35,6 +42,12 @@ export interface TaskClientOptions {
    * with SUBMIT_BACKLOG_FULL. Default `DEFAULTS.maxPendingSubmits` (100,000).
    */
   maxPendingSubmits?: number;
+  /**
+   * Open a producer span per submit and carry its `traceparent` with the task, when
+   * `@opentelemetry/api` is installed and an SDK registered before the client is made
+   * (without the package nothing loads). Default true.
+   */
+  tracing?: boolean;
 }
 
 /** Per-submit options. */
@@ -88,15 +101,25 @@ export class TaskClient {
   #timeoutMs: number;
   #maxPayloadBytes: number;
   #submits: SubmitQueue;
+  /** Set once `@opentelemetry/api` loaded (never without it, nor with `tracing: false`). */
+  #tracing: TaskTracing | undefined;
+  /** Until the first submit after the tracing load settled. */
+  #tracingLoad: Promise<void> | undefined;
 
   constructor(options: TaskClientOptions) {
     if (!options?.broker || !options.store)
       throw new YadtqError('INVALID_OPTION', 'TaskClient needs a broker and a store');
     this.#broker = options.broker;
     this.#store = options.store;
+    if (options.tracing !== false) {
+      this.#tracingLoad = loadTaskTracing(options.broker).then((tracing) => {
+        this.#tracing = tracing;
+      });
+    }
     this.#submits = new SubmitQueue(
       options.store,
-      options.broker,
+      // The queue writes messages without headers: traced ones get their traceparent here.
+      withTraceHeaders(options.broker, () => this.#tracing !== undefined),
       check('maxPendingSubmits', options.maxPendingSubmits ?? DEFAULTS.maxPendingSubmits, positive),
     );
     this.#timeoutMs = check('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs, positive);
@@ -126,6 +149,11 @@ export class TaskClient {
     argsList: readonly A[],
     options: SubmitOptions = {},
   ): Promise<TaskHandle<R>[]> {
+    if (this.#tracingLoad !== undefined) {
+      await this.#tracingLoad;
+      this.#tracingLoad = undefined;
+    }
+    const tracing = this.#tracing;
     const name = typeof task === 'string' ? task : task.name;
     if (typeof name !== 'string' || name.length === 0)
       throw new YadtqError('INVALID_ARGS', 'task name must be a non-empty string');
@@ -149,6 +177,7 @@ export class TaskClient {
     );
     const now = Date.now();
     const runAt = scheduledTime(options, now);
+    const spans: TaskSpan[] | undefined = tracing === undefined ? undefined : [];
     const prepared = argsList.map((args) => {
       const text = toJson(args, `args of task "${name}"`);
       const bytes = Buffer.byteLength(text);
@@ -176,11 +205,16 @@ export class TaskClient {
         submittedAt: now,
         ...(unset.length > 0 ? { unset } : {}),
       };
+      if (spans !== undefined) {
+        const span = tracing!.submit(envelope);
+        spans.push(span);
+        if (span.traceparent !== undefined) envelope.traceparent = span.traceparent;
+      }
       return { envelope, message: encodeEnvelope(envelope) };
     });
 
     // With every other submit of this tick: one create per 100 records, one produce.
-    const outcomes = await this.#submits.add(
+    const adding = this.#submits.add(
       prepared.map(({ envelope, message }) => ({
         record: { ...recordFromEnvelope(envelope), runAt },
         message,
@@ -191,6 +225,7 @@ export class TaskClient {
         produce: runAt === null,
       })),
     );
+    const outcomes = await (spans === undefined ? adding : endSubmitSpans(spans, adding));
     const handles = prepared.map(({ envelope }, index): TaskHandle<R> => {
       const outcome = outcomes[index]!;
       if (outcome.kind === 'duplicate')
@@ -231,8 +266,7 @@ export class TaskClient {
         `task ${id} is ${record?.status ?? 'unknown'}: only failed or cancelled tasks can be retried`,
       );
     }
-    const envelope = envelopeOf(transition.record);
-    await this.#broker.produce('tasks', [{ key: id, value: encodeEnvelope(envelope) }]);
+    await this.#broker.produce('tasks', [taskMessage(envelopeOf(transition.record))]);
     return { id, status: 'queued', deduplicated: false, cached: false };
   }
 

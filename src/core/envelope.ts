@@ -1,3 +1,4 @@
+import { isTraceparent } from '../telemetry/traceparent.ts';
 import { YadtqError } from './errors.ts';
 import type { JsonValue } from './json.ts';
 import { isUnsetOption, type UnsetOption } from './unset-options.ts';
@@ -20,6 +21,12 @@ export interface TaskEnvelope {
    * message stays version 1: a worker without this field reads it and uses the values.
    */
   unset?: UnsetOption[];
+  /**
+   * The W3C `traceparent` of the submit's producer span (also in the message headers):
+   * kept on the record, so every attempt of the task joins the submitter's trace. Written
+   * last and only when tracing, so the message stays version 1.
+   */
+  traceparent?: string;
 }
 
 /** The task fields an envelope carries (a record has them all). */
@@ -62,6 +69,8 @@ export function decodeEnvelope(text: string): TaskEnvelope {
     throw invalid('"unset" must be an array of option names');
   // Names this version does not know (from a newer client) are left to their values.
   const unset = ((m.unset ?? []) as string[]).filter(isUnsetOption);
+  // A malformed traceparent is dropped, not refused: the task runs, in a trace of its own.
+  const traceparent = isTraceparent(m.traceparent) ? m.traceparent : undefined;
   return {
     v: 1,
     id: m.id,
@@ -73,6 +82,7 @@ export function decodeEnvelope(text: string): TaskEnvelope {
     dedupKey: m.dedupKey as string | null,
     submittedAt: m.submittedAt as number,
     ...(unset.length > 0 ? { unset } : {}),
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
 }
 
@@ -87,6 +97,7 @@ function invalid(why: string): YadtqError {
 /** The envelope that carries a record's current attempt. */
 export function envelopeOf(record: EnvelopeFields): TaskEnvelope {
   const { id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt, unset } = record;
+  const { traceparent } = record;
   const envelope: TaskEnvelope = {
     v: 1,
     id,
@@ -99,5 +110,20 @@ export function envelopeOf(record: EnvelopeFields): TaskEnvelope {
     submittedAt,
   };
   if (unset !== undefined && unset.length > 0) envelope.unset = [...unset];
+  if (traceparent !== undefined) envelope.traceparent = traceparent;
   return envelope;
+}
+
+/**
+ * The message that carries `envelope`, with its `traceparent` header when it has one
+ * (the envelope keeps it too: the header is for other Kafka tooling).
+ */
+export function taskMessage(
+  envelope: TaskEnvelope,
+  key: string = envelope.id,
+): { key: string; value: string; headers?: Record<string, string> } {
+  const value = encodeEnvelope(envelope);
+  return envelope.traceparent === undefined
+    ? { key, value }
+    : { key, value, headers: { traceparent: envelope.traceparent } };
 }

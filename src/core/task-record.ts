@@ -54,6 +54,8 @@ export interface TaskRecord {
    * worker that knows the task claimed it and wrote its definition's values.
    */
   unset?: UnsetOption[];
+  /** The W3C `traceparent` of the submit's producer span, when it was traced. */
+  traceparent?: string;
 }
 
 /** The outcome a worker reports for the attempt it holds. */
@@ -89,5 +91,7 @@ export function recordFromEnvelope(envelope: EnvelopeFields): TaskRecord {
     ...(envelope.unset !== undefined && envelope.unset.length > 0
       ? { unset: [...envelope.unset] }
       : {}),
+    // The submit's trace, for every attempt: the memory store keeps it as it is.
+    ...(envelope.traceparent === undefined ? {} : { traceparent: envelope.traceparent }),
   };
 }

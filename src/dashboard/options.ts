@@ -1,7 +1,6 @@
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
-import { silentLogger } from '../core/logger.ts';
+import { type Logger, type LoggerOption, toLogger } from '../core/logger.ts';
 import { nonEmpty, optional, port, token, wholeNumber } from '../core/options.ts';
 import type { LagSnapshot, StatsReader } from '../core/stats.ts';
 import type { TaskStore, WorkerRegistry } from '../core/store.ts';
@@ -45,14 +44,15 @@ export interface DashboardOptions {
   maxEventStreams?: number;
   /** How often live pages get a new snapshot, in ms. Default `DEFAULTS.dashboardIntervalMs`. */
   intervalMs?: number;
-  logger?: Logger;
+  /** Where refused requests and actions are logged: a yadtq `Logger` or a pino-shaped one. Default: silent. */
+  logger?: LoggerOption;
 }
 
 /** {@link DashboardOptions} with their defaults filled in and checked. */
 export type ResolvedDashboardOptions = Required<
-  Omit<DashboardOptions, 'actions' | 'token' | 'allowedHosts'>
+  Omit<DashboardOptions, 'actions' | 'token' | 'allowedHosts' | 'logger'>
 > &
-  Pick<DashboardOptions, 'actions' | 'token' | 'allowedHosts'>;
+  Pick<DashboardOptions, 'actions' | 'token' | 'allowedHosts'> & { logger: Logger };
 
 /**
  * @throws YadtqError INVALID_OPTION for a host other than loopback without a token, a
@@ -87,6 +87,6 @@ export function resolveDashboardOptions(options: DashboardOptions): ResolvedDash
       DEFAULTS.dashboardIntervalMs,
     ),
     maxEventStreams,
-    logger: options.logger ?? silentLogger,
+    logger: toLogger(options.logger),
   };
 }

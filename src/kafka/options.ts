@@ -1,7 +1,13 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
-import { type Logger, silentLogger } from '../core/logger.ts';
+import {
+  isLoggerOption,
+  type Logger,
+  type LoggerOption,
+  silentLogger,
+  toLogger,
+} from '../core/logger.ts';
 import {
   check,
   hostPort,
@@ -63,9 +69,10 @@ export interface KafkaBrokerOptions {
   /**
    * Where the broker says what it found at start that weakens a guarantee: a topic that
    * exists with fewer replicas or a lower `min.insync.replicas` than asked for, or
-   * partitions with fewer in-sync replicas than `min.insync.replicas`. Default: silent.
+   * partitions with fewer in-sync replicas than `min.insync.replicas`: a yadtq `Logger`
+   * or a pino-shaped one. Default: silent.
    */
-  logger?: Logger;
+  logger?: LoggerOption;
   /**
    * `retention.ms` of the task topic when yadtq creates it; -1 keeps messages forever.
    * Keep it at least the store's pending TTL: Kafka deletes a backlog older than this
@@ -106,8 +113,10 @@ export interface KafkaBrokerOptions {
 }
 
 /** {@link KafkaBrokerOptions} with every default filled in. */
-export type ResolvedKafkaBrokerOptions = Required<Omit<KafkaBrokerOptions, 'tls' | 'sasl'>> &
-  Pick<KafkaBrokerOptions, 'tls' | 'sasl'>;
+export type ResolvedKafkaBrokerOptions = Required<
+  Omit<KafkaBrokerOptions, 'tls' | 'sasl' | 'logger'>
+> &
+  Pick<KafkaBrokerOptions, 'tls' | 'sasl'> & { logger: Logger };
 
 /** The defaults of {@link KafkaBrokerOptions}, all from `DEFAULTS`. */
 export const KAFKA_BROKER_DEFAULTS = {
@@ -128,10 +137,9 @@ export const KAFKA_BROKER_DEFAULTS = {
   connectTimeoutMs: DEFAULTS.connectTimeoutMs,
 } satisfies Partial<KafkaBrokerOptions>;
 
-const LOGGER = rule<Logger>('a Logger (debug, info, warn, error)', (v) =>
-  (['debug', 'info', 'warn', 'error'] as const).every(
-    (level) => typeof (v as Logger | null)?.[level] === 'function',
-  ),
+const LOGGER = rule<LoggerOption>(
+  'a Logger or a pino-shaped logger (debug, info, warn, error)',
+  isLoggerOption,
 );
 
 /** The form of each option (cross-option limits are checked after). */
@@ -166,12 +174,12 @@ export function resolveKafkaBrokerOptions(
   options: KafkaBrokerOptions = {},
 ): ResolvedKafkaBrokerOptions {
   check('Kafka broker options', options, object);
-  const resolved: ResolvedKafkaBrokerOptions = withDefaults(
-    KAFKA_BROKER_DEFAULTS as ResolvedKafkaBrokerOptions,
+  const resolved = withDefaults(
+    KAFKA_BROKER_DEFAULTS as Omit<ResolvedKafkaBrokerOptions, 'logger'> & { logger: LoggerOption },
     options,
   );
   for (const [name, must] of Object.entries(RULES)) {
-    const value = resolved[name as keyof ResolvedKafkaBrokerOptions];
+    const value = resolved[name as keyof typeof resolved];
     // TLS and SASL are off unless given.
     if (value !== undefined || (name !== 'tls' && name !== 'sasl')) check(label(name), value, must);
   }
@@ -192,7 +200,7 @@ export function resolveKafkaBrokerOptions(
       `${label('heartbeatIntervalMs')} must be below sessionTimeoutMs (${resolved.sessionTimeoutMs})`,
     );
   }
-  return resolved;
+  return { ...resolved, logger: toLogger(resolved.logger) };
 }
 
 function label(name: string): string {

@@ -1,7 +1,16 @@
 import type { LagSnapshot, Overview, StatsRecorder, TaskOutcomeEvent } from '../core/stats.ts';
 import type { WorkerInfo, WorkerRegistry } from '../core/store.ts';
 import { MemoryStats } from '../memory/memory-stats.ts';
-import { renderHealth, renderMetrics } from './prometheus.ts';
+import { healthFamilies, type MetricFamily, overviewFamilies } from './families.ts';
+import { type MetricRegistry, registerFamilies, WORKER_FAMILY_NAMES } from './prom-registry.ts';
+import { renderFamilies } from './prometheus.ts';
+
+/** What a worker's metrics are read from. */
+export interface WorkerMetricsSource {
+  worker: { info(): WorkerInfo; health?(): { ready: boolean; storeReachable: boolean } };
+  registry: Pick<WorkerRegistry, 'list'>;
+  lag: () => Promise<LagSnapshot>;
+}
 
 /**
  * One worker's own metrics, for `yadtq worker --metrics-port`: outcomes it finished
@@ -35,11 +44,20 @@ export class WorkerMetrics {
   }
 
   /** The exposition of `worker` now. */
-  async render(source: {
-    worker: { info(): WorkerInfo; health?(): { ready: boolean; storeReachable: boolean } };
-    registry: Pick<WorkerRegistry, 'list'>;
-    lag: () => Promise<LagSnapshot>;
-  }): Promise<string> {
+  async render(source: WorkerMetricsSource): Promise<string> {
+    return renderFamilies(await this.families(source));
+  }
+
+  /**
+   * Registers this worker's families in a prom-client `Registry` (the same names as
+   * {@link render}), read at each scrape.
+   */
+  register(registry: MetricRegistry, source: WorkerMetricsSource): void {
+    registerFamilies(registry, WORKER_FAMILY_NAMES, () => this.families(source));
+  }
+
+  /** The families of `worker` now. */
+  async families(source: WorkerMetricsSource): Promise<MetricFamily[]> {
     const now = Date.now();
     const info = source.worker.info();
     const [stats, published, lag] = await Promise.all([
@@ -81,6 +99,7 @@ export class WorkerMetrics {
       stats,
     };
     const health = source.worker.health?.();
-    return renderMetrics(overview) + (health === undefined ? '' : renderHealth(info.id, health));
+    const families = overviewFamilies(overview);
+    return health === undefined ? families : [...families, ...healthFamilies(info.id, health)];
   }
 }

@@ -35,6 +35,7 @@ export function encodeRecord(record: TaskRecord): RecordFields {
     losses: String(record.losses),
     cancelRequested: record.cancelRequested ? '1' : '0',
     unset: (record.unset ?? []).join(','),
+    traceparent: record.traceparent ?? '',
   };
 }
 
@@ -87,6 +88,7 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     losses: Number(text('losses') || '0'),
     cancelRequested: text('cancelRequested') === '1',
     ...unsetField(text('unset')),
+    ...(text('traceparent') === '' ? {} : { traceparent: text('traceparent') }),
   };
 }
 
@@ -152,6 +154,7 @@ export function decodeClaimReply(
     ...(envelope.unset !== undefined && envelope.unset.length > 0
       ? { unset: [...envelope.unset] }
       : {}),
+    ...(envelope.traceparent === undefined ? {} : { traceparent: envelope.traceparent }),
   };
 }
 

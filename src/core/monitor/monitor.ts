@@ -1,6 +1,6 @@
 import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, type LoggerOption, toLogger } from '../logger.ts';
 import { withDefaults } from '../options.ts';
 import type { MonitorStore, WorkerRegistry } from '../store.ts';
 import { Ticker } from '../ticker.ts';
@@ -23,7 +23,8 @@ export interface MonitorOptions {
   monitorStore: MonitorStore;
   /** The workers and their heartbeats, for the reaper. */
   registry: Pick<WorkerRegistry, 'list'>;
-  logger: Logger;
+  /** A yadtq `Logger` or a pino-shaped one. */
+  logger: LoggerOption;
   /** Default `DEFAULTS.monitorIntervalMs`. */
   intervalMs?: number;
   /** Default `DEFAULTS.leaderTtlMs`. */
@@ -46,7 +47,7 @@ export interface MonitorOptions {
  * the leader dies, another takes over within the TTL.
  */
 export class Monitor {
-  #options: Required<MonitorOptions>;
+  #options: Required<Omit<MonitorOptions, 'logger'>> & { logger: Logger };
   readonly #ticker: Ticker;
   #leading = false;
   /** Live workers at the last reap (sets how often a follower reaps). */
@@ -64,7 +65,7 @@ export class Monitor {
       maxWorkerLosses: DEFAULTS.maxWorkerLosses,
       reapGraceMs: DEFAULTS.heartbeatTtlMs,
     };
-    this.#options = withDefaults(defaults, options);
+    this.#options = { ...withDefaults(defaults, options), logger: toLogger(options.logger) };
     // A slow tick (Redis or Kafka slow) skips the next ones instead of queueing them up.
     this.#ticker = new Ticker(this.#options.intervalMs, () => this.tick());
   }

@@ -1,6 +1,6 @@
 import type { Broker } from '../broker.ts';
 import { deadLetterTask } from '../dead-letter.ts';
-import { encodeEnvelope, envelopeOf } from '../envelope.ts';
+import { envelopeOf, taskMessage } from '../envelope.ts';
 import type { Logger } from '../logger.ts';
 import type { MonitorStore, WorkerRegistry } from '../store.ts';
 
@@ -46,8 +46,7 @@ export async function reapDeadWorkers(context: {
     );
     if (requeued.length > 0) {
       const messages = requeued.map((record) => ({
-        key: record.id,
-        value: encodeEnvelope(envelopeOf(record)),
+        ...taskMessage(envelopeOf(record)),
         ...partitionFor(),
       }));
       background(broker.produce('tasks', messages), 'producing recovered tasks again');

@@ -1,5 +1,5 @@
 import type { Broker } from '../broker.ts';
-import { encodeEnvelope, envelopeOf } from '../envelope.ts';
+import { envelopeOf, taskMessage } from '../envelope.ts';
 import type { Logger } from '../logger.ts';
 import type { MonitorStore } from '../store.ts';
 
@@ -24,7 +24,7 @@ export async function produceDueTasks(context: {
     if (due.length === 0) break;
     await broker.produce(
       'tasks',
-      due.map((record) => ({ key: record.id, value: encodeEnvelope(envelopeOf(record)) })),
+      due.map((record) => taskMessage(envelopeOf(record))),
     );
     await Promise.all(due.map((record) => store.promote(record.id, record.attempt, now)));
     produced += due.length;

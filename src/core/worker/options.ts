@@ -2,7 +2,7 @@ import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { TaskDefinition } from '../define-task.ts';
 import { YadtqError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import type { LoggerOption } from '../logger.ts';
 import type { MonitorOptions } from '../monitor/monitor.ts';
 import { boolean, check, optional, wholeNumber } from '../options.ts';
 import type { StatsRecorder } from '../stats.ts';
@@ -52,7 +52,18 @@ export interface TaskWorkerOptions {
    * settings, or false for none. Default: a monitor with the defaults.
    */
   monitor?: false | Pick<MonitorOptions, 'intervalMs' | 'leaderTtlMs' | 'maxWorkerLosses'>;
-  logger?: Logger;
+  /**
+   * Where the worker logs what it does, each record with its `workerId` (and `taskId`):
+   * a yadtq `Logger` or a pino-shaped one (`child`, and level methods taking the fields,
+   * then the message). Default: silent.
+   */
+  logger?: LoggerOption;
+  /**
+   * A consumer span per attempt (claim, run, finish), continuing the submitter's trace,
+   * when `@opentelemetry/api` is installed and an SDK registered before `start` (without
+   * the package nothing loads). Default true.
+   */
+  tracing?: boolean;
 }
 
 /** Why a worker stopped: asked to (`TaskWorker.stop`), or by itself, for a restart. */

@@ -1,3 +1,4 @@
+import { type BatchLink, type TaskTracing, traced } from '../../telemetry/task-tracing.ts';
 import type { Broker, Delivery } from '../broker.ts';
 import { deadLetterMessage, deadLetterTask } from '../dead-letter.ts';
 import type { TaskDefinition } from '../define-task.ts';
@@ -45,6 +46,8 @@ export interface ProcessorContext {
   health: Pick<StoreHealth, 'failed'>;
   /** True once the worker gave up (its stop's grace period is over): failing steps stop retrying. */
   halted(): boolean;
+  /** Consumer spans, when `@opentelemetry/api` is installed; without it, none. */
+  tracing?: TaskTracing;
 }
 
 /** How a delivery ended, for the worker's counters. */
@@ -66,6 +69,7 @@ export type Processed =
 export async function processDelivery(
   ctx: ProcessorContext,
   delivery: Delivery,
+  batch?: BatchLink,
   ran: () => void = () => {},
 ): Promise<Processed> {
   let envelope: TaskEnvelope;
@@ -74,13 +78,11 @@ export async function processDelivery(
   } catch (error) {
     return deadLetterInvalid(ctx, delivery, error as YadtqError);
   }
-  return processEnvelope(
-    ctx,
-    envelope,
-    () => delivery.settle(),
-    () => delivery.isOwned(),
-    ran,
-  );
+  const settle = () => delivery.settle();
+  const owned = () => delivery.isOwned();
+  if (ctx.tracing === undefined) return processEnvelope(ctx, envelope, settle, owned, ran);
+  const span = ctx.tracing.process(envelope, ctx.workerId, delivery.headers, batch);
+  return traced(span, () => processEnvelope(ctx, envelope, settle, owned, ran));
 }
 
 /**

@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
+import { loadTaskTracing } from '../../telemetry/task-tracing.ts';
 import type { Subscription } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { envelopeOf } from '../envelope.ts';
 import { YadtqError } from '../errors.ts';
-import { type Logger, silentLogger } from '../logger.ts';
+import { type Logger, toLogger } from '../logger.ts';
 import { Monitor } from '../monitor/monitor.ts';
 import { StatsBatcher } from '../stats-batcher.ts';
 import type { TaskStore, WorkerInfo, WorkerRegistry } from '../store.ts';
@@ -20,12 +21,13 @@ import {
   tasksByName,
   type WorkerStopReason,
 } from './options.ts';
-import { type ProcessorContext, processDelivery, processEnvelope } from './process-delivery.ts';
+import type { ProcessorContext } from './process-delivery.ts';
 import { RecoveryPoller } from './recovery-poller.ts';
 import { checkTopicRetention } from './retention-check.ts';
 import { RunAlone } from './run-alone.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { Slots } from './slots.ts';
+import { processBatch, processStoredEnvelope } from './traced-processing.ts';
 import { Zombies } from './zombies.ts';
 
 export type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
@@ -43,6 +45,7 @@ export class TaskWorker {
   #heartbeatTtlMs: number;
   #shutdownGraceMs: number;
   #logger: Logger;
+  readonly #tracing: boolean;
   #heartbeat: Heartbeat;
   #stats: StatsBatcher | undefined;
   #monitor: Monitor | undefined;
@@ -83,7 +86,8 @@ export class TaskWorker {
     const intervalMs = settings.heartbeatIntervalMs;
     this.#heartbeatTtlMs = settings.heartbeatTtlMs;
     this.#shutdownGraceMs = settings.shutdownGraceMs;
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = toLogger(options.logger);
+    this.#tracing = options.tracing !== false;
     this.#stopped = new Promise((resolve) => {
       this.#markStopped = resolve;
     });
@@ -153,9 +157,7 @@ export class TaskWorker {
           : 0,
       // Taken from the store, not delivered: there is no offset to settle.
       run: (record) =>
-        this.#slots.track((ran) =>
-          processEnvelope(this.#context, envelopeOf(record), () => {}, undefined, ran),
-        ),
+        this.#slots.track((ran) => processStoredEnvelope(this.#context, envelopeOf(record), ran)),
       logger: this.#logger,
     });
     if (settings.monitor !== false) {
@@ -244,6 +246,7 @@ export class TaskWorker {
     this.#state = 'running';
     this.#startedAt = Date.now();
     try {
+      if (this.#tracing) this.#context.tracing = await loadTaskTracing(this.#context.broker);
       await this.#lifecycle.start();
     } catch (error) {
       this.#state = 'stopping';
@@ -361,8 +364,7 @@ export class TaskWorker {
         whenReachable: () => this.#health.whenReachable(() => this.#state !== 'running'),
         // Started in one turn, so the group's claims go to the store as one call.
         start: (deliveries) => {
-          for (const delivery of deliveries)
-            this.#slots.track((ran) => processDelivery(this.#context, delivery, ran));
+          processBatch(this.#context, deliveries, (process) => this.#slots.track(process));
         },
       });
     } catch (error) {

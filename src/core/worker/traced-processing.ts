@@ -1,0 +1,33 @@
+import { traced } from '../../telemetry/task-tracing.ts';
+import type { Delivery } from '../broker.ts';
+import type { TaskEnvelope } from '../envelope.ts';
+import {
+  type Processed,
+  type ProcessorContext,
+  processDelivery,
+  processEnvelope,
+} from './process-delivery.ts';
+
+/**
+ * Starts a batch the worker took, each delivery on its own; when tracing, their consumer
+ * spans link to one receive span of the batch (which links to each producer span).
+ */
+export function processBatch(
+  ctx: ProcessorContext,
+  deliveries: readonly Delivery[],
+  track: (process: (ran: () => void) => Promise<Processed>) => void,
+): void {
+  const batch = ctx.tracing?.receive(deliveries);
+  for (const delivery of deliveries) track((ran) => processDelivery(ctx, delivery, batch, ran));
+}
+
+/** {@link processEnvelope} of a task taken from the store (no delivery), traced; `ran` as there. */
+export function processStoredEnvelope(
+  ctx: ProcessorContext,
+  envelope: TaskEnvelope,
+  ran: () => void,
+): Promise<Processed> {
+  if (ctx.tracing === undefined) return processEnvelope(ctx, envelope, () => {}, undefined, ran);
+  const span = ctx.tracing.process(envelope, ctx.workerId, undefined, undefined);
+  return traced(span, () => processEnvelope(ctx, envelope, () => {}, undefined, ran));
+}
