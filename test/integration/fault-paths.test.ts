@@ -59,6 +59,18 @@ function failing<T extends object>(target: T, method: string, forMs: number, err
   return { proxy, calls };
 }
 
+/** Sleeps `ms`, or until `signal` fires (then calls `onAbort`). */
+function sleepUnlessAborted(ms: number, signal: AbortSignal, onAbort: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      onAbort();
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 const storeDown = () =>
   new YadtqError('STORE_UNAVAILABLE', 'injected: Redis unreachable', { retriable: true });
 const brokerDown = () =>
@@ -242,14 +254,7 @@ describe('fault paths: no abandoned delivery, no blocked partition', { concurren
     const backend = await kafkaRedisBackend('fp-cancel');
     const aborted: string[] = [];
     const patient = defineTask('patient', async (ms: number, { signal, taskId }) => {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        signal.addEventListener('abort', () => {
-          aborted.push(taskId);
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await sleepUnlessAborted(ms, signal, () => aborted.push(taskId));
       return 'done';
     });
     const deaf = defineTask(
@@ -301,14 +306,7 @@ describe('fault paths: no abandoned delivery, no blocked partition', { concurren
       'patient-lapse',
       async (ms: number, { signal }) => {
         const run = ++starts;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          signal.addEventListener('abort', () => {
-            signalled.push(run);
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        await sleepUnlessAborted(ms, signal, () => signalled.push(run));
         return run;
       },
       { timeoutMs: 60_000 },
