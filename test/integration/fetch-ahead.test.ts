@@ -98,56 +98,6 @@ describe('fetching ahead', { timeout: 120_000 }, () => {
     }
   });
 
-  test('a finish waiting for the store holds no slot: the next handlers start meanwhile', async () => {
-    const concurrency = 2;
-    const backend = await kafkaRedisBackend('fetch-ahead-finish');
-    // Recorded in order: handler starts, and each finishMany call's answer.
-    const events: string[] = [];
-    const quick = defineTask('quick', async (n: number) => {
-      events.push(`start ${n}`);
-      await sleep(20);
-    });
-    // Every finish takes 1.5 s to answer (a slow store), with its writes done.
-    const store = new Proxy(backend.store, {
-      get(object, property) {
-        const value = Reflect.get(object, property, object);
-        if (typeof value !== 'function') return value;
-        if (property !== 'finishMany') return value.bind(object);
-        return async (...args: unknown[]) => {
-          const written = await value.apply(object, args);
-          await sleep(1500);
-          events.push('finished');
-          return written;
-        };
-      },
-    });
-    const worker = new TaskWorker({
-      id: `fetch-ahead-finish-${Date.now().toString(36)}`,
-      broker: backend.broker,
-      store,
-      registry: backend.registry,
-      monitorStore: backend.monitorStore,
-      tasks: [quick],
-      concurrency,
-      monitor: false,
-    });
-    try {
-      const client = new TaskClient({ broker: backend.broker, store: backend.store });
-      const handles = await client.submitMany(quick, [1, 2, 3, 4, 5, 6], { cache: false });
-      await worker.start();
-      for (const handle of handles) await client.wait(handle, { timeoutMs: 30_000 });
-      const firstFinish = events.indexOf('finished');
-      const startedBefore = events.slice(0, firstFinish).filter((e) => e.startsWith('start'));
-      assert.ok(
-        startedBefore.length > concurrency,
-        `only ${startedBefore.length} handlers started before the first finish answered (${events.join(', ')})`,
-      );
-    } finally {
-      await worker.stop();
-      await backend.close();
-    }
-  });
-
   test('a deep backlog on one partition does not starve the others in what is handed out', async (t) => {
     const broker = makeBroker(64 * 1024);
     try {

@@ -70,7 +70,6 @@ export async function processDelivery(
   ctx: ProcessorContext,
   delivery: Delivery,
   batch?: BatchLink,
-  ran: () => void = () => {},
 ): Promise<Processed> {
   let envelope: TaskEnvelope;
   try {
@@ -80,9 +79,9 @@ export async function processDelivery(
   }
   const settle = () => delivery.settle();
   const owned = () => delivery.isOwned();
-  if (ctx.tracing === undefined) return processEnvelope(ctx, envelope, settle, owned, ran);
+  if (ctx.tracing === undefined) return processEnvelope(ctx, envelope, settle, owned);
   const span = ctx.tracing.process(envelope, ctx.workerId, delivery.headers, batch);
-  return traced(span, () => processEnvelope(ctx, envelope, settle, owned, ran));
+  return traced(span, () => processEnvelope(ctx, envelope, settle, owned));
 }
 
 /**
@@ -92,15 +91,13 @@ export async function processDelivery(
  * `settle`. Each step that fails is retried alone: the claim while `owned()` holds (else
  * the next owner of the delivery claims it), the finish and the dead-letter copy until
  * they answer, since only this worker can finish the task it holds. 'unsettled' means
- * the worker halted (or lost the partition) before the steps were done. `ran` is called
- * once the handler has ended (before the outcome is stored): the worker's slot is free.
+ * the worker halted (or lost the partition) before the steps were done.
  */
 export async function processEnvelope(
   ctx: ProcessorContext,
   envelope: TaskEnvelope,
   settle: () => void,
   owned: () => boolean = () => true,
-  ran: () => void = () => {},
 ): Promise<Processed> {
   const fields = { taskId: envelope.id, task: envelope.name, workerId: ctx.workerId };
   const attempt = attemptKey(envelope);
@@ -157,8 +154,6 @@ export async function processEnvelope(
     const { outcome, cacheTtlMs } = await run(ctx, claim.record, claim.cachedResult, definition);
     leave?.();
     leave = undefined;
-    // The handler is done: its slot may take the next task while the outcome is stored.
-    ran();
     const now = Date.now();
     const step = { workerId: ctx.workerId, attempt: envelope.attempt, now, outcome, cacheTtlMs };
     const stored = await retryStep(

@@ -15,19 +15,18 @@ import {
 export function processBatch(
   ctx: ProcessorContext,
   deliveries: readonly Delivery[],
-  track: (process: (ran: () => void) => Promise<Processed>) => void,
+  track: (processing: Promise<Processed>) => void,
 ): void {
   const batch = ctx.tracing?.receive(deliveries);
-  for (const delivery of deliveries) track((ran) => processDelivery(ctx, delivery, batch, ran));
+  for (const delivery of deliveries) track(processDelivery(ctx, delivery, batch));
 }
 
-/** {@link processEnvelope} of a task taken from the store (no delivery), traced; `ran` as there. */
+/** {@link processEnvelope} of a task taken from the store (no delivery), traced. */
 export function processStoredEnvelope(
   ctx: ProcessorContext,
   envelope: TaskEnvelope,
-  ran: () => void,
 ): Promise<Processed> {
-  if (ctx.tracing === undefined) return processEnvelope(ctx, envelope, () => {}, undefined, ran);
+  if (ctx.tracing === undefined) return processEnvelope(ctx, envelope, () => {});
   const span = ctx.tracing.process(envelope, ctx.workerId, undefined, undefined);
-  return traced(span, () => processEnvelope(ctx, envelope, () => {}, undefined, ran));
+  return traced(span, () => processEnvelope(ctx, envelope, () => {}));
 }

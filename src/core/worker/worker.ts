@@ -156,8 +156,7 @@ export class TaskWorker {
           ? this.#slots.free(this.#zombies.size)
           : 0,
       // Taken from the store, not delivered: there is no offset to settle.
-      run: (record) =>
-        this.#slots.track((ran) => processStoredEnvelope(this.#context, envelopeOf(record), ran)),
+      run: (record) => this.#slots.track(processStoredEnvelope(this.#context, envelopeOf(record))),
       logger: this.#logger,
     });
     if (settings.monitor !== false) {
@@ -364,7 +363,7 @@ export class TaskWorker {
         whenReachable: () => this.#health.whenReachable(() => this.#state !== 'running'),
         // Started in one turn, so the group's claims go to the store as one call.
         start: (deliveries) => {
-          processBatch(this.#context, deliveries, (process) => this.#slots.track(process));
+          processBatch(this.#context, deliveries, (processing) => this.#slots.track(processing));
         },
       });
     } catch (error) {
