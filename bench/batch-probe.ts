@@ -57,7 +57,9 @@ class RedisCost {
   }
   async report(label: string, tasks: number): Promise<void> {
     const info = await this.#redis.info('commandstats');
+    const stats = await this.#redis.info('stats');
     await this.reset();
+    const bytesIn = Number(/total_net_input_bytes:(\d+)/.exec(stats)?.[1] ?? 0);
     const rows: string[] = [];
     let calls = 0;
     for (const line of info.split('\r\n')) {
@@ -69,7 +71,7 @@ class RedisCost {
     }
     // A script's µs include those of the commands it ran (listed too).
     console.log(
-      `${label}: ${(calls / tasks).toFixed(2)} commands per task, scripts' own included; per task: ${rows.join(', ')}`,
+      `${label}: ${(calls / tasks).toFixed(2)} commands per task, scripts' own included, ${(bytesIn / tasks).toFixed(0)} bytes sent to Redis per task; per task: ${rows.join(', ')}`,
     );
   }
   close(): Promise<unknown> {

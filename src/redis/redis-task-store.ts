@@ -147,14 +147,14 @@ export class RedisTaskStore implements TaskStore {
     const { prefix, pendingTtlMs } = this.#db.options;
     return this.#batched(
       claims,
+      // claim.lua's ARGV[1] and ARGV[5] (SHARED_ARGS.claim), sent once per call.
+      [prefix, pendingTtlMs],
       ([r, fields]) => [
         this.#db.key('task', r.envelope.id),
         [
-          prefix,
           r.workerId,
           r.envelope.attempt,
           r.now,
-          pendingTtlMs,
           r.envelope.id,
           r.fill?.timeoutMs ?? '',
           r.fill?.maxAttempts ?? '',
@@ -176,6 +176,8 @@ export class RedisTaskStore implements TaskStore {
     const { prefix, retentionMs, pendingTtlMs } = this.#db.options;
     const replies = await this.#batched(
       requests,
+      // finish.lua's ARGV[1], [11], [12] and [15] (SHARED_ARGS.finish), sent once per call.
+      [prefix, retentionMs, pendingTtlMs, this.#db.channel],
       ({ id, step }) => {
         const { outcome, now } = step;
         const success = outcome.status === 'success';
@@ -188,7 +190,6 @@ export class RedisTaskStore implements TaskStore {
         return [
           this.#db.key('task', id),
           [
-            prefix,
             id,
             step.workerId,
             step.attempt,
@@ -198,12 +199,9 @@ export class RedisTaskStore implements TaskStore {
             failed ? JSON.stringify(outcome.error) : '',
             cached ? '1' : '0',
             failed && outcome.retryAt !== undefined ? outcome.retryAt : '',
-            retentionMs,
-            pendingTtlMs,
             writesCache ? cacheTtlMs : 0,
             // The result goes last: create.lua slices it out of the entry without re-encoding.
             writesCache ? JSON.stringify({ id, finishedAt: now, result }) : '',
-            this.#db.channel,
           ],
         ];
       },
@@ -214,11 +212,13 @@ export class RedisTaskStore implements TaskStore {
 
   /**
    * Calls a batch script once per {@link STEP_BATCH} items (issued together, pipelined):
-   * the number of keys, one task key per item, then per item its argument count and its
-   * arguments. The replies, in the items' order.
+   * the number of keys, one task key per item, the arguments every item shares (once),
+   * then per item its argument count and its own arguments. The replies, in the items'
+   * order.
    */
   async #batched<I, R>(
     items: readonly I[],
+    shared: ReadonlyArray<string | number>,
     encode: (item: I) => [string, Array<string | number>],
     call: (args: Array<string | number>) => Promise<R[]>,
   ): Promise<R[]> {
@@ -231,7 +231,7 @@ export class RedisTaskStore implements TaskStore {
         keys.push(key);
         args.push(itemArgs.length, ...itemArgs);
       }
-      calls.push(this.#db.run(() => call([keys.length, ...keys, ...args])));
+      calls.push(this.#db.run(() => call([keys.length, ...keys, ...shared, ...args])));
     }
     return (await Promise.all(calls)).flat();
   }

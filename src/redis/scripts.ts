@@ -35,20 +35,44 @@ const taskScript = (file: string, numberOfKeys = 1) => ({
 });
 
 /**
+ * Where the arguments of a batch script's tasks are the same for every task of a call
+ * (prefix, TTLs, channel): their positions in the one-task script's ARGV, sent once.
+ */
+export const SHARED_ARGS = {
+  /** claim.lua: ARGV[1] prefix, ARGV[5] pending TTL. */
+  claim: [1, 5],
+  /** finish.lua: ARGV[1] prefix, ARGV[11] retention, ARGV[12] pending TTL, ARGV[15] channel. */
+  finish: [1, 11, 12, 15],
+} as const;
+
+/**
  * The batch form of a one-task script: its body run once per task, in order, inside one
  * script call (so each task's step is as atomic as alone, and a later one sees the earlier
- * ones). KEYS: one task key per task; ARGV: per task, its argument count, then its
- * arguments. Replies: the one-task replies, in order.
+ * ones). KEYS: one task key per task; ARGV: the shared arguments (`shared`: their
+ * positions in a task's ARGV, in order), then per task its argument count and its other
+ * arguments, in order. Replies: the one-task replies, in order.
  */
-const manyTaskScript = (file: string) => ({
+const manyTaskScript = (file: string, shared: readonly number[]) => ({
   lua: `${TASK_LIB}
 local function one(KEYS, ARGV)
 ${lua(file)}
 end
-local replies, at = {}, 1
+local SHARED = {${shared.join(', ')}}
+local ns = #SHARED
+local replies, at = {}, ns + 1
 for i = 1, #KEYS do
   local n = tonumber(ARGV[at])
-  replies[i] = one({KEYS[i]}, {unpack(ARGV, at + 1, at + n)})
+  local args, s, k = {}, 1, at + 1
+  for p = 1, n + ns do
+    if SHARED[s] == p then
+      args[p] = ARGV[s]
+      s = s + 1
+    else
+      args[p] = ARGV[k]
+      k = k + 1
+    end
+  end
+  replies[i] = one({KEYS[i]}, args)
   at = at + n + 1
 end
 return replies`,
@@ -59,8 +83,8 @@ const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string
   yadtqCreate: { lua: lua('create.lua') },
   yadtqDiscard: script(1, 'discard.lua'),
   // Batches of tasks: the caller passes the number of keys first.
-  yadtqClaimMany: manyTaskScript('claim.lua'),
-  yadtqFinishMany: manyTaskScript('finish.lua'),
+  yadtqClaimMany: manyTaskScript('claim.lua', SHARED_ARGS.claim),
+  yadtqFinishMany: manyTaskScript('finish.lua', SHARED_ARGS.finish),
   yadtqCancel: taskScript('cancel.lua'),
   yadtqResubmit: taskScript('resubmit.lua'),
   yadtqRegisterWorker: script(2, 'register-worker.lua'),
