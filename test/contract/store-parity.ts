@@ -129,6 +129,20 @@ export function runStoreParity(label: string, open: () => Promise<Stores>): void
       assert.deepEqual(await s.createMany([], DEDUP), []);
     });
 
+    test('a create sent again (its reply lost, the client resending it) is created, not a duplicate of itself', async () => {
+      const { store: s } = await stores();
+      const r = record({ dedupKey: `add:resent-${randomUUID()}` });
+      assert.deepEqual(await createOne(s, r, DEDUP), { kind: 'created' });
+      assert.deepEqual(await createOne(s, r, DEDUP), { kind: 'created' }, 'the same create again');
+      assert.deepEqual(await s.get(r.id), r);
+      const other = record({ dedupKey: r.dedupKey });
+      assert.deepEqual(
+        await createOne(s, other, DEDUP),
+        { kind: 'duplicate', id: r.id },
+        'another task with that dedup key is still a duplicate',
+      );
+    });
+
     test('requeue re-checks the holder heartbeat in the same step: alive again, nothing is moved', async () => {
       const { store: s, registry, monitorStore } = await stores();
       const r = record({ dedupKey: null });

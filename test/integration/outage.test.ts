@@ -169,7 +169,10 @@ describe('outages: servers stopped and restarted mid-run', () => {
         console.log(
           `Kafka outage: ${feed.accepted.size} tasks accepted (${before} before it), submit failures ${JSON.stringify(feed.failures)}`,
         );
-        assert.deepEqual(stragglers, [], 'every accepted task ended success');
+        const shown = await Promise.all(
+          stragglers.map(async (id) => JSON.stringify(await s!.client.status(id).catch(String))),
+        );
+        assert.deepEqual(stragglers, [], `every accepted task ended success: ${shown.join('; ')}`);
         for (const code of Object.keys(feed.failures)) assert.equal(code, 'BROKER_UNAVAILABLE');
       } finally {
         await teardown(s);
@@ -259,7 +262,10 @@ describe('outages: servers stopped and restarted mid-run', () => {
         console.log(
           `Redis outage ${outageMs} ms: ${feed.accepted.size} tasks accepted (${before} before it), submit failures ${JSON.stringify(feed.failures)}`,
         );
-        assert.deepEqual(stragglers, [], 'every accepted task ended success');
+        const shown = await Promise.all(
+          stragglers.map(async (id) => JSON.stringify(await s!.client.status(id).catch(String))),
+        );
+        assert.deepEqual(stragglers, [], `every accepted task ended success: ${shown.join('; ')}`);
         for (const code of Object.keys(feed.failures)) assert.equal(code, 'STORE_UNAVAILABLE');
         // Every worker lived through it: none of its tasks may be counted as a worker loss.
         const records = await Promise.all(
