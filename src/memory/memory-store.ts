@@ -85,7 +85,9 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     if (options.dedup && key !== null) {
       const existingId = this.#dedup.get(key);
       const existing = existingId === undefined ? undefined : this.#records.get(existingId);
-      if (existingId !== undefined && existing !== undefined && !isTerminal(existing.status)) {
+      // Its own id: the same create sent again, created as the first one was.
+      const other = existingId !== undefined && existingId !== record.id;
+      if (other && existing !== undefined && !isTerminal(existing.status)) {
         return { kind: 'duplicate', id: existingId };
       }
       this.#dedup.set(key, record.id, pendingTtl(record));

@@ -71,7 +71,9 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
 
   if dedup then
     local other = redis.call('GET', dedupKey)
-    if other then
+    -- Its own id: this very create sent again (the client resends a command whose reply
+    -- a dropped connection lost), created as the first one was, not a duplicate of itself.
+    if other and other ~= id then
       local status = redis.call('HGET', prefix .. 'task:' .. other, 'status')
       if status == 'queued' or status == 'processing' or status == 'retrying' then
         return {'duplicate', other}
