@@ -143,6 +143,27 @@ export function runStoreParity(label: string, open: () => Promise<Stores>): void
       );
     });
 
+    test('a resubmit sent again (its reply lost, the client resending it) answers as the first did', async () => {
+      const { store: s } = await stores();
+      const r = record({ dedupKey: null, maxAttempts: 1 });
+      await createOne(s, r, DEDUP);
+      await claimed(s, r, 'w1', T0);
+      const failure = { status: 'failed' as const, error: boom };
+      const step = { workerId: 'w1', attempt: 1, now: T0 + 5, outcome: failure, cacheTtlMs: 0 };
+      assert.equal(await s.finish(r.id, step), true);
+      const first = await s.resubmit(r.id, T0 + 10);
+      assert.ok(first.ok, 'resubmitted');
+      const again = await s.resubmit(r.id, T0 + 10);
+      assert.ok(again.ok, 'the same resubmit again');
+      if (first.ok && again.ok) assert.deepEqual(again.record, first.record);
+      const later = await s.resubmit(r.id, T0 + 11);
+      assert.deepEqual(
+        later,
+        { ok: false, reason: 'not-retryable' },
+        'another resubmit of a queued task',
+      );
+    });
+
     test('requeue re-checks the holder heartbeat in the same step: alive again, nothing is moved', async () => {
       const { store: s, registry, monitorStore } = await stores();
       const r = record({ dedupKey: null });
