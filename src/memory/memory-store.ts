@@ -47,6 +47,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #workers = new Map<string, WorkerInfo>();
   #held = new Map<string, Set<string>>();
   #scheduled = new Map<string, number>();
+  #resubmitted = new ExpiringMap<number>(); // last resubmit times, for a minute
   /** Requeued tasks for live workers to take: id → when it may be taken (ms). */
   #recovering = new Map<string, number>();
   #leader = new ExpiringMap<string>();
@@ -254,7 +255,12 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   }
 
   async resubmit(id: string, now: number): Promise<Transition> {
-    return this.#step(id, { type: 'resubmit', now });
+    const record = this.#records.get(id); // the same resubmit again: answered as the first
+    if (record?.status === 'queued' && this.#resubmitted.get(id) === now)
+      return { ok: true, record: structuredClone(record) };
+    const transition = this.#step(id, { type: 'resubmit', now });
+    if (transition.ok) this.#resubmitted.set(id, now, 60_000);
+    return transition;
   }
 
   async onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {

@@ -13,14 +13,20 @@
 
     Output:
       {'refused', reason}            reason: 'missing' or 'not-retryable'
-      {'ok', field, value, ...}      the new record
+      {'ok', field, value, ...}      the new record (also for this very resubmit sent
+                                     again: still queued, resubmittedAt = now)
 ]]
 local taskKey = KEYS[1]
 
-local f = redis.call('HMGET', taskKey, 'status', 'attempt', 'maxAttempts')
+local f = redis.call('HMGET', taskKey, 'status', 'attempt', 'maxAttempts', 'resubmittedAt')
 local status = f[1]
 if not status then
   return refused('missing')
+end
+-- This resubmit sent again (the client resends a command whose reply a dropped connection
+-- lost): answered as the first was, so the caller still produces the attempt.
+if status == 'queued' and f[4] == ARGV[3] then
+  return transitioned(taskKey)
 end
 if status ~= 'failed' and status ~= 'cancelled' then
   return refused('not-retryable')
@@ -30,7 +36,7 @@ local attempt = tonumber(f[2]) + 1
 redis.call('HSET', taskKey,
   'status', 'queued', 'attempt', num(attempt), 'maxAttempts', num(math.max(tonumber(f[3]), attempt)),
   'startedAt', '', 'finishedAt', '', 'durationMs', '', 'result', '', 'error', '', 'cached', '0',
-  'runAt', '', 'losses', '0', 'cancelRequested', '0')
+  'runAt', '', 'losses', '0', 'cancelRequested', '0', 'resubmittedAt', ARGV[3])
 redis.call('PEXPIRE', taskKey, ARGV[4])
 unschedule(ARGV[1], ARGV[2])
 return transitioned(taskKey)
