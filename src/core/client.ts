@@ -4,11 +4,10 @@ import {
   type TaskSpan,
   type TaskTracing,
 } from '../telemetry/task-tracing.ts';
-import { withTraceHeaders } from '../telemetry/trace-headers.ts';
 import type { Broker } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
-import { encodeEnvelope, envelopeOf, type TaskEnvelope, taskMessage } from './envelope.ts';
+import { envelopeOf, type TaskEnvelope, taskMessage } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
@@ -118,8 +117,7 @@ export class TaskClient {
     }
     this.#submits = new SubmitQueue(
       options.store,
-      // The queue writes messages without headers: traced ones get their traceparent here.
-      withTraceHeaders(options.broker, () => this.#tracing !== undefined),
+      options.broker,
       check('maxPendingSubmits', options.maxPendingSubmits ?? DEFAULTS.maxPendingSubmits, positive),
     );
     this.#timeoutMs = check('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs, positive);
@@ -210,7 +208,7 @@ export class TaskClient {
         spans.push(span);
         if (span.traceparent !== undefined) envelope.traceparent = span.traceparent;
       }
-      return { envelope, message: encodeEnvelope(envelope) };
+      return { envelope, message: taskMessage(envelope, options.partitionKey ?? envelope.id) };
     });
 
     // With every other submit of this tick: one create per 100 records, one produce.
@@ -218,7 +216,6 @@ export class TaskClient {
       prepared.map(({ envelope, message }) => ({
         record: { ...recordFromEnvelope(envelope), runAt },
         message,
-        key: options.partitionKey ?? envelope.id,
         dedup,
         useCache,
         // A delayed task waits in the store's scheduled set; the monitor produces it when due.

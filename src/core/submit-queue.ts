@@ -1,4 +1,4 @@
-import type { Broker } from './broker.ts';
+import type { Broker, BrokerMessage } from './broker.ts';
 import { YadtqError } from './errors.ts';
 import type { CreateOutcome, TaskStore } from './store.ts';
 import type { TaskRecord } from './task-record.ts';
@@ -6,10 +6,8 @@ import type { TaskRecord } from './task-record.ts';
 /** One task ready to be written: its record, its message and how it is created. */
 export interface PreparedSubmit {
   record: TaskRecord;
-  /** The encoded envelope. */
-  message: string;
-  /** Kafka key (the caller's partition key, else the task id). */
-  key: string;
+  /** The encoded envelope, keyed by the caller's partition key (else the task id). */
+  message: BrokerMessage;
   dedup: boolean;
   useCache: boolean;
   /** False for a delayed task: it waits in the store until the scheduler produces it. */
@@ -124,7 +122,7 @@ export class SubmitQueue {
     try {
       await this.#broker.produce(
         'tasks',
-        toProduce.map(({ pending }) => ({ key: pending.item.key, value: pending.item.message })),
+        toProduce.map(({ pending }) => pending.item.message),
       );
     } catch (error) {
       await Promise.allSettled(

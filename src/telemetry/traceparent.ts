@@ -30,6 +30,3 @@ export function parseTraceparent(text: string | undefined): TraceParent | undefi
 export function isTraceparent(value: unknown): value is string {
   return typeof value === 'string' && parseTraceparent(value) !== undefined;
 }
-
-/** The length of a version 00 `traceparent`. */
-export const TRACEPARENT_LENGTH = 55;

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { taskMessage } from '../../src/core/envelope.ts';
 import {
   createMemoryBackend,
   decodeEnvelope,
@@ -10,7 +11,6 @@ import {
   type TaskEnvelope,
 } from '../../src/index.ts';
 import { loadTaskTracing } from '../../src/telemetry/task-tracing.ts';
-import { withTraceHeaders } from '../../src/telemetry/trace-headers.ts';
 import { formatTraceparent, parseTraceparent } from '../../src/telemetry/traceparent.ts';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -55,26 +55,14 @@ test('an envelope carries its traceparent last; a malformed one is dropped, the 
   assert.equal('traceparent' in decodeEnvelope(encodeEnvelope(envelope)), false);
 });
 
-test('task messages get the traceparent header of their envelope while tracing, none otherwise', async () => {
-  const sent: unknown[] = [];
-  let on = true;
-  const broker = withTraceHeaders(
-    { produce: async (_destination, messages) => void sent.push(...messages) },
-    () => on,
-  );
-  const traced = encodeEnvelope({ ...envelope, traceparent: TRACEPARENT });
-  const plain = encodeEnvelope(envelope);
-  await broker.produce('tasks', [
-    { key: 'a', value: traced },
-    { key: 'b', value: plain },
-  ]);
-  on = false;
-  await broker.produce('tasks', [{ key: 'c', value: traced }]);
-  assert.deepEqual(sent, [
-    { key: 'a', value: traced, headers: { traceparent: TRACEPARENT } },
-    { key: 'b', value: plain },
-    { key: 'c', value: traced },
-  ]);
+test('task messages get the traceparent header of their envelope, none otherwise', () => {
+  const traced = { ...envelope, traceparent: TRACEPARENT };
+  assert.deepEqual(taskMessage(traced, 'a'), {
+    key: 'a',
+    value: encodeEnvelope(traced),
+    headers: { traceparent: TRACEPARENT },
+  });
+  assert.deepEqual(taskMessage(envelope), { key: envelope.id, value: encodeEnvelope(envelope) });
 });
 
 test('without @opentelemetry/api installed nothing loads and tasks run as before', async () => {

@@ -1,8 +1,8 @@
-import { type BatchLink, type TaskTracing, traced } from '../../telemetry/task-tracing.ts';
+import type { TaskTracing } from '../../telemetry/task-tracing.ts';
 import type { Broker, Delivery } from '../broker.ts';
 import { deadLetterMessage, deadLetterTask } from '../dead-letter.ts';
 import type { TaskDefinition } from '../define-task.ts';
-import { decodeEnvelope, encodeEnvelope, type TaskEnvelope } from '../envelope.ts';
+import { encodeEnvelope, type TaskEnvelope } from '../envelope.ts';
 import { YadtqError } from '../errors.ts';
 import type { JsonValue } from '../json.ts';
 import type { Logger } from '../logger.ts';
@@ -59,30 +59,6 @@ export type Processed =
   | 'skipped'
   | 'dead-lettered'
   | 'unsettled';
-
-/**
- * One delivery, start to end: decode (malformed → dead-letter topic), then
- * {@link processEnvelope}. Every store and broker step is retried in place until it
- * answers ({@link retryStep}); a delivery is left unsettled only when the worker halts or
- * loses its partition, and then the partition's next owner gets it again.
- */
-export async function processDelivery(
-  ctx: ProcessorContext,
-  delivery: Delivery,
-  batch?: BatchLink,
-): Promise<Processed> {
-  let envelope: TaskEnvelope;
-  try {
-    envelope = decodeEnvelope(delivery.value);
-  } catch (error) {
-    return deadLetterInvalid(ctx, delivery, error as YadtqError);
-  }
-  const settle = () => delivery.settle();
-  const owned = () => delivery.isOwned();
-  if (ctx.tracing === undefined) return processEnvelope(ctx, envelope, settle, owned);
-  const span = ctx.tracing.process(envelope, ctx.workerId, delivery.headers, batch);
-  return traced(span, () => processEnvelope(ctx, envelope, settle, owned));
-}
 
 /**
  * One task attempt, wherever it came from (a delivery, or a dead worker's task taken from
@@ -324,7 +300,8 @@ function report(
 }
 
 /** A message that is not a task envelope: to the dead-letter topic as it came. */
-async function deadLetterInvalid(
+/** A delivery that is not a task envelope, dead-lettered as it came. */
+export async function deadLetterInvalid(
   ctx: ProcessorContext,
   delivery: Delivery,
   error: YadtqError,

@@ -27,7 +27,7 @@ import { checkTopicRetention } from './retention-check.ts';
 import { RunAlone } from './run-alone.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { Slots } from './slots.ts';
-import { processBatch, processStoredEnvelope } from './traced-processing.ts';
+import { processBatch, processTraced } from './traced-processing.ts';
 import { Zombies } from './zombies.ts';
 
 export type { TaskWorkerOptions, WorkerStopReason } from './options.ts';
@@ -156,7 +156,8 @@ export class TaskWorker {
           ? this.#slots.free(this.#zombies.size)
           : 0,
       // Taken from the store, not delivered: there is no offset to settle.
-      run: (record) => this.#slots.track(processStoredEnvelope(this.#context, envelopeOf(record))),
+      run: (record) =>
+        this.#slots.track(processTraced(this.#context, envelopeOf(record), () => {})),
       logger: this.#logger,
     });
     if (settings.monitor !== false) {
