@@ -7,11 +7,17 @@ import {
 import type { Broker } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
-import { envelopeOf, type TaskEnvelope, taskMessage } from './envelope.ts';
+import {
+  envelopeOf,
+  isOrderingKey,
+  MAX_ORDERING_KEY,
+  type TaskEnvelope,
+  taskMessage,
+} from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
-import { check, finite, nonEmpty, positive, rule, wholeNumber } from './options.ts';
+import { check, finite, nonEmpty, positive, type Rule, rule, wholeNumber } from './options.ts';
 import type { TaskStore } from './store.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
@@ -49,6 +55,12 @@ export interface TaskClientOptions {
   tracing?: boolean;
 }
 
+/** What `SubmitOptions.orderingKey` must be (the CLI's `--ordering-key` checks it too). */
+export const ORDERING_KEY: Rule<string> = rule(
+  `a string of 1 to ${MAX_ORDERING_KEY} characters`,
+  isOrderingKey,
+);
+
 /** Per-submit options. */
 export interface SubmitOptions {
   /** Time limit of the run, in ms (overrides the definition's). */
@@ -66,7 +78,17 @@ export interface SubmitOptions {
   dedup?: boolean;
   /** May be answered from the result cache. Default true. */
   cache?: boolean;
-  /** Kafka key: tasks with the same key keep their order. Default: the task id. */
+  /**
+   * Ordering lane: tasks with the same key run one at a time across the fleet, in the
+   * order of their create (the next starts once the previous one is terminal); tasks of
+   * other keys run in parallel. See the README, "Ordering lanes". At most 1,000 characters.
+   */
+  orderingKey?: string;
+  /**
+   * Kafka key, which picks the partition: placement only (tasks of one partition run in
+   * parallel, in any order; ordering is `orderingKey`'s job). Default: the ordering key,
+   * else the task id.
+   */
   partitionKey?: string;
   /**
    * Attempts (1 = no retry). Default: the definition's (for a task submitted by name, the
@@ -157,6 +179,8 @@ export class TaskClient {
       throw new YadtqError('INVALID_ARGS', 'task name must be a non-empty string');
     const definition = typeof task === 'string' ? undefined : task.options;
     if (options.dedupKey !== undefined) check('dedupKey', options.dedupKey, nonEmpty);
+    const { orderingKey } = options;
+    if (orderingKey !== undefined) check('orderingKey', orderingKey, ORDERING_KEY);
     // What neither the submit nor the definition sets: the worker's definition decides.
     const unset: UnsetOption[] = UNSET_OPTIONS.filter(
       (option) => options[option] === undefined && definition?.[option] === undefined,
@@ -202,13 +226,14 @@ export class TaskClient {
             : explicitDedupKey(name, options.dedupKey),
         submittedAt: now,
         ...(unset.length > 0 ? { unset } : {}),
+        ...(orderingKey === undefined ? {} : { orderingKey }),
       };
       if (spans !== undefined) {
         const span = tracing!.submit(envelope);
         spans.push(span);
         if (span.traceparent !== undefined) envelope.traceparent = span.traceparent;
       }
-      return { envelope, message: taskMessage(envelope, options.partitionKey ?? envelope.id) };
+      return { envelope, message: taskMessage(envelope, options.partitionKey) };
     });
 
     // With every other submit of this tick: one create per 100 records, one produce.

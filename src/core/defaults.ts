@@ -40,6 +40,12 @@ export const DEFAULTS = {
   recoveryPollMs: 500,
   /** How long a recovered task handed to one worker is offered to no one else. */
   recoveryLeaseMs: 3000,
+  /**
+   * How long a lane's first task may stay `queued` with tasks parked behind it before it
+   * is offered to the workers from the store (its message may never come: its submitter
+   * died between the create and the produce). A message that does come later is skipped.
+   */
+  laneStallMs: 30_000,
   /** Leader lock TTL: a dead leader is replaced within this time. */
   leaderTtlMs: 3000,
   /** How long a terminal record is kept. */

@@ -27,6 +27,12 @@ export interface TaskEnvelope {
    * last and only when tracing, so the message stays version 1.
    */
   traceparent?: string;
+  /**
+   * The task's ordering lane (`SubmitOptions.orderingKey`), so a claim that finds no
+   * record still puts the task in its lane. Written last and only when set, so the
+   * message stays version 1.
+   */
+  orderingKey?: string;
 }
 
 /** The task fields an envelope carries (a record has them all). */
@@ -69,6 +75,8 @@ export function decodeEnvelope(text: string): TaskEnvelope {
     throw invalid('"unset" must be an array of option names');
   // Names this version does not know (from a newer client) are left to their values.
   const unset = ((m.unset ?? []) as string[]).filter(isUnsetOption);
+  if (m.orderingKey !== undefined && !isOrderingKey(m.orderingKey))
+    throw invalid(`"orderingKey" must be a string of 1 to ${MAX_ORDERING_KEY} characters`);
   // A malformed traceparent is dropped, not refused: the task runs, in a trace of its own.
   const traceparent = isTraceparent(m.traceparent) ? m.traceparent : undefined;
   return {
@@ -83,7 +91,16 @@ export function decodeEnvelope(text: string): TaskEnvelope {
     submittedAt: m.submittedAt as number,
     ...(unset.length > 0 ? { unset } : {}),
     ...(traceparent === undefined ? {} : { traceparent }),
+    ...(m.orderingKey === undefined ? {} : { orderingKey: m.orderingKey as string }),
   };
+}
+
+/** The longest ordering key (characters): a key names a lane, it is not a payload. */
+export const MAX_ORDERING_KEY = 1000;
+
+/** Whether `value` can be an ordering key: a string of 1 to {@link MAX_ORDERING_KEY} characters. */
+export function isOrderingKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ORDERING_KEY;
 }
 
 function isString(value: unknown): value is string {
@@ -97,7 +114,7 @@ function invalid(why: string): YadtqError {
 /** The envelope that carries a record's current attempt. */
 export function envelopeOf(record: EnvelopeFields): TaskEnvelope {
   const { id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt, unset } = record;
-  const { traceparent } = record;
+  const { traceparent, orderingKey } = record;
   const envelope: TaskEnvelope = {
     v: 1,
     id,
@@ -111,16 +128,19 @@ export function envelopeOf(record: EnvelopeFields): TaskEnvelope {
   };
   if (unset !== undefined && unset.length > 0) envelope.unset = [...unset];
   if (traceparent !== undefined) envelope.traceparent = traceparent;
+  if (orderingKey !== undefined) envelope.orderingKey = orderingKey;
   return envelope;
 }
 
 /**
  * The message that carries `envelope`, with its `traceparent` header when it has one
- * (the envelope keeps it too: the header is for other Kafka tooling).
+ * (the envelope keeps it too: the header is for other Kafka tooling). Its Kafka key:
+ * `key` when given, else the ordering key (a lane's tasks share a partition, so they
+ * come in order and seldom park), else the task id.
  */
 export function taskMessage(
   envelope: TaskEnvelope,
-  key: string = envelope.id,
+  key: string = envelope.orderingKey ?? envelope.id,
 ): { key: string; value: string; headers?: Record<string, string> } {
   const value = encodeEnvelope(envelope);
   return envelope.traceparent === undefined

@@ -40,7 +40,12 @@ export type RefusalReason =
   | 'not-waiting'
   | 'not-retryable'
   /** A requeue found the holder's heartbeat alive again (a store check, not a decide() rule). */
-  | 'alive';
+  | 'alive'
+  /**
+   * A claim of a task whose turn has not come in its ordering lane: the store parked it and
+   * hands it on when its turn comes (a store check after the decide() rules).
+   */
+  | 'parked';
 
 /** The result of {@link decide}: the next record, or why nothing changes. */
 export type Transition = { ok: true; record: TaskRecord } | { ok: false; reason: RefusalReason };

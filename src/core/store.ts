@@ -145,6 +145,12 @@ export interface TaskStore {
   runsToStop(workerId: string, ids: readonly string[]): Promise<string[]>;
   /** Calls `listener` with the id of each running task whose cancel is requested. */
   onCancel(listener: (id: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `listener` with the id of each parked task whose turn came in its ordering lane
+   * (offered through {@link MonitorStore.takeRecovered}), so a worker with free slots takes
+   * it at once rather than at its next poll.
+   */
+  onTurn(listener: (id: string) => void): Promise<() => Promise<void>>;
 }
 
 /**

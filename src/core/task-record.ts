@@ -56,6 +56,15 @@ export interface TaskRecord {
   unset?: UnsetOption[];
   /** The W3C `traceparent` of the submit's producer span, when it was traced. */
   traceparent?: string;
+  /**
+   * The task's ordering lane (`SubmitOptions.orderingKey`): the lane's tasks run one at a
+   * time, in the order of their create (see src/core/lanes.ts).
+   */
+  orderingKey?: string;
+  /** Its place in its lane, assigned by the store's create: later creates, higher. */
+  laneSeq?: number;
+  /** Set while it waits for its turn in its lane (`queued`, its delivery settled). */
+  parked?: boolean;
 }
 
 /** The outcome a worker reports for the attempt it holds. */
@@ -93,5 +102,6 @@ export function recordFromEnvelope(envelope: EnvelopeFields): TaskRecord {
       : {}),
     // The submit's trace, for every attempt: the memory store keeps it as it is.
     ...(envelope.traceparent === undefined ? {} : { traceparent: envelope.traceparent }),
+    ...(envelope.orderingKey === undefined ? {} : { orderingKey: envelope.orderingKey }),
   };
 }

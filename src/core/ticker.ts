@@ -9,6 +9,8 @@ export class Ticker {
   readonly #step: () => Promise<void>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** Asked for by {@link runNow} while a step ran: one more step right after it. */
+  #again = false;
 
   constructor(intervalMs: number, step: () => Promise<void>) {
     this.#intervalMs = intervalMs;
@@ -18,12 +20,27 @@ export class Ticker {
   start(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      this.#running ??= this.#step()
-        .catch(() => {})
-        .finally(() => {
-          this.#running = undefined;
-        });
+      if (this.#running === undefined) this.#run();
     }, this.#intervalMs);
+  }
+
+  /** Runs the step now, between ticks (while one runs: once more right after it). */
+  runNow(): void {
+    if (this.#timer === undefined) return;
+    if (this.#running !== undefined) this.#again = true;
+    else this.#run();
+  }
+
+  #run(): void {
+    this.#running = this.#step()
+      .catch(() => {})
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again && this.#timer !== undefined) {
+          this.#again = false;
+          this.#run();
+        }
+      });
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
-import { YadtqError } from '../core/errors.ts';
 import type { JsonValue } from '../core/json.ts';
 import { optional, positive } from '../core/options.ts';
 import {
@@ -26,6 +25,9 @@ import type {
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
 import { ExpiringMap } from './expiring-map.ts';
+import { MemoryLanes } from './memory-lanes.ts';
+import { MemoryWorkers } from './memory-workers.ts';
+import { waitForRecord } from './wait-for-record.ts';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -43,8 +45,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #records = new ExpiringMap<TaskRecord>();
   #dedup = new ExpiringMap<string>();
   #cache = new ExpiringMap<JsonValue>();
-  #heartbeats = new ExpiringMap<WorkerInfo>();
-  #workers = new Map<string, WorkerInfo>();
+  #workers = new MemoryWorkers();
   #held = new Map<string, Set<string>>();
   #scheduled = new Map<string, number>();
   #resubmitted = new ExpiringMap<number>(); // last resubmit times, for a minute
@@ -52,16 +53,19 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #recovering = new Map<string, number>();
   #leader = new ExpiringMap<string>();
   #events = new EventEmitter();
+  #lanes = new MemoryLanes({
+    record: (id) => this.#records.get(id),
+    offer: (id, at, keep) => {
+      if (!keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
+      if (!keep) this.#events.emit('turn', id);
+    },
+  });
   #retentionMs: number;
   #writes = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#retentionMs = optional(
-      'retentionMs',
-      options.retentionMs,
-      positive,
-      DEFAULTS.retentionMs,
-    );
+    const { retentionMs } = options;
+    this.#retentionMs = optional('retentionMs', retentionMs, positive, DEFAULTS.retentionMs);
     this.#events.setMaxListeners(0);
   }
 
@@ -96,6 +100,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     const stored = structuredClone({ ...record, useCache: options.useCache });
     this.#put(stored);
     if (stored.runAt !== null) this.#scheduled.set(stored.id, stored.runAt);
+    this.#lanes.join(stored);
     return { kind: 'created' };
   }
 
@@ -110,6 +115,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
 
   async discard(id: string): Promise<void> {
     const record = this.#records.get(id);
+    if (record !== undefined) this.#lanes.leave(record);
     this.#records.delete(id);
     this.#scheduled.delete(id);
     if (record?.dedupKey != null) this.#releaseDedup(record.dedupKey, id);
@@ -125,17 +131,26 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     const existing = this.#records.get(envelope.id);
     if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
       return { ok: false, reason: 'expired' };
-    const record = existing ?? recordFromEnvelope(envelope);
+    let record = existing ?? recordFromEnvelope(envelope);
     const holder = record.worker;
-    const transition = decide(record, {
+    const event: TaskEvent = {
       type: 'claim',
       workerId,
       attempt: envelope.attempt,
       now,
       ...(fill === undefined ? {} : { fill }),
       ...(loneLosses === undefined ? {} : { loneLosses }),
-    });
+    };
+    let transition = decide(record, event);
     if (!transition.ok) return transition;
+    if (record.orderingKey !== undefined) {
+      // Only its turn in its lane lets it run (lua/claim.lua); the record is kept parked.
+      if (existing === undefined) this.#put(record);
+      if (this.#lanes.turn(record, now) === 'parked') return { ok: false, reason: 'parked' };
+      record = this.#records.get(record.id)!;
+      transition = decide(record, event);
+      if (!transition.ok) return transition;
+    }
     if (holder !== null) this.#held.get(holder)?.delete(envelope.id);
     this.#heldSet(workerId).add(envelope.id);
     this.#apply(transition.record);
@@ -193,59 +208,23 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   }
 
   waitFor(id: string, timeoutMs: number): Promise<TaskRecord> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const record = this.#records.get(id);
-        if (record === undefined)
-          done(new YadtqError('TASK_NOT_FOUND', `task ${id} is not known (or has expired)`));
-        else if (isTerminal(record.status)) done(null, structuredClone(record));
-      };
-      const onFinished = (finishedId: string) => {
-        if (finishedId === id) check();
-      };
-      const timer = setTimeout(
-        () =>
-          done(new YadtqError('WAIT_TIMEOUT', `task ${id} did not finish within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const done = (error: YadtqError | null, record?: TaskRecord) => {
-        clearTimeout(timer);
-        this.#events.off('finished', onFinished);
-        if (error) reject(error);
-        else resolve(record as TaskRecord);
-      };
-      this.#events.on('finished', onFinished);
-      check();
-    });
+    return waitForRecord(this.#events, (key) => this.#records.get(key), id, timeoutMs);
   }
 
-  async register(info: WorkerInfo, ttlMs: number): Promise<void> {
-    if (this.#heartbeats.get(info.id) !== undefined) {
-      throw new YadtqError(
-        'WORKER_ID_IN_USE',
-        `worker id "${info.id}" is in use: its heartbeat is alive`,
-      );
-    }
-    await this.heartbeat(info, ttlMs);
+  register(info: WorkerInfo, ttlMs: number): Promise<void> {
+    return this.#workers.register(info, ttlMs);
   }
 
-  async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
-    const copy = structuredClone(info);
-    this.#heartbeats.set(info.id, copy, ttlMs);
-    this.#workers.set(info.id, copy);
+  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
+    return this.#workers.heartbeat(info, ttlMs);
   }
 
-  async deregister(id: string): Promise<void> {
-    this.#heartbeats.delete(id);
+  deregister(id: string): Promise<void> {
+    return this.#workers.deregister(id);
   }
 
-  async list(): Promise<WorkerInfo[]> {
-    return [...this.#workers.values()]
-      .map((info) => ({
-        ...structuredClone(info),
-        alive: this.#heartbeats.get(info.id) !== undefined,
-      }))
-      .sort((a, b) => b.lastHeartbeat - a.lastHeartbeat);
+  list(): Promise<WorkerInfo[]> {
+    return this.#workers.list();
   }
 
   async cancel(id: string, now: number): Promise<Transition> {
@@ -259,14 +238,30 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     if (record?.status === 'queued' && this.#resubmitted.get(id) === now)
       return { ok: true, record: structuredClone(record) };
     const transition = this.#step(id, { type: 'resubmit', now });
-    if (transition.ok) this.#resubmitted.set(id, now, 60_000);
-    return transition;
+    if (!transition.ok) return transition;
+    this.#resubmitted.set(id, now, 60_000);
+    const stored = this.#records.get(id)!;
+    this.#lanes.join(stored); // at the end of its lane again
+    return { ok: true, record: structuredClone(stored) };
   }
 
-  async onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
-    this.#events.on('cancel', listener);
+  onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
+    return this.#listen('cancel', listener);
+  }
+
+  onTurn(listener: (id: string) => void): Promise<() => Promise<void>> {
+    return this.#listen('turn', listener);
+  }
+
+  /** Parked tasks per `lane:<key>` (what `P parked` holds in Redis). */
+  parked(): Map<string, number> {
+    return this.#lanes.parked();
+  }
+
+  async #listen(event: string, listener: (id: string) => void): Promise<() => Promise<void>> {
+    this.#events.on(event, listener);
     return async () => {
-      this.#events.off('cancel', listener);
+      this.#events.off(event, listener);
     };
   }
 
@@ -286,7 +281,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   }
 
   async requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition> {
-    if (this.#heartbeats.get(workerId) !== undefined) return { ok: false, reason: 'alive' };
+    if (this.#workers.alive(workerId)) return { ok: false, reason: 'alive' };
     this.#held.get(workerId)?.delete(id);
     const transition = this.#step(id, { type: 'requeue', workerId, now, maxLosses });
     if (transition.ok && transition.record.status === 'queued') this.#recovering.set(id, now);
@@ -344,8 +339,9 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   /** Applies `event` to the stored record and keeps the side tables in step. */
   #step(id: string, event: TaskEvent): Transition {
     const transition = decide(this.#records.get(id) ?? null, event);
-    if (transition.ok) this.#apply(transition.record);
-    return transition.ok ? { ok: true, record: structuredClone(transition.record) } : transition;
+    if (!transition.ok) return transition;
+    this.#apply(transition.record);
+    return { ok: true, record: structuredClone(this.#records.get(id)!) };
   }
 
   #apply(record: TaskRecord): void {
@@ -354,6 +350,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     else this.#scheduled.delete(record.id);
     if (isTerminal(record.status)) {
       if (record.dedupKey !== null) this.#releaseDedup(record.dedupKey, record.id);
+      this.#lanes.leave(this.#records.get(record.id)!);
       this.#events.emit('finished', record.id);
     }
   }
@@ -368,17 +365,16 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   }
 
   #heldSet(workerId: string): Set<string> {
-    let held = this.#held.get(workerId);
-    if (held === undefined) {
-      held = new Set();
-      this.#held.set(workerId, held);
-    }
+    const held = this.#held.get(workerId) ?? new Set<string>();
+    this.#held.set(workerId, held);
     return held;
   }
 
   /** Drops expired entries, so memory stays bounded however many tasks run. */
   #sweep(): void {
-    for (const map of [this.#records, this.#dedup, this.#cache, this.#heartbeats]) map.sweep();
+    for (const map of [this.#records, this.#dedup, this.#cache]) map.sweep();
+    this.#workers.sweep();
+    this.#lanes.sweep();
     for (const [workerId, held] of this.#held) if (held.size === 0) this.#held.delete(workerId);
   }
 

@@ -36,6 +36,9 @@ export function encodeRecord(record: TaskRecord): RecordFields {
     cancelRequested: record.cancelRequested ? '1' : '0',
     unset: (record.unset ?? []).join(','),
     traceparent: record.traceparent ?? '',
+    orderingKey: record.orderingKey ?? '',
+    laneSeq: optionalNumber(record.laneSeq ?? null),
+    parked: record.parked === true ? '1' : '',
   };
 }
 
@@ -89,7 +92,18 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     cancelRequested: text('cancelRequested') === '1',
     ...unsetField(text('unset')),
     ...(text('traceparent') === '' ? {} : { traceparent: text('traceparent') }),
+    ...laneFields(text('orderingKey'), text('laneSeq')),
+    ...(text('parked') === '1' ? { parked: true } : {}),
   };
+}
+
+/** A record's lane fields: left out when it has no lane (the usual case). */
+function laneFields(
+  orderingKey: string,
+  laneSeq: string,
+): Pick<TaskRecord, 'orderingKey' | 'laneSeq'> {
+  if (orderingKey === '') return {};
+  return laneSeq === '' ? { orderingKey } : { orderingKey, laneSeq: Number(laneSeq) };
 }
 
 /** The `unset` field of a record: left out when the hash has none (the usual case). */
@@ -119,7 +133,7 @@ function parseJson(text: string): JsonValue {
 
 /**
  * The record a claim made, from the claim script's reply `{'claimed', cache, error,
- * result, cached, useCache, losses, cancelRequested}` (nil for a missing field) and what
+ * result, cached, useCache, losses, cancelRequested, laneSeq}` (nil for a missing field) and what
  * the claim knows: the envelope's fields (the record's own, for the attempt it claimed),
  * `processing` under `workerId` since `now`.
  */
@@ -155,6 +169,7 @@ export function decodeClaimReply(
       ? { unset: [...envelope.unset] }
       : {}),
     ...(envelope.traceparent === undefined ? {} : { traceparent: envelope.traceparent }),
+    ...laneFields(envelope.orderingKey ?? '', text(8)),
   };
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
 import {
@@ -43,6 +44,7 @@ export class RedisTaskStore implements TaskStore {
     this.#events = new TaskEvents({
       channel: db.channel,
       cancelChannel: `${db.options.prefix}cancel`,
+      turnChannel: `${db.options.prefix}turn`,
       connect: () => db.duplicate(),
       call: (connection, command) => db.runOn(connection, command),
       read: (id) => this.get(id),
@@ -147,8 +149,8 @@ export class RedisTaskStore implements TaskStore {
     const { prefix, pendingTtlMs } = this.#db.options;
     return this.#batched(
       claims,
-      // claim.lua's ARGV[1] and ARGV[5] (SHARED_ARGS.claim), sent once per call.
-      [prefix, pendingTtlMs],
+      // claim.lua's ARGV[1], [5] and [10] (SHARED_ARGS.claim), sent once per call.
+      [prefix, pendingTtlMs, DEFAULTS.laneStallMs],
       ([r, fields]) => [
         this.#db.key('task', r.envelope.id),
         [
@@ -291,6 +293,12 @@ export class RedisTaskStore implements TaskStore {
   onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
     if (this.#db.closed) return Promise.reject(closedError());
     return this.#events.onCancel(listener);
+  }
+
+  /** Subscribes to `<prefix>turn` (on the subscriber connection) before resolving. */
+  onTurn(listener: (id: string) => void): Promise<() => Promise<void>> {
+    if (this.#db.closed) return Promise.reject(closedError());
+    return this.#events.onTurn(listener);
   }
 
   /** Stops the pub/sub connection; waiters are told the store closed. */

@@ -39,8 +39,8 @@ const taskScript = (file: string, numberOfKeys = 1) => ({
  * (prefix, TTLs, channel): their positions in the one-task script's ARGV, sent once.
  */
 export const SHARED_ARGS = {
-  /** claim.lua: ARGV[1] prefix, ARGV[5] pending TTL. */
-  claim: [1, 5],
+  /** claim.lua: ARGV[1] prefix, ARGV[5] pending TTL, ARGV[10] lane stall. */
+  claim: [1, 5, 10],
   /** finish.lua: ARGV[1] prefix, ARGV[11] retention, ARGV[12] pending TTL, ARGV[15] channel. */
   finish: [1, 11, 12, 15],
 } as const;
@@ -80,8 +80,8 @@ return replies`,
 
 const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string }> = {
   // A batch of tasks: the caller passes the number of keys first.
-  yadtqCreate: { lua: lua('create.lua') },
-  yadtqDiscard: script(1, 'discard.lua'),
+  yadtqCreate: { lua: `${TASK_LIB}\n${lua('create.lua')}` },
+  yadtqDiscard: taskScript('discard.lua'),
   // Batches of tasks: the caller passes the number of keys first.
   yadtqClaimMany: manyTaskScript('claim.lua', SHARED_ARGS.claim),
   yadtqFinishMany: manyTaskScript('finish.lua', SHARED_ARGS.finish),

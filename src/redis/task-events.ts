@@ -14,6 +14,8 @@ export interface TaskEventsOptions {
   channel: string;
   /** The pub/sub channel that ids of running tasks to cancel are published on. */
   cancelChannel: string;
+  /** The pub/sub channel that ids of parked tasks whose turn came are published on. */
+  turnChannel: string;
   /** Opens the subscriber connection (a duplicate of the store's own). */
   connect: () => Redis;
   /** Runs a command once the connection is ready (the store's connection guard). */
@@ -36,12 +38,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * - waiting for tasks to finish: one subscription to the events channel, shared by every
  *   waiter; an announcement that carries the record settles them with no read, one with
  *   the id alone is read once, however many wait on it;
- * - cancel requests: the cancel channel, subscribed while any listener is registered.
+ * - cancel requests and lane turns: the cancel and turn channels, each subscribed while
+ *   any listener of it is registered.
  */
 export class TaskEvents {
   readonly #options: TaskEventsOptions;
   readonly #waiters = new Map<string, Set<Waiter>>();
-  readonly #cancelListeners = new Set<(id: string) => void>();
+  /** Per channel other than the events channel: its listeners. */
+  readonly #listeners = new Map<string, Set<(id: string) => void>>();
   #subscriber: Redis | null = null;
   /** Per channel: the SUBSCRIBE in progress or done. */
   readonly #subscriptions = new Map<string, Promise<void>>();
@@ -84,32 +88,42 @@ export class TaskEvents {
    * promise resolves; its result stops that. Messages published while the subscriber is
    * reconnecting are lost (pub/sub keeps nothing): the record's cancelRequested stays.
    */
-  async onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
-    const { cancelChannel } = this.#options;
+  onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
+    return this.#listen(this.#options.cancelChannel, listener);
+  }
+
+  /**
+   * Calls `listener` with each id published on the turn channel, as {@link onCancel}. A
+   * message lost while reconnecting is made up by the workers' poll of the recovering set.
+   */
+  onTurn(listener: (id: string) => void): Promise<() => Promise<void>> {
+    return this.#listen(this.#options.turnChannel, listener);
+  }
+
+  async #listen(channel: string, listener: (id: string) => void): Promise<() => Promise<void>> {
     const wrapped = (id: string): void => listener(id);
-    this.#cancelListeners.add(wrapped);
+    const listeners = this.#listeners.get(channel) ?? new Set();
+    this.#listeners.set(channel, listeners.add(wrapped));
     try {
-      await this.#subscribe(cancelChannel);
+      await this.#subscribe(channel);
     } catch (error) {
-      this.#cancelListeners.delete(wrapped);
+      listeners.delete(wrapped);
       throw error;
     }
     return async () => {
-      if (!this.#cancelListeners.delete(wrapped) || this.#cancelListeners.size > 0) return;
+      if (!listeners.delete(wrapped) || listeners.size > 0) return;
       const subscriber = this.#subscriber;
-      if (this.#closed || subscriber === null || !this.#subscriptions.has(cancelChannel)) return;
+      if (this.#closed || subscriber === null || !this.#subscriptions.has(channel)) return;
       // Forgotten before UNSUBSCRIBE is sent: a new listener's SUBSCRIBE then follows it.
-      this.#subscriptions.delete(cancelChannel);
-      await this.#options
-        .call(subscriber, () => subscriber.unsubscribe(cancelChannel))
-        .catch(() => {});
+      this.#subscriptions.delete(channel);
+      await this.#options.call(subscriber, () => subscriber.unsubscribe(channel)).catch(() => {});
     };
   }
 
   /** Rejects every waiter with `error` and closes the subscriber connection. */
   async close(error: Error): Promise<void> {
     this.#closed = true;
-    this.#cancelListeners.clear();
+    this.#listeners.clear();
     for (const waiters of this.#waiters.values()) {
       for (const waiter of waiters) {
         clearTimeout(waiter.timer);
@@ -149,8 +163,9 @@ export class TaskEvents {
     if (this.#subscriber !== null) return this.#subscriber;
     const subscriber = this.#options.connect();
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.#options.cancelChannel) {
-        for (const listener of [...this.#cancelListeners]) {
+      const listeners = this.#listeners.get(channel);
+      if (listeners !== undefined) {
+        for (const listener of [...listeners]) {
           try {
             listener(message);
           } catch {

@@ -46,8 +46,20 @@ export function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
 }
 
 export function envelope(r: TaskRecord, attempt = r.attempt): TaskEnvelope {
-  const { id, name, args, maxAttempts, timeoutMs, dedupKey, submittedAt } = r;
-  return { v: 1, id, name, args, attempt, maxAttempts, timeoutMs, dedupKey, submittedAt };
+  const { id, name, args, maxAttempts, timeoutMs, dedupKey, submittedAt, orderingKey } = r;
+  const e: TaskEnvelope = {
+    v: 1,
+    id,
+    name,
+    args,
+    attempt,
+    maxAttempts,
+    timeoutMs,
+    dedupKey,
+    submittedAt,
+  };
+  if (orderingKey !== undefined) e.orderingKey = orderingKey;
+  return e;
 }
 
 export function worker(id: string, lastHeartbeat = Date.now()): WorkerInfo {

@@ -714,6 +714,7 @@ test('an ended task is announced with its record while anyone listens: a waiter 
   const events = new TaskEvents({
     channel,
     cancelChannel: `${prefix}cancel`,
+    turnChannel: `${prefix}turn`,
     connect: () => new Redis(url),
     call: (_connection, command) => command(),
     read: (readId) => {

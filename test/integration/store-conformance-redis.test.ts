@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { after } from 'node:test';
 import { RedisStores } from '../../src/redis/redis-stores.ts';
 import { runStoreConformance } from '../contract/store-conformance.ts';
+import { runStoreLanes } from '../contract/store-lanes.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
 import { deleteKeys, REDIS_URL } from './services.ts';
 
@@ -14,3 +15,4 @@ runStoreConformance(
   'many',
 );
 runStoreParity('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
+runStoreLanes('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));

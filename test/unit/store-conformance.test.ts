@@ -1,8 +1,10 @@
 import { memoryStores } from '../../src/memory/memory-store.ts';
 import { runDecideConformance, runStoreConformance } from '../contract/store-conformance.ts';
+import { runStoreLanes } from '../contract/store-lanes.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
 
 runDecideConformance();
 runStoreConformance('memory', async () => memoryStores());
 runStoreConformance('memory', async () => memoryStores(), 'many');
 runStoreParity('memory', async () => memoryStores());
+runStoreLanes('memory', async () => memoryStores());

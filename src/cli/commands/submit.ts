@@ -1,4 +1,4 @@
-import { TaskClient } from '../../core/client.ts';
+import { ORDERING_KEY, TaskClient } from '../../core/client.ts';
 import { DEFAULTS } from '../../core/defaults.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { nonEmpty, positive } from '../../core/options.ts';
@@ -34,7 +34,15 @@ export const submitCommand = defineCommand({
       default: true,
     },
     cache: { description: 'never answer from the result cache', negatable: true, default: true },
-    'partition-key': { value: '<key>', description: 'Kafka key: same key, same order' },
+    'ordering-key': {
+      value: '<key>',
+      description: 'ordering lane: tasks of one key run one at a time, in submit order',
+      text: ORDERING_KEY,
+    },
+    'partition-key': {
+      value: '<key>',
+      description: 'Kafka key, picks the partition (default: the ordering key, else the id)',
+    },
     'max-attempts': { value: 'N', description: 'attempts (1 = no retry)', number: positive },
     delay: { value: '<ms>', description: 'run no sooner than this from now', number: positive },
   },
@@ -60,6 +68,7 @@ export const submitCommand = defineCommand({
       const handle = await client.submit(name, args, {
         timeoutMs,
         dedupKey: values['dedup-key'],
+        orderingKey: values['ordering-key'],
         partitionKey: values['partition-key'],
         dedup: values.dedup,
         cache: values.cache,

@@ -19,8 +19,8 @@ export interface RecoveryPollerOptions {
 }
 
 /**
- * Takes tasks the reaper recovered from dead workers straight from the store, while the
- * worker has free slots. They are also produced to the task log again, but the log can be
+ * Takes tasks the reaper recovered from dead workers, and parked tasks whose turn came in
+ * their ordering lane, straight from the store, while the worker has free slots. They are also produced to the task log again, but the log can be
  * down, or put them on a partition whose owner has just died too; this path needs only
  * Redis, so a killed worker's tasks finish elsewhere within seconds either way.
  */
@@ -38,6 +38,11 @@ export class RecoveryPoller {
     this.#ticker.start();
   }
 
+  /** Looks now, not at the next interval: a parked task's turn came (see `TaskStore.onTurn`). */
+  wake(): void {
+    this.#ticker.runNow();
+  }
+
   /** One look: takes up to the free slots' worth of recovered tasks and starts them. */
   async poll(): Promise<void> {
     const { store, freeSlots, run, leaseMs, logger, workerId } = this.#options;
@@ -47,11 +52,10 @@ export class RecoveryPoller {
       const records = await store.takeRecovered(Date.now(), free, leaseMs);
       this.#failing = false;
       for (const record of records) {
-        logger.info('running a task recovered from a dead worker', {
-          workerId,
-          taskId: record.id,
-          task: record.name,
-        });
+        const fields = { workerId, taskId: record.id, task: record.name };
+        // A lost one has a loss on its record; a lane's next task, as a rule, none.
+        if (record.losses > 0) logger.info('running a task recovered from a dead worker', fields);
+        else logger.debug('running a task handed on by its lane', fields);
         run(record);
       }
     } catch (error) {

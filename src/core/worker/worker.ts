@@ -58,6 +58,7 @@ export class TaskWorker {
   #consumeError: string | undefined;
   #subscription: Subscription | undefined;
   #stopCancelListener: (() => Promise<void>) | undefined;
+  #stopTurnListener: (() => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   readonly #lifecycle: Lifecycle;
@@ -220,6 +221,13 @@ export class TaskWorker {
           });
         },
         stop: () => this.#stopCancelListener?.().catch(() => {}),
+      },
+      {
+        name: 'turn listener',
+        start: async () => {
+          this.#stopTurnListener = await this.#store.onTurn(() => this.#recovery.wake());
+        },
+        stop: () => this.#stopTurnListener?.().catch(() => {}),
       },
       // Tasks taken from the recovering set run even when the group join fails.
       { name: 'running tasks', stop: () => this.#settleRunning() },

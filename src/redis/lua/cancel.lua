@@ -2,6 +2,7 @@
   Cancels a task (the cancel rule of decide() in src/core/state-machine.ts): a waiting
   (`queued` or `retrying`) task ends `cancelled` at once; a `processing` one is marked
   cancelRequested and its id published on the cancel channel, for the holder to stop it.
+  A parked task (waiting for its turn in a lane) is waiting too: it ends at once.
 
     Input:
       KEYS[1] task key             P task:<id>
@@ -23,7 +24,7 @@ local prefix = ARGV[1]
 local id = ARGV[2]
 local now = ARGV[3]
 
-local f = redis.call('HMGET', taskKey, 'status', 'startedAt', 'dedupKey')
+local f = redis.call('HMGET', taskKey, 'status', 'startedAt', 'dedupKey', 'orderingKey')
 local status = f[1]
 if not status then
   return refused('missing')
@@ -43,5 +44,5 @@ end
 redis.call('HSET', taskKey,
   'status', 'cancelled', 'finishedAt', now, 'durationMs', durationSince(f[2], now),
   'error', CANCELLED_ERROR, 'runAt', '')
-settleTerminal(taskKey, prefix, id, f[3], ARGV[4], ARGV[6], true)
+settleTerminal(taskKey, prefix, id, f[3], ARGV[4], ARGV[6], true, f[4])
 return transitioned(taskKey)

@@ -20,15 +20,23 @@
               either one given, the record's 'unset' marks are removed)
       ARGV[9] lone losses: when not '', a task with at least this many losses is refused
               'run-alone' (the claimer holds other tasks; such a task must run alone)
-      ARGV[10...] hash fields of the record to write when there is none, as field, value
+      ARGV[10] lane stall (ms): a task parked behind a lane's first task that is queued
+              (not delayed) offers that one in the recovering set from this long on, so
+              a first task whose message never comes (its submitter died between create
+              and produce) does not hold its lane for the pending TTL
+      ARGV[11...] hash fields of the record to write when there is none, as field, value
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
+    A task with an orderingKey is claimed only when its turn has come in its lane (it is
+    the lane's first task, lib/task.lua); before that it is parked and refused 'parked'
+    (the caller settles its delivery: the lane hands it on when its turn comes).
+
     Output:
       {'missing'}                          no record, and no fields were given to write one
-      {'refused', reason}                  reason: 'terminal', 'stale-attempt', 'held'
-                                           or 'run-alone'
-      {'claimed', cache, error, result, cached, useCache, losses, cancelRequested}
+      {'refused', reason}                  reason: 'terminal', 'stale-attempt', 'held',
+                                           'run-alone' or 'parked'
+      {'claimed', cache, error, result, cached, useCache, losses, cancelRequested, laneSeq}
               cache is the raw result cache entry, or '' when there is none to use; then
               the fields of the claimed record that neither the envelope nor the claim
               itself gives (a missing one as nil): the caller builds the record from them
@@ -40,14 +48,15 @@ local id = ARGV[6]
 
 -- One read for the rules and the reply (a record always has a status: none, no record).
 local FIELDS = {'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt',
-  'losses', 'error', 'result', 'cached', 'cancelRequested'}
+  'losses', 'error', 'result', 'cached', 'cancelRequested', 'orderingKey', 'laneSeq'}
 -- A field may be missing (false here): records leave out empty and default fields.
 local f = redis.call('HMGET', taskKey, unpack(FIELDS))
 if not f[1] then
-  if #ARGV < 10 then
+  if #ARGV < 11 then
     return {'missing'}
   end
-  redis.call('HSET', taskKey, unpack(ARGV, 10))
+  redis.call('HSET', taskKey, unpack(ARGV, 11))
+  redis.call('PEXPIRE', taskKey, ARGV[5])
   f = redis.call('HMGET', taskKey, unpack(FIELDS))
 end
 local status = f[1]
@@ -63,6 +72,31 @@ if status == 'processing' then
 end
 if ARGV[9] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[9]) then
   return refused('run-alone')
+end
+local orderingKey = f[13]
+local laneSeq = f[14]
+if orderingKey and orderingKey ~= '' then
+  if not laneSeq or laneSeq == '' then
+    -- Not in its lane: its record was made from the envelope (the stored one was lost).
+    joinLane(taskKey, prefix, id, orderingKey)
+    laneSeq = redis.call('HGET', taskKey, 'laneSeq')
+  end
+  local head = laneHead(prefix, orderingKey)
+  local parked = redis.call('HGET', taskKey, 'parked') == '1'
+  if head ~= id then
+    if not parked then
+      park(taskKey, prefix, orderingKey)
+    end
+    local first = redis.call('HMGET', prefix .. 'task:' .. head, 'status', 'runAt')
+    if first[1] == 'queued' and (first[2] or '') == '' then
+      redis.call('ZADD', prefix .. 'recovering', 'NX', num(tonumber(ARGV[4]) + tonumber(ARGV[10])),
+        head)
+    end
+    return refused('parked')
+  end
+  if parked then
+    unpark(taskKey, prefix, orderingKey)
+  end
 end
 
 redis.call('HSET', taskKey, 'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4])
@@ -96,4 +130,4 @@ if f[4] ~= '0' and f[5] and f[5] ~= '' then
   cache = redis.call('GET', prefix .. 'cache:' .. f[5]) or ''
 end
 -- The claim wrote none of these: they are as read above.
-return {'claimed', cache, f[9], f[10], f[11], f[4], f[8], f[12]}
+return {'claimed', cache, f[9], f[10], f[11], f[4], f[8], f[12], laneSeq}

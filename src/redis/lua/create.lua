@@ -8,7 +8,8 @@
       KEYS[3i-1] dedup key         P dedup:<dedupKey> (read only when its dedup flag is '1')
       KEYS[3i]   cache key         P cache:<dedupKey> (read only when its cache flag is '1')
 
-      ARGV[1] key prefix P, to find the task a dedup key points to and the scheduled set
+      ARGV[1] key prefix P, to find the task a dedup key points to, the scheduled set
+              and the lanes
       ARGV[2] pending TTL (ms) of a new record and of its dedup key
       ARGV[3] retention (ms) of a record answered from the cache
       ARGV[4] events channel, told the id of a task answered from the cache
@@ -18,7 +19,8 @@
               field, value pairs
 
     A record with a runAt (a delayed task) is also added to the scheduled set P scheduled,
-    and it and its dedup key live until runAt plus the pending TTL.
+    and it and its dedup key live until runAt plus the pending TTL. A record with an
+    orderingKey joins the end of its lane (lib/task.lua), its laneSeq written.
 
     Output: one reply per task, in order:
       {'created'}
@@ -83,22 +85,22 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
 
   writeRecord(taskKey, fields)
   -- The record is exactly these fields (writeRecord replaced any other): read them here.
+  local ttl = pendingTtl
   local runAt = field(fields, 'runAt')
   if runAt and runAt ~= '' then
     -- A delayed task lives until it is due plus the pending TTL, however far off that is
     -- (the delay counted on the submitter's clock, as runAt and submittedAt both are).
     local delay = tonumber(runAt) - (tonumber(field(fields, 'submittedAt')) or 0)
-    local ttl = string.format('%.0f', tonumber(pendingTtl) + math.max(0, delay))
+    ttl = string.format('%.0f', tonumber(pendingTtl) + math.max(0, delay))
     redis.call('ZADD', prefix .. 'scheduled', runAt, id)
-    redis.call('PEXPIRE', taskKey, ttl)
-    if dedup then
-      redis.call('SET', dedupKey, id, 'PX', ttl)
-    end
-    return {'created'}
   end
-  redis.call('PEXPIRE', taskKey, pendingTtl)
+  redis.call('PEXPIRE', taskKey, ttl)
   if dedup then
-    redis.call('SET', dedupKey, id, 'PX', pendingTtl)
+    redis.call('SET', dedupKey, id, 'PX', ttl)
+  end
+  local orderingKey = field(fields, 'orderingKey')
+  if orderingKey and orderingKey ~= '' then
+    joinLane(taskKey, prefix, id, orderingKey)
   end
   return {'created'}
 end

@@ -1,6 +1,6 @@
 --[[
-  Removes a record that was never produced, its dedup key if that still points to it, and
-  its entry in the scheduled set.
+  Removes a record that was never produced, its dedup key if that still points to it, its
+  entry in the scheduled set, and its place in its lane (the next task's turn, if parked).
 
     Input:
       KEYS[1] task key             P task:<id>
@@ -14,7 +14,7 @@
 local taskKey = KEYS[1]
 redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])
 -- A record without a dedup key may have no such field: the id tells that it exists.
-local f = redis.call('HMGET', taskKey, 'id', 'dedupKey')
+local f = redis.call('HMGET', taskKey, 'id', 'dedupKey', 'orderingKey')
 if not f[1] then
   return 0
 end
@@ -25,5 +25,6 @@ if dedupKey ~= '' then
     redis.call('DEL', key)
   end
 end
+leaveLane(taskKey, ARGV[1], ARGV[2], f[3])
 redis.call('DEL', taskKey)
 return 1

@@ -3,8 +3,8 @@
   of decide() in src/core/state-machine.ts) and takes the task out of the worker's held
   set. A failure with a retry time and attempts left waits as `retrying` with the next
   attempt, in the scheduled set (still in flight: its dedup key stays, nobody is told).
-  Any other outcome is terminal: the dedup key is released, the result cache filled and
-  waiters told.
+  Any other outcome is terminal: the dedup key is released, the result cache filled,
+  waiters told, and the task's lane (see lib/task.lua) handed on to its next task.
 
     Input:
       KEYS[1] task key             P task:<id>
@@ -38,7 +38,7 @@ local outcome = ARGV[6]
 
 local f = redis.call('HMGET', taskKey,
   'status', 'attempt', 'worker', 'startedAt', 'dedupKey', 'maxAttempts', 'finishedAt',
-  'cancelRequested')
+  'cancelRequested', 'orderingKey')
 if f[1] ~= 'processing' or tonumber(f[2]) ~= tonumber(ARGV[4]) or f[3] ~= ARGV[3] then
   -- This very finish, sent again after its reply was lost (holdsFinish() in
   -- src/core/state-machine.ts): the worker's outcome of this attempt, stored at this time.
@@ -107,7 +107,7 @@ redis.call('HSET', taskKey, unpack(fields))
 if dedupKey ~= '' and outcome == 'success' and cached ~= '1' and tonumber(ARGV[13]) > 0 then
   redis.call('SET', prefix .. 'cache:' .. dedupKey, ARGV[14], 'PX', ARGV[13])
 end
-settleTerminal(taskKey, prefix, id, dedupKey, ARGV[11], ARGV[15], false)
+settleTerminal(taskKey, prefix, id, dedupKey, ARGV[11], ARGV[15], false, f[9])
 if overridden then
   return 0
 end

@@ -37,7 +37,7 @@ end
 redis.call('SREM', prefix .. 'held:' .. workerId, id)
 
 local f = redis.call('HMGET', taskKey,
-  'status', 'worker', 'losses', 'cancelRequested', 'startedAt', 'dedupKey')
+  'status', 'worker', 'losses', 'cancelRequested', 'startedAt', 'dedupKey', 'orderingKey')
 local status = f[1]
 if not status then
   return refused('missing')
@@ -67,7 +67,7 @@ if ended then
   redis.call('HSET', taskKey,
     'status', ended[1], 'error', ended[2], 'losses', num(losses),
     'finishedAt', now, 'durationMs', durationSince(f[5], now))
-  settleTerminal(taskKey, prefix, id, f[6], ARGV[6], ARGV[8], false)
+  settleTerminal(taskKey, prefix, id, f[6], ARGV[6], ARGV[8], false, f[7])
 else
   redis.call('HSET', taskKey, 'status', 'queued', 'startedAt', '', 'losses', num(losses))
   redis.call('PEXPIRE', taskKey, ARGV[7])

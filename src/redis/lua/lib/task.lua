@@ -47,12 +47,102 @@ local function announce(taskKey, id, channel)
   end
 end
 
+-- Ordering lanes (src/core/lanes.ts says what they promise). P lane:<key> holds the
+-- lane's tasks that have not ended, scored by their create sequence (P laneseq, one
+-- counter for every lane): the first one's turn it is. A task that came before its turn
+-- is parked: its record says parked = '1' and P parked counts it under 'lane:<key>'.
+local function laneKey(prefix, orderingKey)
+  return prefix .. 'lane:' .. orderingKey
+end
+
+-- Puts a task at the end of its lane unless it is in it already (the same create sent
+-- again keeps its place); writes its laneSeq. Call it once the record has its TTL: the
+-- lane lives as long as its longest-lived member's record may.
+local function joinLane(taskKey, prefix, id, orderingKey)
+  local lane = laneKey(prefix, orderingKey)
+  local seq = redis.call('ZSCORE', lane, id)
+  if not seq then
+    seq = redis.call('INCR', prefix .. 'laneseq')
+    redis.call('ZADD', lane, seq, id)
+  end
+  redis.call('HSET', taskKey, 'laneSeq', seq)
+  local ttl = redis.call('PTTL', taskKey)
+  if ttl > redis.call('PTTL', lane) then
+    redis.call('PEXPIRE', lane, ttl)
+  end
+end
+
+local function park(taskKey, prefix, orderingKey)
+  redis.call('HSET', taskKey, 'parked', '1')
+  redis.call('HINCRBY', prefix .. 'parked', 'lane:' .. orderingKey, 1)
+end
+
+local function unpark(taskKey, prefix, orderingKey)
+  redis.call('HDEL', taskKey, 'parked')
+  local field = 'lane:' .. orderingKey
+  if redis.call('HINCRBY', prefix .. 'parked', field, -1) <= 0 then
+    redis.call('HDEL', prefix .. 'parked', field)
+  end
+end
+
+-- If the lane's first task is parked, its turn has come: it is offered to any worker
+-- with free slots at once (the recovering set, score 0) and the workers are woken (the
+-- turn channel; a wake-up lost is made up by their poll of that set).
+local function offerTurn(prefix, orderingKey, head)
+  local headKey = prefix .. 'task:' .. head
+  if redis.call('HGET', headKey, 'parked') == '1' then
+    unpark(headKey, prefix, orderingKey)
+    redis.call('ZADD', prefix .. 'recovering', 0, head)
+    redis.call('PUBLISH', prefix .. 'turn', head)
+  end
+end
+
+-- The task whose turn it is in the lane, nil when it is empty. Members whose record
+-- expired or ended are dropped on the way (then the new first one's turn is offered).
+local function laneHead(prefix, orderingKey)
+  local lane = laneKey(prefix, orderingKey)
+  local dropped = false
+  while true do
+    local head = redis.call('ZRANGE', lane, 0, 0)[1]
+    if not head then
+      return nil
+    end
+    local status = redis.call('HGET', prefix .. 'task:' .. head, 'status')
+    if status and not isTerminal(status) then
+      if dropped then
+        offerTurn(prefix, orderingKey, head)
+      end
+      return head
+    end
+    redis.call('ZREM', lane, head)
+    dropped = true
+  end
+end
+
+-- A task of a lane ended (or was discarded): out of its lane, and the next one's turn.
+local function leaveLane(taskKey, prefix, id, orderingKey)
+  if not orderingKey or orderingKey == '' then
+    return
+  end
+  if redis.call('HGET', taskKey, 'parked') == '1' then
+    unpark(taskKey, prefix, orderingKey)
+  end
+  if redis.call('ZREM', laneKey(prefix, orderingKey), id) == 1 then
+    local head = laneHead(prefix, orderingKey)
+    if head then
+      offerTurn(prefix, orderingKey, head)
+    end
+  end
+end
+
 -- After a task became terminal: keep the record for the retention, take it out of the
 -- scheduled set when it may be there (`scheduled`: it was waiting, not processing: a
--- claim takes a task out), release its dedup key if that still points to it, and tell
--- waiters.
-local function settleTerminal(taskKey, prefix, id, dedupKey, retentionMs, channel, scheduled)
+-- claim takes a task out), release its dedup key if that still points to it, tell
+-- waiters, and hand its lane (`orderingKey`, when it has one) on to the next task.
+local function settleTerminal(taskKey, prefix, id, dedupKey, retentionMs, channel, scheduled,
+    orderingKey)
   redis.call('PEXPIRE', taskKey, retentionMs)
+  leaveLane(taskKey, prefix, id, orderingKey)
   if scheduled then
     unschedule(prefix, id)
   end

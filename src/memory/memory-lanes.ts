@@ -1,0 +1,123 @@
+import { DEFAULTS } from '../core/defaults.ts';
+import { isTerminal, type TaskRecord } from '../core/task-record.ts';
+
+/** What {@link MemoryLanes} needs from the memory store. */
+export interface MemoryLanesHost {
+  /** The stored record (changed in place), or undefined when unknown or expired. */
+  record(id: string): TaskRecord | undefined;
+  /**
+   * Offers a task to the workers from the recovering set, from time `at` (ms); with
+   * `keep`, an entry already there stays as it is. Its turn came: wake the workers.
+   */
+  offer(id: string, at: number, keep: boolean): void;
+}
+
+/**
+ * The memory store's ordering lanes, by the rules of the Redis scripts (lua/lib/task.lua):
+ * a lane holds its tasks that have not ended in create order; the first one's turn it
+ * is; a task claimed before its turn is parked, and offered to the workers when its turn
+ * comes. Records are changed in place (`laneSeq`, `parked`), as the scripts write them.
+ */
+export class MemoryLanes {
+  readonly #host: MemoryLanesHost;
+  /** Ordering key → the lane's task ids and their sequence, in create (insertion) order. */
+  readonly #lanes = new Map<string, Map<string, number>>();
+  /** `lane:<key>` → how many of its tasks are parked. */
+  readonly #parked = new Map<string, number>();
+  #seq = 0;
+
+  constructor(host: MemoryLanesHost) {
+    this.#host = host;
+  }
+
+  /** Puts the task at the end of its lane unless it is in it already; writes its laneSeq. */
+  join(record: TaskRecord): void {
+    const key = record.orderingKey;
+    if (key === undefined) return;
+    let lane = this.#lanes.get(key);
+    if (lane === undefined) {
+      lane = new Map();
+      this.#lanes.set(key, lane);
+    }
+    if (!lane.has(record.id)) lane.set(record.id, ++this.#seq);
+    record.laneSeq = lane.get(record.id)!;
+  }
+
+  /**
+   * At a claim of a lane's task: `run` when its turn has come, else `parked` (parked now,
+   * and a first task still `queued` offered from `now` + {@link DEFAULTS.laneStallMs}).
+   */
+  turn(record: TaskRecord, now: number): 'run' | 'parked' {
+    const key = record.orderingKey!;
+    if (!this.#lanes.get(key)?.has(record.id)) this.join(record);
+    const head = this.#head(key);
+    if (head !== record.id) {
+      if (record.parked !== true) this.#park(record);
+      const first = head === undefined ? undefined : this.#host.record(head);
+      if (first?.status === 'queued' && first.runAt === null)
+        this.#host.offer(first.id, now + DEFAULTS.laneStallMs, true);
+      return 'parked';
+    }
+    if (record.parked === true) this.#unpark(record);
+    return 'run';
+  }
+
+  /** A lane's task ended (or was discarded): out of its lane, and the next one's turn. */
+  leave(record: TaskRecord): void {
+    const key = record.orderingKey;
+    if (key === undefined) return;
+    if (record.parked === true) this.#unpark(record);
+    if (this.#lanes.get(key)?.delete(record.id) !== true) return;
+    const head = this.#head(key);
+    if (head !== undefined) this.#offerTurn(head);
+  }
+
+  /** Parked tasks per `lane:<key>`. */
+  parked(): Map<string, number> {
+    return new Map(this.#parked);
+  }
+
+  /** Drops members whose record expired, and empty lanes (memory stays bounded). */
+  sweep(): void {
+    for (const key of [...this.#lanes.keys()]) this.#head(key);
+  }
+
+  /** The task whose turn it is; members whose record expired or ended are dropped first. */
+  #head(key: string): string | undefined {
+    const lane = this.#lanes.get(key);
+    if (lane === undefined) return undefined;
+    let dropped = false;
+    for (const id of lane.keys()) {
+      const record = this.#host.record(id);
+      if (record !== undefined && !isTerminal(record.status)) {
+        if (dropped) this.#offerTurn(id);
+        return id;
+      }
+      lane.delete(id);
+      dropped = true;
+    }
+    this.#lanes.delete(key);
+    return undefined;
+  }
+
+  #offerTurn(id: string): void {
+    const record = this.#host.record(id);
+    if (record?.parked !== true) return;
+    this.#unpark(record);
+    this.#host.offer(id, 0, false);
+  }
+
+  #park(record: TaskRecord): void {
+    record.parked = true;
+    const field = `lane:${record.orderingKey}`;
+    this.#parked.set(field, (this.#parked.get(field) ?? 0) + 1);
+  }
+
+  #unpark(record: TaskRecord): void {
+    delete record.parked;
+    const field = `lane:${record.orderingKey}`;
+    const count = (this.#parked.get(field) ?? 0) - 1;
+    if (count > 0) this.#parked.set(field, count);
+    else this.#parked.delete(field);
+  }
+}
