@@ -1,4 +1,4 @@
-import type { WorkerInfo, WorkerRegistry } from './store.ts';
+import type { MonitorStore, ParkedCounts, WorkerInfo, WorkerRegistry } from './store.ts';
 import type { TaskStatus } from './task-record.ts';
 
 /** One finished attempt, as the worker reports it for monitoring. */
@@ -203,6 +203,9 @@ export interface WorkerOverview extends WorkerInfo {
   busyMs: number;
 }
 
+/** Parked-task groups an overview lists (the largest; `parked.groupCount` tells them all). */
+export const PARKED_GROUPS = 20;
+
 /** The whole picture at one moment: `yadtq stats --json`, `/api/overview`, SSE snapshots. */
 export interface Overview {
   at: number;
@@ -211,6 +214,11 @@ export interface Overview {
   lag: LagSnapshot | null;
   /** Set when the lag could not be read (the rest of the picture is still good). */
   lagError?: string;
+  /**
+   * Tasks parked until their turn (ordering lanes), the largest groups first; null when
+   * the source has no monitor store or it could not be read.
+   */
+  parked: ParkedCounts | null;
   stats: StatsSnapshot;
 }
 
@@ -223,16 +231,19 @@ export async function readOverview(source: {
   stats: StatsReader;
   registry: Pick<WorkerRegistry, 'list'>;
   lag: () => Promise<LagSnapshot>;
+  /** Where parked tasks are counted (a backend's); without it `parked` is null. */
+  monitorStore?: Pick<MonitorStore, 'parked'>;
   now?: number;
 }): Promise<Overview> {
   const now = source.now ?? Date.now();
-  const [stats, infos, lagResult] = await Promise.all([
+  const [stats, infos, lagResult, parked] = await Promise.all([
     source.stats.snapshot(now),
     source.registry.list(),
     source.lag().then(
       (lag) => ({ lag }),
       (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
     ),
+    source.monitorStore?.parked(PARKED_GROUPS).catch(() => null) ?? null,
   ]);
   const busy = new Map(stats.workers.map((w) => [w.workerId, w.busyMs]));
   const workers = infos.map((info) => ({
@@ -257,6 +268,7 @@ export async function readOverview(source: {
     workers,
     lag,
     ...('error' in lagResult ? { lagError: lagResult.error } : {}),
+    parked,
     stats,
   };
 }

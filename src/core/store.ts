@@ -195,6 +195,28 @@ export interface MonitorStore {
   dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
   /** After the scheduler produced `attempt`: `retrying`/delayed → `queued`, out of the set. */
   promote(id: string, attempt: number, now: number): Promise<Transition>;
+  /** Parked tasks (waiting for their turn), in all and per lane: for monitoring. */
+  parked(limit: number): Promise<ParkedCounts>;
+}
+
+/** Parked tasks, as {@link MonitorStore.parked} counts them. */
+export interface ParkedCounts {
+  /** Every parked task. */
+  total: number;
+  /** Per group (`lane:<ordering key>`), most parked first, at most the limit asked. */
+  groups: Array<{ group: string; tasks: number }>;
+  /** How many groups have parked tasks (more than `groups` holds when past the limit). */
+  groupCount: number;
+}
+
+/** {@link ParkedCounts} of a group → count table, the `limit` largest groups kept. */
+export function parkedCounts(counts: Iterable<[string, number]>, limit: number): ParkedCounts {
+  const groups = [...counts]
+    .filter(([, tasks]) => tasks > 0)
+    .map(([group, tasks]) => ({ group, tasks }))
+    .sort((a, b) => b.tasks - a.tasks || a.group.localeCompare(b.group));
+  const total = groups.reduce((sum, g) => sum + g.tasks, 0);
+  return { total, groups: groups.slice(0, Math.max(0, limit)), groupCount: groups.length };
 }
 
 /**

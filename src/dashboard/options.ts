@@ -3,7 +3,7 @@ import { YadtqError } from '../core/errors.ts';
 import { type Logger, type LoggerOption, toLogger } from '../core/logger.ts';
 import { nonEmpty, optional, port, token, wholeNumber } from '../core/options.ts';
 import type { LagSnapshot, StatsReader } from '../core/stats.ts';
-import type { TaskStore, WorkerRegistry } from '../core/store.ts';
+import type { MonitorStore, TaskStore, WorkerRegistry } from '../core/store.ts';
 import type { TaskStatus } from '../core/task-record.ts';
 import { isLoopback } from './auth.ts';
 
@@ -13,6 +13,8 @@ export interface DashboardSource {
   store: Pick<TaskStore, 'get'>;
   registry: Pick<WorkerRegistry, 'list'>;
   lag(): Promise<LagSnapshot>;
+  /** Where parked tasks are counted (a backend's); without it the page says unavailable. */
+  monitorStore?: Pick<MonitorStore, 'parked'>;
 }
 
 /** The task actions of the page (a `TaskClient` provides them). */

@@ -10,17 +10,19 @@ import {
   type TaskEvent,
   type Transition,
 } from '../core/state-machine.ts';
-import type {
-  ClaimOutcome,
-  ClaimRequest,
-  CreateOutcome,
-  FinishRequest,
-  FinishStep,
-  MonitorStore,
-  Stores,
-  TaskStore,
-  WorkerInfo,
-  WorkerRegistry,
+import {
+  type ClaimOutcome,
+  type ClaimRequest,
+  type CreateOutcome,
+  type FinishRequest,
+  type FinishStep,
+  type MonitorStore,
+  type ParkedCounts,
+  parkedCounts,
+  type Stores,
+  type TaskStore,
+  type WorkerInfo,
+  type WorkerRegistry,
 } from '../core/store.ts';
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
@@ -253,9 +255,8 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     return this.#listen('turn', listener);
   }
 
-  /** Parked tasks per `lane:<key>` (what `P parked` holds in Redis). */
-  parked(): Map<string, number> {
-    return this.#lanes.parked();
+  async parked(limit: number): Promise<ParkedCounts> {
+    return parkedCounts(this.#lanes.parked(), limit);
   }
 
   async #listen(event: string, listener: (id: string) => void): Promise<() => Promise<void>> {

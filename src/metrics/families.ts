@@ -39,6 +39,14 @@ export const FLEET_FAMILIES = {
     help: 'Tasks in the task topic not yet taken up (consumer lag less in flight).',
     type: 'gauge',
   },
+  yadtq_tasks_parked: {
+    help: 'Tasks parked until their turn (ordering lanes), in all.',
+    type: 'gauge',
+  },
+  yadtq_tasks_parked_by_group: {
+    help: 'Tasks parked until their turn, per group (lane:<ordering key>); the 20 largest groups only.',
+    type: 'gauge',
+  },
   yadtq_worker_up: {
     help: '1 while the worker heartbeat is alive, 0 once it stopped.',
     type: 'gauge',
@@ -156,6 +164,11 @@ export function overviewFamilies(overview: Overview): MetricFamily[] {
     ),
     family('yadtq_tasks_in_flight', [[{}, overview.status.processing]]),
     family('yadtq_tasks_queued', [[{}, overview.status.queued]]),
+    family('yadtq_tasks_parked', overview.parked === null ? [] : [[{}, overview.parked.total]]),
+    family(
+      'yadtq_tasks_parked_by_group',
+      (overview.parked?.groups ?? []).map((g) => [{ group: g.group }, g.tasks]),
+    ),
     family(
       'yadtq_worker_up',
       workers.map((w) => [{ worker: w.id }, w.alive ? 1 : 0]),

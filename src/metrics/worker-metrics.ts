@@ -96,6 +96,8 @@ export class WorkerMetrics {
       ],
       lag: typeof lag === 'string' ? null : lag,
       ...(typeof lag === 'string' ? { lagError: lag } : {}),
+      // A fleet figure: the fleet's /metrics (dashboard, registerFleetMetrics) has it.
+      parked: null,
       stats,
     };
     const health = source.worker.health?.();

@@ -1,5 +1,5 @@
 import type { Transition } from '../core/state-machine.ts';
-import type { MonitorStore } from '../core/store.ts';
+import { type MonitorStore, type ParkedCounts, parkedCounts } from '../core/store.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { decodeRecordReply, decodeTransition } from './record-codec.ts';
 import type { StoreContext } from './scripts.ts';
@@ -49,6 +49,16 @@ export class RedisMonitor implements MonitorStore {
       ),
     );
     return decodeTransition(reply);
+  }
+
+  /** One HGETALL of `<prefix>parked`: as many fields as lanes with parked tasks. */
+  async parked(limit: number): Promise<ParkedCounts> {
+    const { run, redis, key } = this.#context;
+    const counts = await run(() => redis.hgetall(key('parked')));
+    return parkedCounts(
+      Object.entries(counts).map(([group, tasks]) => [group, Number(tasks)]),
+      limit,
+    );
   }
 
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {

@@ -215,6 +215,38 @@ describe('the dashboard in headless Chromium, two workers on Kafka + Redis', () 
     assert.ok(statSync(SCREENSHOT).size > 20_000, 'the screenshot has content');
   });
 
+  test('shows the tasks parked behind a running lane task, in the card and /metrics; a parked one cancels at once', async () => {
+    const lane = `tenant-${Date.now().toString(36)}`;
+    const group = `lane:${lane}`;
+    // The lane's first task runs 2.5 s; the three behind it park as they are claimed.
+    const first = await client.submit('add', [1, 1, 2500], { orderingKey: lane, dedup: false });
+    const rest = [];
+    for (let i = 0; i < 3; i++)
+      rest.push(await client.submit('add', [i, 1, 10], { orderingKey: lane, dedup: false }));
+    const row = page.locator(`#parked tr[data-group="${group}"]`);
+    await row.locator('td.num', { hasText: /^3$/ }).waitFor({ timeout: 15_000 });
+    assert.match((await page.locator('#parked-summary').textContent()) ?? '', /^3 waiting/);
+    const metrics = parsePrometheus(
+      await (await fetch(new URL('/metrics', dashboard.url), { headers: AUTH })).text(),
+    );
+    assert.equal(seriesValue(metrics, 'yadtq_tasks_parked_by_group', { group }), 3);
+    assert.equal(seriesValue(metrics, 'yadtq_tasks_parked', {}), 3);
+
+    const cancelled = await client.cancel(rest[2]!.id);
+    assert.equal(cancelled.status, 'cancelled', 'a parked task ends at once');
+    await row.locator('td.num', { hasText: /^2$/ }).waitFor({ timeout: 10_000 });
+    const ended = await Promise.all(
+      [first, rest[0]!, rest[1]!].map((h) => client.wait(h, { timeoutMs: 30_000 })),
+    );
+    assert.deepEqual(
+      ended.map((r) => r.status),
+      ['success', 'success', 'success'],
+    );
+    assert.ok(ended[1]!.startedAt! >= ended[0]!.finishedAt!, 'one at a time, in order');
+    assert.ok(ended[2]!.startedAt! >= ended[1]!.finishedAt!, 'one at a time, in order');
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
   test('without the token, retry and cancel are refused; a cross-site POST with it too', async () => {
     assert.ok(failedId, 'the previous test left a failed task');
     for (const headers of [

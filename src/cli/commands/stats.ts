@@ -114,6 +114,16 @@ export function formatOverview(overview: Overview): string {
       );
     }
   }
+  const { parked } = overview;
+  if (parked !== null && parked.total > 0) {
+    const more = parked.groupCount - parked.groups.length;
+    parts.push(
+      `${table(
+        ['WAITING ON', 'PARKED'],
+        parked.groups.map((g) => [g.group, String(g.tasks)]),
+      )}\nParked ${parked.total} task(s) in ${parked.groupCount} lane(s)${more > 0 ? ` (${more} more not shown)` : ''}`,
+    );
+  }
   if (stats.failures.length > 0) {
     parts.push(
       `Recent failures:\n${stats.failures

@@ -234,6 +234,27 @@ function renderNames(overview) {
   );
 }
 
+function renderParked(overview) {
+  const parked = overview.parked;
+  $('#parked-summary').textContent =
+    parked === null
+      ? 'unavailable'
+      : `${formatCount(parked.total)} waiting for their turn in ${formatCount(parked.groupCount)} lane(s)`;
+  const groups = parked?.groups ?? [];
+  renderOnce('parked', groups, $('#parked tbody'), () =>
+    groups.length === 0
+      ? h('tr', {}, h('td', { colSpan: 2, class: 'empty' }, 'No parked tasks'))
+      : groups.map((g) =>
+          h(
+            'tr',
+            { 'data-group': g.group },
+            h('td', { class: 'mono' }, g.group),
+            h('td', { class: 'num' }, formatCount(g.tasks)),
+          ),
+        ),
+  );
+}
+
 function actionButtons(id, { retry = true, cancel = false } = {}) {
   return h(
     'div',
@@ -299,6 +320,7 @@ function render(overview) {
   renderSpread(overview);
   renderNames(overview);
   renderFailures(overview);
+  renderParked(overview);
   if (state.lookupId) void lookup(state.lookupId, { quiet: true });
 }
 
