@@ -63,8 +63,11 @@ export interface TaskRecord {
   orderingKey?: string;
   /** Its place in its lane, assigned by the store's create: later creates, higher. */
   laneSeq?: number;
-  /** Set while it waits for its turn in its lane (`queued`, its delivery settled). */
-  parked?: boolean;
+  /**
+   * Set while it is parked (`queued`, its delivery settled): the group whose turn it waits
+   * for, `lane:<ordering key>` or `limit:<task name>[:<concurrency key>]`.
+   */
+  parkedOn?: string;
 }
 
 /** The outcome a worker reports for the attempt it holds. */

@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../core/defaults.ts';
 import { isTerminal, type TaskRecord } from '../core/task-record.ts';
+import type { MemoryParking } from './memory-parking.ts';
 
 /** What {@link MemoryLanes} needs from the memory store. */
 export interface MemoryLanesHost {
@@ -16,18 +17,18 @@ export interface MemoryLanesHost {
  * The memory store's ordering lanes, by the rules of the Redis scripts (lua/lib/task.lua):
  * a lane holds its tasks that have not ended in create order; the first one's turn it
  * is; a task claimed before its turn is parked, and offered to the workers when its turn
- * comes. Records are changed in place (`laneSeq`, `parked`), as the scripts write them.
+ * comes. Records are changed in place (`laneSeq`, `parkedOn`), as the scripts write them.
  */
 export class MemoryLanes {
   readonly #host: MemoryLanesHost;
+  readonly #parking: MemoryParking;
   /** Ordering key → the lane's task ids and their sequence, in create (insertion) order. */
   readonly #lanes = new Map<string, Map<string, number>>();
-  /** `lane:<key>` → how many of its tasks are parked. */
-  readonly #parked = new Map<string, number>();
   #seq = 0;
 
-  constructor(host: MemoryLanesHost) {
+  constructor(host: MemoryLanesHost, parking: MemoryParking) {
     this.#host = host;
+    this.#parking = parking;
   }
 
   /** Puts the task at the end of its lane unless it is in it already; writes its laneSeq. */
@@ -52,13 +53,13 @@ export class MemoryLanes {
     if (!this.#lanes.get(key)?.has(record.id)) this.join(record);
     const head = this.#head(key);
     if (head !== record.id) {
-      if (record.parked !== true) this.#park(record);
+      this.#parking.park(record, `lane:${key}`);
       const first = head === undefined ? undefined : this.#host.record(head);
       if (first?.status === 'queued' && first.runAt === null)
         this.#host.offer(first.id, now + DEFAULTS.laneStallMs, true);
       return 'parked';
     }
-    if (record.parked === true) this.#unpark(record);
+    this.#parking.unpark(record, `lane:${key}`);
     return 'run';
   }
 
@@ -66,15 +67,10 @@ export class MemoryLanes {
   leave(record: TaskRecord): void {
     const key = record.orderingKey;
     if (key === undefined) return;
-    if (record.parked === true) this.#unpark(record);
+    this.#parking.unpark(record, `lane:${key}`);
     if (this.#lanes.get(key)?.delete(record.id) !== true) return;
     const head = this.#head(key);
     if (head !== undefined) this.#offerTurn(head);
-  }
-
-  /** Parked tasks per `lane:<key>`. */
-  parked(): Map<string, number> {
-    return new Map(this.#parked);
   }
 
   /** Drops members whose record expired, and empty lanes (memory stays bounded). */
@@ -100,24 +96,10 @@ export class MemoryLanes {
     return undefined;
   }
 
+  /** If the lane's first task is parked on its lane, its turn has come. */
   #offerTurn(id: string): void {
     const record = this.#host.record(id);
-    if (record?.parked !== true) return;
-    this.#unpark(record);
+    if (record === undefined || !this.#parking.unpark(record, `lane:${record.orderingKey}`)) return;
     this.#host.offer(id, 0, false);
-  }
-
-  #park(record: TaskRecord): void {
-    record.parked = true;
-    const field = `lane:${record.orderingKey}`;
-    this.#parked.set(field, (this.#parked.get(field) ?? 0) + 1);
-  }
-
-  #unpark(record: TaskRecord): void {
-    delete record.parked;
-    const field = `lane:${record.orderingKey}`;
-    const count = (this.#parked.get(field) ?? 0) - 1;
-    if (count > 0) this.#parked.set(field, count);
-    else this.#parked.delete(field);
   }
 }

@@ -28,6 +28,7 @@ import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-re
 import type { OptionFill } from '../core/unset-options.ts';
 import { ExpiringMap } from './expiring-map.ts';
 import { MemoryLanes } from './memory-lanes.ts';
+import { MemoryParking } from './memory-parking.ts';
 import { MemoryWorkers } from './memory-workers.ts';
 import { waitForRecord } from './wait-for-record.ts';
 
@@ -55,13 +56,17 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #recovering = new Map<string, number>();
   #leader = new ExpiringMap<string>();
   #events = new EventEmitter();
-  #lanes = new MemoryLanes({
-    record: (id) => this.#records.get(id),
-    offer: (id, at, keep) => {
-      if (!keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
-      if (!keep) this.#events.emit('turn', id);
+  #parking = new MemoryParking();
+  #lanes = new MemoryLanes(
+    {
+      record: (id) => this.#records.get(id),
+      offer: (id, at, keep) => {
+        if (!keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
+        if (!keep) this.#events.emit('turn', id);
+      },
     },
-  });
+    this.#parking,
+  );
   #retentionMs: number;
   #writes = 0;
 
@@ -256,7 +261,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   }
 
   async parked(limit: number): Promise<ParkedCounts> {
-    return parkedCounts(this.#lanes.parked(), limit);
+    return parkedCounts(this.#parking.counts(), limit);
   }
 
   async #listen(event: string, listener: (id: string) => void): Promise<() => Promise<void>> {

@@ -38,7 +38,7 @@ export function encodeRecord(record: TaskRecord): RecordFields {
     traceparent: record.traceparent ?? '',
     orderingKey: record.orderingKey ?? '',
     laneSeq: optionalNumber(record.laneSeq ?? null),
-    parked: record.parked === true ? '1' : '',
+    parkedOn: record.parkedOn ?? '',
   };
 }
 
@@ -93,7 +93,7 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     ...unsetField(text('unset')),
     ...(text('traceparent') === '' ? {} : { traceparent: text('traceparent') }),
     ...laneFields(text('orderingKey'), text('laneSeq')),
-    ...(text('parked') === '1' ? { parked: true } : {}),
+    ...(text('parkedOn') === '' ? {} : { parkedOn: text('parkedOn') }),
   };
 }
 

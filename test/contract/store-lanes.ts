@@ -49,7 +49,7 @@ export function runStoreLanes(label: string, open: () => Promise<Stores>): void 
       assert.deepEqual(await claimOf(b!, 'w2'), { ok: false, reason: 'parked' });
       const parked = await store.get(c!.id);
       assert.equal(parked?.status, 'queued');
-      assert.equal(parked?.parked, true);
+      assert.equal(parked?.parkedOn, `lane:${c!.orderingKey}`);
       const first = await claimOf(a!, 'w1');
       assert.ok(first.ok);
       assert.equal(first.record.laneSeq, seqs[0]);
@@ -81,7 +81,7 @@ export function runStoreLanes(label: string, open: () => Promise<Stores>): void 
       } finally {
         await turns.stop();
       }
-      assert.equal((await store.get(b!.id))?.parked, undefined, 'no longer parked');
+      assert.equal((await store.get(b!.id))?.parkedOn, undefined, 'no longer parked');
       const offered = await monitorStore.takeRecovered(T0 + 30, 10, 1000);
       assert.deepEqual(
         offered.filter((r) => r.orderingKey === b!.orderingKey).map((r) => r.id),
@@ -100,7 +100,11 @@ export function runStoreLanes(label: string, open: () => Promise<Stores>): void 
       assert.deepEqual(await claimOf(b!, 'w1'), { ok: false, reason: 'parked' });
       const retry = { status: 'failed' as const, error: boom, retryAt: T0 + 100 };
       assert.ok(await finishOk(store, a!, 'w1', retry));
-      assert.equal((await store.get(b!.id))?.parked, true, 'still parked: a will run again');
+      assert.equal(
+        (await store.get(b!.id))?.parkedOn,
+        `lane:${b!.orderingKey}`,
+        'still parked: a will run again',
+      );
       const second = await store.claim(envelope(a!, 2), 'w1', T0 + 101);
       assert.ok(second.ok);
       assert.ok(await finishOk(store, a!, 'w1', { status: 'failed', error: boom }, 2, T0 + 102));
@@ -112,7 +116,7 @@ export function runStoreLanes(label: string, open: () => Promise<Stores>): void 
       const cancelled = await store.cancel(e!.id, T0 + 11);
       assert.ok(cancelled.ok);
       assert.equal(cancelled.record.status, 'cancelled');
-      assert.equal(cancelled.record.parked, undefined);
+      assert.equal(cancelled.record.parkedOn, undefined);
       assert.deepEqual(await claimOf(d!, 'w1'), { ok: false, reason: 'parked' });
       assert.ok((await store.cancel(c!.id, T0 + 12)).ok);
       assert.ok((await claimOf(d!, 'w1', T0 + 13)).ok, 'c cancelled: d runs');
@@ -166,7 +170,7 @@ export function runStoreLanes(label: string, open: () => Promise<Stores>): void 
       const fresh = { ...envelope(orphan), submittedAt: Date.now() };
       assert.deepEqual(await store.claim(fresh, 'w1', Date.now()), { ok: false, reason: 'parked' });
       const made = await store.get(orphan.id);
-      assert.ok(made !== null && made.laneSeq! > bSeq && made.parked === true);
+      assert.ok(made !== null && made.laneSeq! > bSeq && made.parkedOn !== undefined);
     });
   });
 }

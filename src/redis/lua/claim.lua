@@ -82,10 +82,11 @@ if orderingKey and orderingKey ~= '' then
     laneSeq = redis.call('HGET', taskKey, 'laneSeq')
   end
   local head = laneHead(prefix, orderingKey)
-  local parked = redis.call('HGET', taskKey, 'parked') == '1'
+  local group = 'lane:' .. orderingKey
+  local parked = redis.call('HGET', taskKey, 'parkedOn') == group
   if head ~= id then
     if not parked then
-      park(taskKey, prefix, orderingKey)
+      park(taskKey, prefix, group)
     end
     local first = redis.call('HMGET', prefix .. 'task:' .. head, 'status', 'runAt')
     if first[1] == 'queued' and (first[2] or '') == '' then
@@ -95,7 +96,7 @@ if orderingKey and orderingKey ~= '' then
     return refused('parked')
   end
   if parked then
-    unpark(taskKey, prefix, orderingKey)
+    unpark(taskKey, prefix, group)
   end
 end
 

@@ -50,7 +50,8 @@ end
 -- Ordering lanes (src/core/lanes.ts says what they promise). P lane:<key> holds the
 -- lane's tasks that have not ended, scored by their create sequence (P laneseq, one
 -- counter for every lane): the first one's turn it is. A task that came before its turn
--- is parked: its record says parked = '1' and P parked counts it under 'lane:<key>'.
+-- is parked: its record's parkedOn names the group it waits on ('lane:<key>'), and the
+-- P parked hash counts the parked tasks of each group.
 local function laneKey(prefix, orderingKey)
   return prefix .. 'lane:' .. orderingKey
 end
@@ -72,28 +73,33 @@ local function joinLane(taskKey, prefix, id, orderingKey)
   end
 end
 
-local function park(taskKey, prefix, orderingKey)
-  redis.call('HSET', taskKey, 'parked', '1')
-  redis.call('HINCRBY', prefix .. 'parked', 'lane:' .. orderingKey, 1)
+local function park(taskKey, prefix, group)
+  redis.call('HSET', taskKey, 'parkedOn', group)
+  redis.call('HINCRBY', prefix .. 'parked', group, 1)
 end
 
-local function unpark(taskKey, prefix, orderingKey)
-  redis.call('HDEL', taskKey, 'parked')
-  local field = 'lane:' .. orderingKey
-  if redis.call('HINCRBY', prefix .. 'parked', field, -1) <= 0 then
-    redis.call('HDEL', prefix .. 'parked', field)
+local function unpark(taskKey, prefix, group)
+  redis.call('HDEL', taskKey, 'parkedOn')
+  if redis.call('HINCRBY', prefix .. 'parked', group, -1) <= 0 then
+    redis.call('HDEL', prefix .. 'parked', group)
   end
 end
 
--- If the lane's first task is parked, its turn has come: it is offered to any worker
--- with free slots at once (the recovering set, score 0) and the workers are woken (the
--- turn channel; a wake-up lost is made up by their poll of that set).
+-- A parked task's turn came: offered to any worker with free slots at once (the
+-- recovering set, score 0), and the workers woken (the turn channel; a wake-up lost is
+-- made up by their poll of that set).
+local function offer(prefix, id)
+  redis.call('ZADD', prefix .. 'recovering', 0, id)
+  redis.call('PUBLISH', prefix .. 'turn', id)
+end
+
+-- If the lane's first task is parked on its lane, its turn has come.
 local function offerTurn(prefix, orderingKey, head)
   local headKey = prefix .. 'task:' .. head
-  if redis.call('HGET', headKey, 'parked') == '1' then
-    unpark(headKey, prefix, orderingKey)
-    redis.call('ZADD', prefix .. 'recovering', 0, head)
-    redis.call('PUBLISH', prefix .. 'turn', head)
+  local group = 'lane:' .. orderingKey
+  if redis.call('HGET', headKey, 'parkedOn') == group then
+    unpark(headKey, prefix, group)
+    offer(prefix, head)
   end
 end
 
@@ -124,8 +130,9 @@ local function leaveLane(taskKey, prefix, id, orderingKey)
   if not orderingKey or orderingKey == '' then
     return
   end
-  if redis.call('HGET', taskKey, 'parked') == '1' then
-    unpark(taskKey, prefix, orderingKey)
+  local group = 'lane:' .. orderingKey
+  if redis.call('HGET', taskKey, 'parkedOn') == group then
+    unpark(taskKey, prefix, group)
   end
   if redis.call('ZREM', laneKey(prefix, orderingKey), id) == 1 then
     local head = laneHead(prefix, orderingKey)
