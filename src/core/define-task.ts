@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getCallSites } from 'node:util';
+import { type ConcurrencyLimit, checkConcurrency } from './concurrency.ts';
 import { YadtqError } from './errors.ts';
 import { check, identifier, oneOf, type Rule, show, wholeNumber } from './options.ts';
 
@@ -13,8 +14,8 @@ export interface TaskContext {
   readonly signal: AbortSignal;
 }
 
-/** Per-definition options. */
-export interface TaskOptions {
+/** Per-definition options; `A` is the args type (for {@link TaskOptions.concurrency}'s key). */
+export interface TaskOptions<A = unknown> {
   /** Time limit of one run, in ms. Default: the submit's, else `DEFAULTS.timeoutMs`. */
   timeoutMs?: number;
   /** Cache successful results under the task's dedup key for this long (ms); 0 = no cache. Default 0. */
@@ -41,6 +42,12 @@ export interface TaskOptions {
    * made from a helper in another module).
    */
   module?: string | URL;
+  /**
+   * At most `limit` of this task running at once across the fleet, or per `key(args)`
+   * (e.g. per tenant); a task over it is parked and handed on when one of its group
+   * stops. See the README, "Concurrency limits". Default: none.
+   */
+  concurrency?: ConcurrencyLimit<A>;
 }
 
 /** Where an isolated handler runs (see {@link TaskOptions.isolate}). */
@@ -86,7 +93,7 @@ const LIMITS = {
 export function defineTask<A, R>(
   name: string,
   handler: TaskHandler<A, R>,
-  options: TaskOptions = {},
+  options: TaskOptions<A> = {},
 ): TaskDefinition<A, R> {
   if (!NAME.accepts(name)) {
     throw new YadtqError('INVALID_OPTION', `task name ${show(name)} must be ${NAME.says}`);
@@ -96,15 +103,20 @@ export function defineTask<A, R>(
   for (const [key, must] of Object.entries(LIMITS) as Array<[keyof typeof LIMITS, Rule<number>]>) {
     if (options[key] !== undefined) check(`task "${name}": ${key}`, options[key], must);
   }
+  if (options.concurrency !== undefined) checkConcurrency(name, options.concurrency);
   if (options.isolate === undefined) {
-    return Object.freeze({ name, handler, options: Object.freeze({ ...options }) });
+    return Object.freeze({
+      name,
+      handler,
+      options: Object.freeze({ ...options }) as TaskOptions,
+    });
   }
   check(`task "${name}": isolate`, options.isolate, ISOLATION);
   const module = moduleUrl(name, options.module);
   const definition = Object.freeze({
     name,
     handler,
-    options: Object.freeze({ ...options, module }),
+    options: Object.freeze({ ...options, module }) as TaskOptions,
   });
   const named = ISOLATED.get(module) ?? new Map<string, TaskDefinition>();
   ISOLATED.set(module, named.set(name, definition as TaskDefinition));

@@ -68,6 +68,8 @@ export interface TaskRecord {
    * for, `lane:<ordering key>` or `limit:<task name>[:<concurrency key>]`.
    */
   parkedOn?: string;
+  /** Set while it holds a slot of a concurrency group (`limit:<name>[:<key>]`). */
+  slot?: string;
 }
 
 /** The outcome a worker reports for the attempt it holds. */

@@ -34,3 +34,11 @@ export class ExpiringMap<V> {
     for (const key of [...this.#entries.keys()]) this.get(key);
   }
 }
+
+/** Ids of `set` (id → time in ms) whose time is at or before `now`, earliest first. */
+export function dueIds(set: ReadonlyMap<string, number>, now: number): string[] {
+  return [...set]
+    .filter(([, at]) => at <= now)
+    .sort((a, b) => a[1] - b[1])
+    .map(([id]) => id);
+}

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ConcurrencyGate } from '../core/concurrency.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import type { JsonValue } from '../core/json.ts';
@@ -26,9 +27,8 @@ import {
 } from '../core/store.ts';
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
-import { ExpiringMap } from './expiring-map.ts';
-import { MemoryLanes } from './memory-lanes.ts';
-import { MemoryParking } from './memory-parking.ts';
+import { dueIds, ExpiringMap } from './expiring-map.ts';
+import { MemoryGates } from './memory-gates.ts';
 import { MemoryWorkers } from './memory-workers.ts';
 import { waitForRecord } from './wait-for-record.ts';
 
@@ -56,17 +56,14 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #recovering = new Map<string, number>();
   #leader = new ExpiringMap<string>();
   #events = new EventEmitter();
-  #parking = new MemoryParking();
-  #lanes = new MemoryLanes(
-    {
-      record: (id) => this.#records.get(id),
-      offer: (id, at, keep) => {
-        if (!keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
-        if (!keep) this.#events.emit('turn', id);
-      },
+  /** Ordering lanes and concurrency limits: a parked task's turn is offered as a recovered one. */
+  #gates = new MemoryGates({
+    record: (id) => this.#records.get(id),
+    offer: (id, at, keep) => {
+      if (!keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
+      if (!keep) this.#events.emit('turn', id);
     },
-    this.#parking,
-  );
+  });
   #retentionMs: number;
   #writes = 0;
 
@@ -107,7 +104,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     const stored = structuredClone({ ...record, useCache: options.useCache });
     this.#put(stored);
     if (stored.runAt !== null) this.#scheduled.set(stored.id, stored.runAt);
-    this.#lanes.join(stored);
+    this.#gates.joined(stored);
     return { kind: 'created' };
   }
 
@@ -122,7 +119,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
 
   async discard(id: string): Promise<void> {
     const record = this.#records.get(id);
-    if (record !== undefined) this.#lanes.leave(record);
+    if (record !== undefined) this.#gates.ended(record);
     this.#records.delete(id);
     this.#scheduled.delete(id);
     if (record?.dedupKey != null) this.#releaseDedup(record.dedupKey, id);
@@ -134,6 +131,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     now: number,
     fill?: OptionFill,
     loneLosses?: number,
+    gate?: ConcurrencyGate,
   ): Promise<ClaimOutcome> {
     const existing = this.#records.get(envelope.id);
     if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
@@ -150,10 +148,10 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     };
     let transition = decide(record, event);
     if (!transition.ok) return transition;
-    if (record.orderingKey !== undefined) {
-      // Only its turn in its lane lets it run (lua/claim.lua); the record is kept parked.
+    if (record.orderingKey !== undefined || gate !== undefined) {
+      // Its turn in its lane, then a slot of its group (lua/claim.lua); else kept parked.
       if (existing === undefined) this.#put(record);
-      if (this.#lanes.turn(record, now) === 'parked') return { ok: false, reason: 'parked' };
+      if (this.#gates.admit(record, now, gate) === 'parked') return { ok: false, reason: 'parked' };
       record = this.#records.get(record.id)!;
       transition = decide(record, event);
       if (!transition.ok) return transition;
@@ -173,7 +171,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     const outcomes: ClaimOutcome[] = [];
     for (const r of requests) {
-      outcomes.push(await this.claim(r.envelope, r.workerId, r.now, r.fill, r.loneLosses));
+      outcomes.push(await this.claim(r.envelope, r.workerId, r.now, r.fill, r.loneLosses, r.gate));
     }
     return outcomes;
   }
@@ -191,6 +189,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
       return holdsFinish(this.#records.get(id) ?? null, { ...step, status });
     }
     this.#held.get(step.workerId)?.delete(id);
+    this.#gates.stopped(this.#records.get(id)!);
     const { outcome } = step;
     // A requested cancel ended the task instead: the result is discarded, never cached.
     if (transition.record.status === 'cancelled') return outcome.status === 'cancelled';
@@ -248,7 +247,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     if (!transition.ok) return transition;
     this.#resubmitted.set(id, now, 60_000);
     const stored = this.#records.get(id)!;
-    this.#lanes.join(stored); // at the end of its lane again
+    this.#gates.joined(stored); // at the end of its lane again
     return { ok: true, record: structuredClone(stored) };
   }
 
@@ -261,7 +260,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   }
 
   async parked(limit: number): Promise<ParkedCounts> {
-    return parkedCounts(this.#parking.counts(), limit);
+    return parkedCounts(this.#gates.parked(), limit);
   }
 
   async #listen(event: string, listener: (id: string) => void): Promise<() => Promise<void>> {
@@ -290,14 +289,16 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     if (this.#workers.alive(workerId)) return { ok: false, reason: 'alive' };
     this.#held.get(workerId)?.delete(id);
     const transition = this.#step(id, { type: 'requeue', workerId, now, maxLosses });
-    if (transition.ok && transition.record.status === 'queued') this.#recovering.set(id, now);
-    return transition;
+    if (!transition.ok) return transition;
+    if (transition.record.status === 'queued') this.#recovering.set(id, now);
+    const stored = this.#records.get(id)!;
+    this.#gates.stopped(stored); // its slot is given back
+    return { ok: true, record: structuredClone(stored) };
   }
 
   async takeRecovered(now: number, limit: number, leaseMs: number): Promise<TaskRecord[]> {
     const taken: TaskRecord[] = [];
-    const ordered = [...this.#recovering].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
-    for (const [id] of ordered) {
+    for (const id of dueIds(this.#recovering, now)) {
       if (taken.length >= limit) break;
       const record = this.#records.get(id);
       if (record?.status !== 'queued') {
@@ -312,10 +313,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
 
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
     const due: TaskRecord[] = [];
-    const ordered = [...this.#scheduled]
-      .filter(([, runAt]) => runAt <= now)
-      .sort((a, b) => a[1] - b[1]);
-    for (const [id] of ordered) {
+    for (const id of dueIds(this.#scheduled, now)) {
       const record = this.#records.get(id);
       if (record === undefined || (record.status !== 'queued' && record.status !== 'retrying')) {
         this.#scheduled.delete(id);
@@ -330,11 +328,8 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   async promote(id: string, attempt: number, now: number): Promise<Transition> {
     const transition = this.#step(id, { type: 'promote', attempt, now });
     const record = this.#records.get(id);
-    const stillWaiting =
-      record !== undefined &&
-      record.runAt !== null &&
-      (record.status === 'retrying' || record.status === 'queued');
-    if (!stillWaiting) this.#scheduled.delete(id);
+    const waiting = record?.status === 'retrying' || record?.status === 'queued';
+    if (!waiting || record?.runAt === null) this.#scheduled.delete(id);
     return transition;
   }
 
@@ -356,7 +351,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     else this.#scheduled.delete(record.id);
     if (isTerminal(record.status)) {
       if (record.dedupKey !== null) this.#releaseDedup(record.dedupKey, record.id);
-      this.#lanes.leave(this.#records.get(record.id)!);
+      this.#gates.ended(this.#records.get(record.id)!);
       this.#events.emit('finished', record.id);
     }
   }
@@ -380,7 +375,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   #sweep(): void {
     for (const map of [this.#records, this.#dedup, this.#cache]) map.sweep();
     this.#workers.sweep();
-    this.#lanes.sweep();
+    this.#gates.sweep();
     for (const [workerId, held] of this.#held) if (held.size === 0) this.#held.delete(workerId);
   }
 

@@ -39,6 +39,7 @@ export function encodeRecord(record: TaskRecord): RecordFields {
     orderingKey: record.orderingKey ?? '',
     laneSeq: optionalNumber(record.laneSeq ?? null),
     parkedOn: record.parkedOn ?? '',
+    slot: record.slot ?? '',
   };
 }
 
@@ -94,6 +95,7 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     ...(text('traceparent') === '' ? {} : { traceparent: text('traceparent') }),
     ...laneFields(text('orderingKey'), text('laneSeq')),
     ...(text('parkedOn') === '' ? {} : { parkedOn: text('parkedOn') }),
+    ...(text('slot') === '' ? {} : { slot: text('slot') }),
   };
 }
 

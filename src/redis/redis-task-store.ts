@@ -1,3 +1,4 @@
+import type { ConcurrencyGate } from '../core/concurrency.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
@@ -108,9 +109,10 @@ export class RedisTaskStore implements TaskStore {
     now: number,
     fill?: OptionFill,
     loneLosses?: number,
+    gate?: ConcurrencyGate,
   ): Promise<ClaimOutcome> {
     const [outcome] = await this.claimMany([
-      claimRequest(envelope, workerId, now, fill, loneLosses),
+      claimRequest(envelope, workerId, now, fill, loneLosses, gate),
     ]);
     return outcome!;
   }
@@ -140,6 +142,7 @@ export class RedisTaskStore implements TaskStore {
       if (reply[0] === 'missing') return { ok: false, reason: 'expired' };
       if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
       const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
+      if (requests[i]!.gate !== undefined) record.slot = requests[i]!.gate!.group;
       const cachedResult = parseCacheEntry(reply[1] ?? '');
       return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
     });
@@ -161,6 +164,8 @@ export class RedisTaskStore implements TaskStore {
           r.fill?.timeoutMs ?? '',
           r.fill?.maxAttempts ?? '',
           r.loneLosses ?? '',
+          r.gate?.group ?? '',
+          r.gate?.limit ?? '',
           ...fields,
         ],
       ],

@@ -3,6 +3,7 @@ import { after } from 'node:test';
 import { RedisStores } from '../../src/redis/redis-stores.ts';
 import { runStoreConformance } from '../contract/store-conformance.ts';
 import { runStoreLanes } from '../contract/store-lanes.ts';
+import { runStoreLimits } from '../contract/store-limits.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
 import { deleteKeys, REDIS_URL } from './services.ts';
 
@@ -16,3 +17,4 @@ runStoreConformance(
 );
 runStoreParity('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
 runStoreLanes('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
+runStoreLimits('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));

@@ -1,6 +1,7 @@
 import { memoryStores } from '../../src/memory/memory-store.ts';
 import { runDecideConformance, runStoreConformance } from '../contract/store-conformance.ts';
 import { runStoreLanes } from '../contract/store-lanes.ts';
+import { runStoreLimits } from '../contract/store-limits.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
 
 runDecideConformance();
@@ -8,3 +9,4 @@ runStoreConformance('memory', async () => memoryStores());
 runStoreConformance('memory', async () => memoryStores(), 'many');
 runStoreParity('memory', async () => memoryStores());
 runStoreLanes('memory', async () => memoryStores());
+runStoreLimits('memory', async () => memoryStores());

@@ -1,3 +1,4 @@
+import type { ConcurrencyGate } from '../concurrency.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { TaskEnvelope } from '../envelope.ts';
 import {
@@ -38,8 +39,9 @@ export class BatchedSteps implements Pick<TaskStore, 'claim' | 'finish' | 'get'>
     now: number,
     fill?: OptionFill,
     loneLosses?: number,
+    gate?: ConcurrencyGate,
   ): Promise<ClaimOutcome> {
-    return this.#claims.add(claimRequest(envelope, workerId, now, fill, loneLosses));
+    return this.#claims.add(claimRequest(envelope, workerId, now, fill, loneLosses, gate));
   }
 
   finish(id: string, step: FinishStep): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { TaskTracing } from '../../telemetry/task-tracing.ts';
 import type { Broker, Delivery } from '../broker.ts';
+import { concurrencyGate } from '../concurrency.ts';
 import { deadLetterMessage, deadLetterTask } from '../dead-letter.ts';
 import type { TaskDefinition } from '../define-task.ts';
 import { encodeEnvelope, type TaskEnvelope } from '../envelope.ts';
@@ -219,8 +220,16 @@ async function claimOrResume(
   loneLosses: number | undefined,
 ): Promise<ClaimOutcome> {
   // A task submitted by name runs with this worker's definition of it (written by the claim).
-  const fill = fillFromDefinition(envelope.unset, ctx.tasks.get(envelope.name)?.options);
-  const claim = await ctx.store.claim(envelope, ctx.workerId, Date.now(), fill, loneLosses);
+  const options = ctx.tasks.get(envelope.name)?.options;
+  const fill = fillFromDefinition(envelope.unset, options);
+  const gate = concurrencyGate(envelope.name, options?.concurrency, envelope.args, (why) =>
+    ctx.logger.error(`${why}; the task counts against the limit of its whole name`, {
+      taskId: envelope.id,
+      task: envelope.name,
+    }),
+  );
+  const now = Date.now();
+  const claim = await ctx.store.claim(envelope, ctx.workerId, now, fill, loneLosses, gate);
   if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =

@@ -41,6 +41,7 @@ if status == 'processing' then
   return transitioned(taskKey)
 end
 
+leaveLimit(taskKey, prefix, id)
 redis.call('HSET', taskKey,
   'status', 'cancelled', 'finishedAt', now, 'durationMs', durationSince(f[2], now),
   'error', CANCELLED_ERROR, 'runAt', '')

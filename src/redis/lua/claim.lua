@@ -24,13 +24,16 @@
               (not delayed) offers that one in the recovering set from this long on, so
               a first task whose message never comes (its submitter died between create
               and produce) does not hold its lane for the pending TTL
-      ARGV[11...] hash fields of the record to write when there is none, as field, value
+      ARGV[11] concurrency group ('limit:<name>[:<key>]'), '' for none
+      ARGV[12] the group's limit: tasks holding a slot at once
+      ARGV[13...] hash fields of the record to write when there is none, as field, value
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
     A task with an orderingKey is claimed only when its turn has come in its lane (it is
-    the lane's first task, lib/task.lua); before that it is parked and refused 'parked'
-    (the caller settles its delivery: the lane hands it on when its turn comes).
+    the lane's first task, lib/task.lua), and a task with a concurrency group only with a
+    slot of the group (taken now, or handed to it); before that it is parked and refused
+    'parked' (the caller settles its delivery: it is handed on when its turn comes).
 
     Output:
       {'missing'}                          no record, and no fields were given to write one
@@ -52,10 +55,10 @@ local FIELDS = {'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 
 -- A field may be missing (false here): records leave out empty and default fields.
 local f = redis.call('HMGET', taskKey, unpack(FIELDS))
 if not f[1] then
-  if #ARGV < 11 then
+  if #ARGV < 13 then
     return {'missing'}
   end
-  redis.call('HSET', taskKey, unpack(ARGV, 11))
+  redis.call('HSET', taskKey, unpack(ARGV, 13))
   redis.call('PEXPIRE', taskKey, ARGV[5])
   f = redis.call('HMGET', taskKey, unpack(FIELDS))
 end
@@ -97,6 +100,36 @@ if orderingKey and orderingKey ~= '' then
   end
   if parked then
     unpark(taskKey, prefix, group)
+  end
+end
+local limitGroup = ARGV[11]
+if limitGroup ~= '' then
+  local slots = prefix .. 'slots:' .. limitGroup
+  local limit = tonumber(ARGV[12])
+  local held = redis.call('HGET', taskKey, 'slot') == limitGroup
+    and redis.call('SISMEMBER', slots, id) == 1
+  if not held then
+    if redis.call('SCARD', slots) >= limit then
+      -- Members whose record ended, expired or holds no slot here give theirs back.
+      for _, member in ipairs(redis.call('SMEMBERS', slots)) do
+        local m = redis.call('HMGET', prefix .. 'task:' .. member, 'slot', 'status')
+        if m[1] ~= limitGroup or not m[2] or isTerminal(m[2]) then
+          redis.call('SREM', slots, member)
+        end
+      end
+    end
+    if redis.call('SCARD', slots) >= limit then
+      if redis.call('HGET', taskKey, 'parkedOn') ~= limitGroup then
+        park(taskKey, prefix, limitGroup)
+        local waiting = prefix .. 'waiting:' .. limitGroup
+        redis.call('ZADD', waiting, redis.call('INCR', prefix .. 'laneseq'), id)
+        redis.call('PEXPIRE', waiting, ARGV[5])
+      end
+      return refused('parked')
+    end
+    redis.call('SADD', slots, id)
+    redis.call('HSET', taskKey, 'slot', limitGroup)
+    redis.call('PEXPIRE', slots, ARGV[5])
   end
 end
 

@@ -38,7 +38,7 @@ local outcome = ARGV[6]
 
 local f = redis.call('HMGET', taskKey,
   'status', 'attempt', 'worker', 'startedAt', 'dedupKey', 'maxAttempts', 'finishedAt',
-  'cancelRequested', 'orderingKey')
+  'cancelRequested', 'orderingKey', 'slot')
 if f[1] ~= 'processing' or tonumber(f[2]) ~= tonumber(ARGV[4]) or f[3] ~= ARGV[3] then
   -- This very finish, sent again after its reply was lost (holdsFinish() in
   -- src/core/state-machine.ts): the worker's outcome of this attempt, stored at this time.
@@ -54,6 +54,8 @@ if f[1] ~= 'processing' or tonumber(f[2]) ~= tonumber(ARGV[4]) or f[3] ~= ARGV[3
   return 0
 end
 local heldKey = prefix .. 'held:' .. ARGV[3]
+-- No longer running: a concurrency slot it held goes to its group's next parked task.
+releaseSlot(taskKey, prefix, id, f[10])
 -- A cancel answered true is never lost, even when its message missed the worker.
 local overridden = f[8] == '1' and outcome ~= 'cancelled'
 if overridden then

@@ -37,7 +37,7 @@ end
 redis.call('SREM', prefix .. 'held:' .. workerId, id)
 
 local f = redis.call('HMGET', taskKey,
-  'status', 'worker', 'losses', 'cancelRequested', 'startedAt', 'dedupKey', 'orderingKey')
+  'status', 'worker', 'losses', 'cancelRequested', 'startedAt', 'dedupKey', 'orderingKey', 'slot')
 local status = f[1]
 if not status then
   return refused('missing')
@@ -49,6 +49,8 @@ if status ~= 'processing' or f[2] ~= workerId then
   return refused('not-holder')
 end
 
+-- Its run is over either way: the dead worker's concurrency slot is given back.
+releaseSlot(taskKey, prefix, id, f[8])
 local losses = (tonumber(f[3]) or 0) + 1
 local ended = nil
 if f[4] == '1' then

@@ -142,6 +142,49 @@ local function leaveLane(taskKey, prefix, id, orderingKey)
   end
 end
 
+-- Concurrency limits (src/core/concurrency.ts). P slots:<group> holds the ids of the
+-- group's tasks holding a slot: running, or parked and handed a freed slot, until their
+-- claim (the record's slot field names the group). P waiting:<group> holds its parked
+-- tasks in the order they parked (scored by P laneseq).
+
+-- A task stopped running (finished, or its worker was lost): its slot is free, and the
+-- group's longest-parked task is handed it (reserved for its claim, then offered).
+local function releaseSlot(taskKey, prefix, id, group)
+  if not group or group == '' then
+    return
+  end
+  redis.call('HDEL', taskKey, 'slot')
+  local slots = prefix .. 'slots:' .. group
+  redis.call('SREM', slots, id)
+  local waiting = prefix .. 'waiting:' .. group
+  while true do
+    local nextId = redis.call('ZRANGE', waiting, 0, 0)[1]
+    if not nextId then
+      return
+    end
+    redis.call('ZREM', waiting, nextId)
+    local nextKey = prefix .. 'task:' .. nextId
+    if redis.call('HGET', nextKey, 'parkedOn') == group then
+      unpark(nextKey, prefix, group)
+      redis.call('SADD', slots, nextId)
+      redis.call('HSET', nextKey, 'slot', group)
+      offer(prefix, nextId)
+      return
+    end
+  end
+end
+
+-- A waiting task ended (cancelled): out of its group's queue, and a slot it was handed
+-- handed on.
+local function leaveLimit(taskKey, prefix, id)
+  local f = redis.call('HMGET', taskKey, 'parkedOn', 'slot')
+  if f[1] and string.sub(f[1], 1, 6) == 'limit:' then
+    redis.call('ZREM', prefix .. 'waiting:' .. f[1], id)
+    unpark(taskKey, prefix, f[1])
+  end
+  releaseSlot(taskKey, prefix, id, f[2])
+end
+
 -- After a task became terminal: keep the record for the retention, take it out of the
 -- scheduled set when it may be there (`scheduled`: it was waiting, not processing: a
 -- claim takes a task out), release its dedup key if that still points to it, tell

@@ -1,0 +1,163 @@
+// Concurrency limits at the store, the same for every store (memory, Redis): a group's
+// slots are held by its running tasks; a claim past the limit parks, and the slot a task
+// gives back (finished, retrying, lost with its worker, cancelled while handed one) goes
+// to the longest-parked task of its group, offered through the turn channel.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import type { ConcurrencyGate } from '../../src/core/concurrency.ts';
+import type { Stores, TaskStore } from '../../src/core/store.ts';
+import type { TaskRecord } from '../../src/core/task-record.ts';
+import { boom, createOne, envelope, record, T0 } from './store-fixtures.ts';
+
+const NO_DEDUP = { dedup: false, useCache: false };
+
+/** The limit tests against the stores `open` makes (once, closed after the suite). */
+export function runStoreLimits(label: string, open: () => Promise<Stores>): void {
+  describe(`concurrency limits at the store: ${label}`, () => {
+    let opened: Promise<Stores> | undefined;
+    const stores = () => {
+      opened ??= open();
+      return opened;
+    };
+    after(async () => {
+      if (opened !== undefined) await (await opened).close();
+    });
+
+    async function tasks(n: number): Promise<TaskRecord[]> {
+      const { store } = await stores();
+      const made: TaskRecord[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = record({ dedupKey: null });
+        await createOne(store, r, NO_DEDUP);
+        made.push(r);
+      }
+      return made;
+    }
+    const gateOf = (limit: number): ConcurrencyGate => ({
+      group: `limit:job:${randomUUID()}`,
+      limit,
+    });
+    const claimOf = async (r: TaskRecord, gate: ConcurrencyGate, workerId = 'w1', attempt = 1) =>
+      (await stores()).store.claim(
+        envelope(r, attempt),
+        workerId,
+        T0 + 10,
+        undefined,
+        undefined,
+        gate,
+      );
+    const finish = async (r: TaskRecord, outcome: FinishOutcome, workerId = 'w1', attempt = 1) =>
+      (await stores()).store.finish(r.id, {
+        workerId,
+        attempt,
+        now: T0 + 20 + attempt,
+        outcome,
+        cacheTtlMs: 0,
+      });
+    const offered = async (group: TaskRecord[], now = T0 + 30) => {
+      const ids = new Set(group.map((r) => r.id));
+      const taken = await (await stores()).monitorStore.takeRecovered(now, 1000, 1);
+      return taken.filter((r) => ids.has(r.id)).map((r) => r.id);
+    };
+
+    test('a claim past the limit parks; a finished task hands its slot to the longest-parked one', async () => {
+      const { store, monitorStore } = await stores();
+      const gate = gateOf(2);
+      const [a, b, c, d, e] = await tasks(5);
+      assert.ok((await claimOf(a!, gate)).ok);
+      const second = await claimOf(b!, gate, 'w2');
+      assert.ok(second.ok);
+      assert.equal(second.record.slot, gate.group);
+      assert.deepEqual(await claimOf(c!, gate), { ok: false, reason: 'parked' });
+      assert.deepEqual(await claimOf(d!, gate), { ok: false, reason: 'parked' });
+      assert.equal((await store.get(c!.id))?.parkedOn, gate.group);
+      const counts = await monitorStore.parked(100);
+      assert.deepEqual(
+        counts.groups.find((g) => g.group === gate.group),
+        { group: gate.group, tasks: 2 },
+      );
+      const turns = await listen(store);
+      try {
+        assert.ok(await finish(a!, { status: 'success', result: 1 }));
+        await turns.until(c!.id);
+      } finally {
+        await turns.stop();
+      }
+      assert.deepEqual(await offered([c!, d!]), [c!.id], 'the longest parked, alone');
+      assert.deepEqual(
+        await claimOf(e!, gate),
+        { ok: false, reason: 'parked' },
+        'the freed slot is kept for c, not taken by a newcomer',
+      );
+      assert.ok((await claimOf(c!, gate, 'w3')).ok, 'c claims the slot it was handed');
+      assert.equal((await store.get(c!.id))?.parkedOn, undefined);
+      assert.deepEqual(await claimOf(d!, gate), { ok: false, reason: 'parked' });
+    });
+
+    test('a retrying task and a dead worker give their slot back; a task of another group is not held up', async () => {
+      const { monitorStore } = await stores();
+      const gate = gateOf(1);
+      const [a, b, c] = await tasks(3);
+      assert.ok((await claimOf(a!, gate)).ok);
+      assert.deepEqual(await claimOf(b!, gate), { ok: false, reason: 'parked' });
+      const [other] = await tasks(1);
+      assert.ok((await claimOf(other!, gateOf(1))).ok, 'another group has its own slots');
+      assert.ok(
+        await finish(a!, { status: 'failed', error: boom, retryAt: T0 + 100 }),
+        'a waits to retry',
+      );
+      assert.deepEqual(await offered([b!]), [b!.id], 'a retrying task runs no more: b has it');
+      assert.ok((await claimOf(b!, gate, 'dead')).ok);
+      assert.deepEqual(await claimOf(c!, gate), { ok: false, reason: 'parked' });
+      assert.ok((await monitorStore.requeue(b!.id, 'dead', T0 + 40, 3)).ok);
+      assert.deepEqual(await offered([c!], T0 + 41), [c!.id], "the dead worker's slot: c's");
+      assert.deepEqual(
+        await claimOf(b!, gate, 'w2'),
+        { ok: false, reason: 'parked' },
+        'b, back in the queue, waits for a slot like any other',
+      );
+    });
+
+    test('a parked task cancelled ends at once; one cancelled while handed a slot passes it on', async () => {
+      const { store, monitorStore } = await stores();
+      const gate = gateOf(1);
+      const [a, b, c, d] = await tasks(4);
+      assert.ok((await claimOf(a!, gate)).ok);
+      for (const r of [b!, c!, d!])
+        assert.deepEqual(await claimOf(r, gate), { ok: false, reason: 'parked' });
+      const cancelled = await store.cancel(c!.id, T0 + 12);
+      assert.ok(cancelled.ok && cancelled.record.status === 'cancelled');
+      assert.equal(cancelled.record.parkedOn, undefined);
+      assert.ok(await finish(a!, { status: 'success', result: 1 }));
+      assert.deepEqual(await offered([b!, d!]), [b!.id]);
+      assert.ok((await store.cancel(b!.id, T0 + 31)).ok, 'b cancelled before its claim');
+      assert.deepEqual(await offered([d!], T0 + 32), [d!.id], 'so d has the slot');
+      assert.ok((await claimOf(d!, gate)).ok);
+      const counts = await monitorStore.parked(100);
+      assert.equal(
+        counts.groups.find((g) => g.group === gate.group),
+        undefined,
+        'none parked',
+      );
+    });
+  });
+}
+
+type FinishOutcome = Parameters<TaskStore['finish']>[1]['outcome'];
+
+/** Listens on the store's turn channel; `until` waits (bounded) for an id to be heard. */
+async function listen(store: TaskStore) {
+  const heard: string[] = [];
+  const stop = await store.onTurn((id) => heard.push(id));
+  return {
+    stop,
+    async until(id: string): Promise<void> {
+      const deadline = Date.now() + 5000;
+      while (!heard.includes(id)) {
+        if (Date.now() > deadline) assert.fail(`no turn for ${id} within 5 s (heard ${heard})`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
+}
