@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { barChart, lineChart } from './chart.ts';
 import { median } from './lib/context.ts';
+import type { LanesResult } from './scenarios/lanes.ts';
 import type { LatencyResult } from './scenarios/latency.ts';
 import type { RecoveryResult } from './scenarios/recovery.ts';
 import type { ScaleResult } from './scenarios/scale.ts';
@@ -154,6 +155,30 @@ export const charts: Record<string, (data: any) => string> = {
         ],
       },
     ]),
+  lanes: (data: LanesResult) => {
+    const run = data.runs[0];
+    return barChart(
+      'Ordering lanes: the tasks of each key one at a time',
+      [
+        {
+          title: `${run?.keys ?? 0} keys × ${run?.perKey ?? 0} no-op jobs, ${run?.workers ?? 0} worker processes`,
+          unit: 'jobs/s, first add → last done (median; min–max)',
+          groups: [
+            {
+              label: `concurrency ${run?.concurrency ?? 0}`,
+              bars: data.summary.map((s) => ({
+                series: s.mode === 'lanes' ? 'yadtq, orderingKey' : 'yadtq, plain',
+                value: s.median,
+                low: s.min,
+                high: s.max,
+              })),
+            },
+          ],
+        },
+      ],
+      `lanes / plain ${data.lanesOverPlain.medianOfRounds}× (median of rounds)`,
+    );
+  },
   scale: (data: { results: ScaleResult[] }) =>
     barChart('yadtq at scale (1 worker process, concurrency 50)', [
       {

@@ -3,7 +3,8 @@
 //
 //   --quick                small sizes for a smoke run (a few minutes)
 //   --scenarios a,b        throughput,busy,drain,latency,recovery,scale (default: all;
-//                          footprint comes with throughput) and profile (not in the default set)
+//                          footprint comes with throughput); profile and lanes are not in
+//                          the default set
 //   --workers N,N,…        worker processes of the throughput scenario (1,2,4)
 //   --busy-concurrency N   busy: 1 worker process with N slots (200) …
 //   --busy-job-ms N        … running jobs of N ms (10)
@@ -14,6 +15,8 @@
 //   --concurrency N        jobs at once per worker process (50)
 //   --latency-tasks N      (1000)     --recovery-tasks N (200)     --recovery-job-ms N (2000)
 //   --scale N,N,…          yadtq scale sizes (10000,100000,1000000)
+//   --lane-tasks N         lanes: tasks per ordering key (100; 20 keys, 3 worker processes,
+//                          yadtq only), each round a plain run and a lane run of that many
 //   --out DIR              (bench/results; bench/results/quick with --quick)
 // Kafka: YADTQ_KAFKA_BROKERS to reuse a broker, else one of its own (scripts/services/) on
 // BENCH_KAFKA_PORT (49092) with Kafka's production JVM settings (1 GB heap, G1;
@@ -29,6 +32,7 @@ import { countRedisTraffic, ignoreSocket } from './lib/redis-traffic.ts';
 import { ROOT, startKafka, startRedis, versions } from './lib/services.ts';
 import { QUEUE_NAMES, type QueueName } from './queues/types.ts';
 import { charts } from './report.ts';
+import { lanes } from './scenarios/lanes.ts';
 import { latency } from './scenarios/latency.ts';
 import { profile } from './scenarios/profile.ts';
 import { recovery } from './scenarios/recovery.ts';
@@ -50,6 +54,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     'busy-concurrency': { type: 'string' },
     'busy-job-ms': { type: 'string' },
+    'lane-tasks': { type: 'string' },
     'no-warmup': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -87,6 +92,7 @@ const options = {
   workerCounts: (values.workers ?? '1,2,4').split(',').map((s) => Number.parseInt(s, 10)),
   busyConcurrency: int(values['busy-concurrency'], 200, 200),
   busyJobMs: int(values['busy-job-ms'], 10, 10),
+  laneTasks: int(values['lane-tasks'], 100, 20),
   warmup: !values['no-warmup'],
 };
 // A smoke run must not overwrite the committed results of the last full run.
@@ -219,6 +225,20 @@ try {
         workerCounts: [1],
       }),
     });
+  }
+  if (scenarios.includes('lanes') && queues.includes('yadtq')) {
+    save(
+      'lanes',
+      await lanes(context, {
+        keys: 20,
+        perKey: options.laneTasks,
+        runs: options.runs,
+        workers: 3,
+        concurrency: options.concurrency,
+        batch: options.batch,
+        warmup: options.warmup,
+      }),
+    );
   }
   if (scenarios.includes('profile')) {
     save(

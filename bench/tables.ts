@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { median } from './lib/context.ts';
 import { n, QUEUES, ratio, table } from './lib/markdown.ts';
 import { ROOT } from './lib/services.ts';
+import type { LanesResult } from './scenarios/lanes.ts';
 import type { LatencyResult } from './scenarios/latency.ts';
 import type { ProfileReport } from './scenarios/profile.ts';
 import type { RecoveryResult } from './scenarios/recovery.ts';
@@ -175,6 +176,31 @@ if (sc) {
     ),
     '',
     '![scale](bench/results/scale.svg)',
+    '',
+  );
+}
+
+const ln = load<LanesResult>('lanes');
+if (ln) {
+  metas.push(ln.meta);
+  const run = ln.runs[0];
+  out.push(
+    `### Ordering lanes (yadtq alone: ${run?.keys} keys × ${n(run?.perKey)} no-op jobs, ${run?.workers} worker processes, concurrency ${run?.concurrency}; median [min–max] of ${ln.summary[0]?.rounds} rounds, plain and lanes back to back)`,
+    '',
+    table(
+      ['submitted', 'jobs/s', 'ms per task of one key', 'jobs per CPU-s', 'vs plain'],
+      ln.summary.map((s) => [
+        s.mode === 'lanes' ? 'with orderingKey (one at a time per key)' : 'plain (no orderingKey)',
+        `**${n(s.median)}** [${n(s.min)}–${n(s.max)}]`,
+        `${n(s.msPerLaneStep.median, 2)} [${n(s.msPerLaneStep.min, 2)}–${n(s.msPerLaneStep.max, 2)}]`,
+        n(s.jobsPerCpuSecond.median),
+        s.mode === 'lanes'
+          ? `${n(ln.lanesOverPlain.ofMedians, 2)}× of medians; ${n(ln.lanesOverPlain.medianOfRounds, 2)}× median of rounds`
+          : '1×',
+      ]),
+    ),
+    '',
+    '![lanes](bench/results/lanes.svg)',
     '',
   );
 }

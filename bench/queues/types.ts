@@ -38,6 +38,8 @@ export interface SubmitOptions {
   jobMs: number;
   /** yadtq only: route every task to the partition of this key. */
   partitionKey?: string;
+  /** yadtq only: the tasks of this key run one at a time, in submit order (a lane). */
+  orderingKey?: string;
 }
 
 /** The client side of one queue. */
