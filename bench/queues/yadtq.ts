@@ -4,7 +4,6 @@ import {
   resolveConfig,
   TaskClient,
   TaskWorker,
-  type SubmitOptions as YadtqSubmitOptions,
 } from '../../src/index.ts';
 import type { BenchProducer, QueueAdapter, RunSpec, SubmitOptions } from './types.ts';
 import { countedJob, runJob } from './types.ts';
@@ -36,14 +35,10 @@ export const yadtqAdapter: QueueAdapter = {
           from + k,
           options.jobMs,
         ]);
-        // The cast lets this compile before SubmitOptions declares `orderingKey` (the lanes
-        // land in src/ in parallel); drop it once it does.
         await client.submitMany(job, args, {
           cache: false,
           ...(options.partitionKey === undefined ? {} : { partitionKey: options.partitionKey }),
-          ...(options.orderingKey === undefined
-            ? {}
-            : ({ orderingKey: options.orderingKey } as YadtqSubmitOptions)),
+          ...(options.orderingKey === undefined ? {} : { orderingKey: options.orderingKey }),
         });
       },
       async submitAndWait(i: number) {

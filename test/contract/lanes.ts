@@ -34,16 +34,12 @@ export interface LanesSuiteOptions {
   waitMs?: number;
 }
 
-/**
- * Submit options of a lane task. The cast lets this compile before `orderingKey` is a field
- * of SubmitOptions (the lanes land in src/ in parallel); drop it once they do.
- */
+/** Submit options of a lane task. */
 export function laneOptions(orderingKey: string, extra: SubmitOptions = {}): SubmitOptions {
-  return { ...extra, orderingKey } as SubmitOptions;
+  return { ...extra, orderingKey };
 }
 
-/** The lane fields of a record, read before TaskRecord declares them (same reason as above). */
-type LaneRecord = TaskRecord & { orderingKey?: string; laneSeq?: number };
+type LaneRecord = TaskRecord;
 
 /** Args of the recording task: its key (null for a plain task) and place in its key's submit order. */
 interface StepArgs {
