@@ -17,10 +17,38 @@ export interface ConcurrencyLimit<A = unknown> {
   key?(args: A): string;
 }
 
-/** What the claim step enforces: the group (`limit:<name>[:<key>]`) and its limit. */
+/**
+ * A definition's rate limit: at most `limit` starts in any window of `intervalMs`, fleet-
+ * wide, per task name or, with `key`, per key (a sliding log: exact, no burst above it).
+ */
+export interface RateLimit<A = unknown> {
+  /** Starts per window (a whole number ≥ 1). */
+  limit: number;
+  /** The window, in ms (a whole number ≥ 1). */
+  intervalMs: number;
+  /** The group of a task from its args, as {@link ConcurrencyLimit.key}. */
+  key?(args: A): string;
+}
+
+/** What the claim step enforces for a concurrency limit: the group and its limit. */
 export interface ConcurrencyGate {
+  /** `limit:<name>[:<key>]`. */
   group: string;
   limit: number;
+}
+
+/** What the claim step enforces for a rate limit. */
+export interface RateGate {
+  /** `rate:<name>[:<key>]`. */
+  group: string;
+  limit: number;
+  intervalMs: number;
+}
+
+/** The gates of one claim (see `TaskStore.claim`). */
+export interface ClaimGates {
+  concurrency?: ConcurrencyGate;
+  rate?: RateGate;
 }
 
 /** Checks a definition's `concurrency` option. @throws YadtqError INVALID_OPTION */
@@ -32,33 +60,77 @@ export function checkConcurrency(name: string, value: unknown): void {
       `task "${name}": concurrency must be { limit: ${positive.says}, key?: (args) => string }`,
     );
   }
-  if (limit.key !== undefined && typeof limit.key !== 'function')
-    throw new YadtqError('INVALID_OPTION', `task "${name}": concurrency.key must be a function`);
+  checkKey(name, 'concurrency', limit.key);
+}
+
+/** Checks a definition's `rateLimit` option. @throws YadtqError INVALID_OPTION */
+export function checkRateLimit(name: string, value: unknown): void {
+  const rate = value as Partial<RateLimit> | null;
+  const valid =
+    rate !== null &&
+    typeof rate === 'object' &&
+    positive.accepts(rate.limit) &&
+    positive.accepts(rate.intervalMs);
+  if (!valid) {
+    throw new YadtqError(
+      'INVALID_OPTION',
+      `task "${name}": rateLimit must be { limit: ${positive.says}, intervalMs: ${positive.says}, key?: (args) => string }`,
+    );
+  }
+  checkKey(name, 'rateLimit', rate.key);
+}
+
+function checkKey(name: string, option: string, key: unknown): void {
+  if (key !== undefined && typeof key !== 'function')
+    throw new YadtqError('INVALID_OPTION', `task "${name}": ${option}.key must be a function`);
 }
 
 /**
- * The gate of a task of `name` with `args` under `limit`; undefined without a limit. A key
- * function that throws or gives no valid key is reported to `onKeyError`, and the task
- * counts in the whole name's group, so it is still limited rather than run unchecked.
+ * The gates of a task of `name` with `args` under its definition's limits; undefined
+ * without any. A key function that throws or gives no valid key is reported to
+ * `onKeyError`, and the task counts in the whole name's group, so it is still limited
+ * rather than run unchecked.
  */
-export function concurrencyGate(
+export function claimGates(
   name: string,
-  limit: ConcurrencyLimit | undefined,
+  options: { concurrency?: ConcurrencyLimit; rateLimit?: RateLimit } | undefined,
   args: unknown,
   onKeyError: (why: string) => void,
-): ConcurrencyGate | undefined {
-  if (limit === undefined) return undefined;
-  if (limit.key === undefined) return { group: `limit:${name}`, limit: limit.limit };
-  let key: unknown;
+): ClaimGates | undefined {
+  const { concurrency, rateLimit } = options ?? {};
+  if (concurrency === undefined && rateLimit === undefined) return undefined;
+  const gates: ClaimGates = {};
+  if (concurrency !== undefined) {
+    const group = groupOf('limit', name, concurrency.key, args, onKeyError);
+    gates.concurrency = { group, limit: concurrency.limit };
+  }
+  if (rateLimit !== undefined) {
+    const group = groupOf('rate', name, rateLimit.key, args, onKeyError);
+    gates.rate = { group, limit: rateLimit.limit, intervalMs: rateLimit.intervalMs };
+  }
+  return gates;
+}
+
+function groupOf(
+  kind: 'limit' | 'rate',
+  name: string,
+  key: ((args: unknown) => string) | undefined,
+  args: unknown,
+  onKeyError: (why: string) => void,
+): string {
+  if (key === undefined) return `${kind}:${name}`;
+  let value: unknown;
   try {
-    key = limit.key(args);
+    value = key(args);
   } catch (error) {
-    onKeyError(`concurrency.key threw: ${String(error)}`);
-    return { group: `limit:${name}`, limit: limit.limit };
+    onKeyError(`${kind === 'limit' ? 'concurrency' : 'rateLimit'}.key threw: ${String(error)}`);
+    return `${kind}:${name}`;
   }
-  if (!isOrderingKey(key)) {
-    onKeyError(`concurrency.key gave no string of 1 to ${MAX_ORDERING_KEY} characters`);
-    return { group: `limit:${name}`, limit: limit.limit };
+  if (!isOrderingKey(value)) {
+    onKeyError(
+      `${kind === 'limit' ? 'concurrency' : 'rateLimit'}.key gave no string of 1 to ${MAX_ORDERING_KEY} characters`,
+    );
+    return `${kind}:${name}`;
   }
-  return { group: `limit:${name}:${key}`, limit: limit.limit };
+  return `${kind}:${name}:${value}`;
 }

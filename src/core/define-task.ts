@@ -1,7 +1,12 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getCallSites } from 'node:util';
-import { type ConcurrencyLimit, checkConcurrency } from './concurrency.ts';
+import {
+  type ConcurrencyLimit,
+  checkConcurrency,
+  checkRateLimit,
+  type RateLimit,
+} from './concurrency.ts';
 import { YadtqError } from './errors.ts';
 import { check, identifier, oneOf, type Rule, show, wholeNumber } from './options.ts';
 
@@ -48,6 +53,12 @@ export interface TaskOptions<A = unknown> {
    * stops. See the README, "Concurrency limits". Default: none.
    */
   concurrency?: ConcurrencyLimit<A>;
+  /**
+   * At most `limit` starts in any window of `intervalMs` across the fleet, per task name
+   * or per `key(args)`; a task that comes while the window is full is parked and offered
+   * when it has room. See the README, "Rate limits". Default: none.
+   */
+  rateLimit?: RateLimit<A>;
 }
 
 /** Where an isolated handler runs (see {@link TaskOptions.isolate}). */
@@ -104,6 +115,7 @@ export function defineTask<A, R>(
     if (options[key] !== undefined) check(`task "${name}": ${key}`, options[key], must);
   }
   if (options.concurrency !== undefined) checkConcurrency(name, options.concurrency);
+  if (options.rateLimit !== undefined) checkRateLimit(name, options.rateLimit);
   if (options.isolate === undefined) {
     return Object.freeze({
       name,

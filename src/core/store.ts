@@ -1,4 +1,4 @@
-import type { ConcurrencyGate } from './concurrency.ts';
+import type { ClaimGates } from './concurrency.ts';
 import type { TaskEnvelope } from './envelope.ts';
 import type { JsonValue } from './json.ts';
 import type { RefusalReason, Transition } from './state-machine.ts';
@@ -40,7 +40,7 @@ export interface ClaimRequest {
   now: number;
   fill?: OptionFill;
   loneLosses?: number;
-  gate?: ConcurrencyGate;
+  gates?: ClaimGates;
 }
 
 /** The {@link ClaimRequest} of a {@link TaskStore.claim} call (absent options left out). */
@@ -50,12 +50,12 @@ export function claimRequest(
   now: number,
   fill?: OptionFill,
   loneLosses?: number,
-  gate?: ConcurrencyGate,
+  gates?: ClaimGates,
 ): ClaimRequest {
   const request: ClaimRequest = { envelope, workerId, now };
   if (fill !== undefined) request.fill = fill;
   if (loneLosses !== undefined) request.loneLosses = loneLosses;
-  if (gate !== undefined) request.gate = gate;
+  if (gates !== undefined) request.gates = gates;
   return request;
 }
 
@@ -111,9 +111,10 @@ export interface TaskStore {
    * `fill` (the definition's values of the options the submitter left unset) is written
    * into the record by the same step. With `loneLosses` (the claimer holds other tasks),
    * a task with that many losses or more is refused as `run-alone` and left as it was.
-   * A task of an ordering lane is claimed only in its turn, and with a `gate` only while
-   * its group holds fewer than its limit; else it is parked and refused `parked` (handed
-   * on through {@link onTurn} and {@link MonitorStore.takeRecovered} when its turn comes).
+   * A task of an ordering lane is claimed only in its turn, and with `gates` only while
+   * its rate limit's window has room and its concurrency group holds fewer than its limit;
+   * else it is parked and refused `parked` (handed on through {@link onTurn} and
+   * {@link MonitorStore.takeRecovered} when its turn comes).
    */
   claim(
     envelope: TaskEnvelope,
@@ -121,7 +122,7 @@ export interface TaskStore {
     now: number,
     fill?: OptionFill,
     loneLosses?: number,
-    gate?: ConcurrencyGate,
+    gates?: ClaimGates,
   ): Promise<ClaimOutcome>;
   /**
    * Writes the outcome if `workerId` still holds the claim; false when fenced off. The

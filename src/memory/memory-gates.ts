@@ -1,8 +1,9 @@
-import type { ConcurrencyGate } from '../core/concurrency.ts';
+import type { ClaimGates } from '../core/concurrency.ts';
 import type { TaskRecord } from '../core/task-record.ts';
 import { MemoryLanes, type MemoryLanesHost } from './memory-lanes.ts';
 import { MemoryLimits } from './memory-limits.ts';
 import { MemoryParking } from './memory-parking.ts';
+import { MemoryRates } from './memory-rates.ts';
 
 /**
  * What decides, beside the state machine, whether the memory store lets a claim run:
@@ -13,17 +14,36 @@ export class MemoryGates {
   readonly #parking = new MemoryParking();
   readonly #lanes: MemoryLanes;
   readonly #limits: MemoryLimits;
+  readonly #rates: MemoryRates;
 
   constructor(host: MemoryLanesHost) {
     this.#lanes = new MemoryLanes(host, this.#parking);
     this.#limits = new MemoryLimits(host, this.#parking);
+    this.#rates = new MemoryRates(host, this.#parking);
   }
 
-  /** Whether the claim of `record` (the stored one) may run now; else it is parked. */
-  admit(record: TaskRecord, now: number, gate: ConcurrencyGate | undefined): 'run' | 'parked' {
+  /**
+   * Whether the claim of `record` (the stored one) may run now, in the order of
+   * lua/claim.lua: its lane's turn, its rate limit's window, a slot of its concurrency
+   * group; else it is parked.
+   */
+  admit(record: TaskRecord, now: number, gates: ClaimGates | undefined): 'run' | 'parked' {
     if (record.orderingKey !== undefined && this.#lanes.turn(record, now) === 'parked')
       return 'parked';
-    return gate === undefined ? 'run' : this.#limits.admit(record, gate);
+    const { rate, concurrency } = gates ?? {};
+    if (rate !== undefined) {
+      if (!this.#rates.allows(record, rate, now)) {
+        // It cannot start yet: a concurrency slot it was handed goes to the next one.
+        if (concurrency !== undefined && record.slot === concurrency.group)
+          this.#limits.release(record);
+        return 'parked';
+      }
+      this.#rates.dequeue(record, rate, now);
+    }
+    if (concurrency !== undefined && this.#limits.admit(record, concurrency) === 'parked')
+      return 'parked';
+    if (rate !== undefined) this.#rates.started(rate, now);
+    return 'run';
   }
 
   /** Created or resubmitted: at the end of its lane. */
@@ -38,6 +58,7 @@ export class MemoryGates {
 
   /** Ended (or discarded): out of its limit's queue and its lane, the next one's turn. */
   ended(record: TaskRecord): void {
+    this.#rates.leave(record);
     this.#limits.leave(record);
     this.#lanes.leave(record);
   }

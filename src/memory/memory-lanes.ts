@@ -7,10 +7,10 @@ export interface MemoryLanesHost {
   /** The stored record (changed in place), or undefined when unknown or expired. */
   record(id: string): TaskRecord | undefined;
   /**
-   * Offers a task to the workers from the recovering set, from time `at` (ms); with
-   * `keep`, an entry already there stays as it is. Its turn came: wake the workers.
+   * Offers a task to the workers from the recovering set, from time `at` (ms): with
+   * `keep`, an entry already there stays as it is; with `wake`, the workers are told now.
    */
-  offer(id: string, at: number, keep: boolean): void;
+  offer(id: string, at: number, how: { keep?: boolean; wake?: boolean }): void;
 }
 
 /**
@@ -56,7 +56,7 @@ export class MemoryLanes {
       this.#parking.park(record, `lane:${key}`);
       const first = head === undefined ? undefined : this.#host.record(head);
       if (first?.status === 'queued' && first.runAt === null)
-        this.#host.offer(first.id, now + DEFAULTS.laneStallMs, true);
+        this.#host.offer(first.id, now + DEFAULTS.laneStallMs, { keep: true });
       return 'parked';
     }
     this.#parking.unpark(record, `lane:${key}`);
@@ -100,6 +100,6 @@ export class MemoryLanes {
   #offerTurn(id: string): void {
     const record = this.#host.record(id);
     if (record === undefined || !this.#parking.unpark(record, `lane:${record.orderingKey}`)) return;
-    this.#host.offer(id, 0, false);
+    this.#host.offer(id, 0, { wake: true });
   }
 }

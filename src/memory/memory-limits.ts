@@ -64,7 +64,7 @@ export class MemoryLimits {
       if (next === undefined || !this.#parking.unpark(next, group)) continue;
       slots?.add(id);
       next.slot = group;
-      this.#host.offer(id, 0, false);
+      this.#host.offer(id, 0, { wake: true });
       break;
     }
     if (waiting?.size === 0) this.#waiting.delete(group);

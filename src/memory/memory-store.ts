@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ConcurrencyGate } from '../core/concurrency.ts';
+import type { ClaimGates } from '../core/concurrency.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import type { JsonValue } from '../core/json.ts';
@@ -59,9 +59,9 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   /** Ordering lanes and concurrency limits: a parked task's turn is offered as a recovered one. */
   #gates = new MemoryGates({
     record: (id) => this.#records.get(id),
-    offer: (id, at, keep) => {
-      if (!keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
-      if (!keep) this.#events.emit('turn', id);
+    offer: (id, at, how) => {
+      if (!how.keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
+      if (how.wake) this.#events.emit('turn', id);
     },
   });
   #retentionMs: number;
@@ -131,7 +131,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     now: number,
     fill?: OptionFill,
     loneLosses?: number,
-    gate?: ConcurrencyGate,
+    gates?: ClaimGates,
   ): Promise<ClaimOutcome> {
     const existing = this.#records.get(envelope.id);
     if (existing === undefined && isExpired(envelope, now, this.#retentionMs))
@@ -148,10 +148,11 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     };
     let transition = decide(record, event);
     if (!transition.ok) return transition;
-    if (record.orderingKey !== undefined || gate !== undefined) {
+    if (record.orderingKey !== undefined || gates !== undefined) {
       // Its turn in its lane, then a slot of its group (lua/claim.lua); else kept parked.
       if (existing === undefined) this.#put(record);
-      if (this.#gates.admit(record, now, gate) === 'parked') return { ok: false, reason: 'parked' };
+      if (this.#gates.admit(record, now, gates) === 'parked')
+        return { ok: false, reason: 'parked' };
       record = this.#records.get(record.id)!;
       transition = decide(record, event);
       if (!transition.ok) return transition;
@@ -171,7 +172,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   async claimMany(requests: readonly ClaimRequest[]): Promise<ClaimOutcome[]> {
     const outcomes: ClaimOutcome[] = [];
     for (const r of requests) {
-      outcomes.push(await this.claim(r.envelope, r.workerId, r.now, r.fill, r.loneLosses, r.gate));
+      outcomes.push(await this.claim(r.envelope, r.workerId, r.now, r.fill, r.loneLosses, r.gates));
     }
     return outcomes;
   }

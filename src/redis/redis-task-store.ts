@@ -1,4 +1,4 @@
-import type { ConcurrencyGate } from '../core/concurrency.ts';
+import type { ClaimGates } from '../core/concurrency.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import { isExpired, type RefusalReason, type Transition } from '../core/state-machine.ts';
@@ -109,10 +109,10 @@ export class RedisTaskStore implements TaskStore {
     now: number,
     fill?: OptionFill,
     loneLosses?: number,
-    gate?: ConcurrencyGate,
+    gates?: ClaimGates,
   ): Promise<ClaimOutcome> {
     const [outcome] = await this.claimMany([
-      claimRequest(envelope, workerId, now, fill, loneLosses, gate),
+      claimRequest(envelope, workerId, now, fill, loneLosses, gates),
     ]);
     return outcome!;
   }
@@ -142,7 +142,8 @@ export class RedisTaskStore implements TaskStore {
       if (reply[0] === 'missing') return { ok: false, reason: 'expired' };
       if (reply[0] === 'refused') return { ok: false, reason: reply[1] as RefusalReason };
       const record = decodeClaimReply(reply, withFill(envelope, fill), workerId, now);
-      if (requests[i]!.gate !== undefined) record.slot = requests[i]!.gate!.group;
+      const slot = requests[i]!.gates?.concurrency?.group;
+      if (slot !== undefined) record.slot = slot;
       const cachedResult = parseCacheEntry(reply[1] ?? '');
       return cachedResult === undefined ? { ok: true, record } : { ok: true, record, cachedResult };
     });
@@ -164,8 +165,11 @@ export class RedisTaskStore implements TaskStore {
           r.fill?.timeoutMs ?? '',
           r.fill?.maxAttempts ?? '',
           r.loneLosses ?? '',
-          r.gate?.group ?? '',
-          r.gate?.limit ?? '',
+          r.gates?.concurrency?.group ?? '',
+          r.gates?.concurrency?.limit ?? '',
+          r.gates?.rate?.group ?? '',
+          r.gates?.rate?.limit ?? '',
+          r.gates?.rate?.intervalMs ?? '',
           ...fields,
         ],
       ],

@@ -39,14 +39,9 @@ export function runStoreLimits(label: string, open: () => Promise<Stores>): void
       limit,
     });
     const claimOf = async (r: TaskRecord, gate: ConcurrencyGate, workerId = 'w1', attempt = 1) =>
-      (await stores()).store.claim(
-        envelope(r, attempt),
-        workerId,
-        T0 + 10,
-        undefined,
-        undefined,
-        gate,
-      );
+      (await stores()).store.claim(envelope(r, attempt), workerId, T0 + 10, undefined, undefined, {
+        concurrency: gate,
+      });
     const finish = async (r: TaskRecord, outcome: FinishOutcome, workerId = 'w1', attempt = 1) =>
       (await stores()).store.finish(r.id, {
         workerId,

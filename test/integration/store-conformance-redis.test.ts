@@ -5,6 +5,7 @@ import { runStoreConformance } from '../contract/store-conformance.ts';
 import { runStoreLanes } from '../contract/store-lanes.ts';
 import { runStoreLimits } from '../contract/store-limits.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
+import { runStoreRates } from '../contract/store-rates.ts';
 import { deleteKeys, REDIS_URL } from './services.ts';
 
 const prefix = `yadtq-test:conformance-${randomUUID()}:`;
@@ -18,3 +19,4 @@ runStoreConformance(
 runStoreParity('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
 runStoreLanes('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
 runStoreLimits('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
+runStoreRates('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));

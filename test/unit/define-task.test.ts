@@ -87,6 +87,25 @@ describe('defineTask', () => {
     });
   }
 
+  test('refuses a concurrency or rate limit that is not a whole number ≥ 1, or a key that is no function', () => {
+    const bad: Array<[unknown, RegExp]> = [
+      [{ concurrency: { limit: 0 } }, /concurrency must be \{ limit: a whole number > 0/],
+      [{ concurrency: 2 }, /concurrency must be/],
+      [{ concurrency: { limit: 2, key: 'tenant' } }, /concurrency\.key must be a function/],
+      [{ rateLimit: { limit: 5 } }, /rateLimit must be \{ limit: .*intervalMs/],
+      [{ rateLimit: { limit: 5, intervalMs: 1.5 } }, /rateLimit must be/],
+      [{ rateLimit: { limit: 5, intervalMs: 1000, key: 1 } }, /rateLimit\.key must be a function/],
+    ];
+    for (const [options, message] of bad) {
+      assertCode(() => defineTask('t', noop, options as never), 'INVALID_OPTION', message);
+    }
+    const ok = defineTask('t', noop, {
+      concurrency: { limit: 2, key: (args) => String(args) },
+      rateLimit: { limit: 5, intervalMs: 1000 },
+    });
+    assert.equal(ok.options.concurrency?.limit, 2);
+  });
+
   test('cacheTtlMs 0 (no cache) is allowed', () => {
     assert.equal(defineTask('t', noop, { cacheTtlMs: 0 }).options.cacheTtlMs, 0);
   });

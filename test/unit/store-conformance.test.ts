@@ -3,6 +3,7 @@ import { runDecideConformance, runStoreConformance } from '../contract/store-con
 import { runStoreLanes } from '../contract/store-lanes.ts';
 import { runStoreLimits } from '../contract/store-limits.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
+import { runStoreRates } from '../contract/store-rates.ts';
 
 runDecideConformance();
 runStoreConformance('memory', async () => memoryStores());
@@ -10,3 +11,4 @@ runStoreConformance('memory', async () => memoryStores(), 'many');
 runStoreParity('memory', async () => memoryStores());
 runStoreLanes('memory', async () => memoryStores());
 runStoreLimits('memory', async () => memoryStores());
+runStoreRates('memory', async () => memoryStores());

@@ -1,4 +1,4 @@
-import type { ConcurrencyGate } from '../concurrency.ts';
+import type { ClaimGates } from '../concurrency.ts';
 import { DEFAULTS } from '../defaults.ts';
 import type { TaskEnvelope } from '../envelope.ts';
 import {
@@ -39,9 +39,9 @@ export class BatchedSteps implements Pick<TaskStore, 'claim' | 'finish' | 'get'>
     now: number,
     fill?: OptionFill,
     loneLosses?: number,
-    gate?: ConcurrencyGate,
+    gates?: ClaimGates,
   ): Promise<ClaimOutcome> {
-    return this.#claims.add(claimRequest(envelope, workerId, now, fill, loneLosses, gate));
+    return this.#claims.add(claimRequest(envelope, workerId, now, fill, loneLosses, gates));
   }
 
   finish(id: string, step: FinishStep): Promise<boolean> {

@@ -1,6 +1,6 @@
 import type { TaskTracing } from '../../telemetry/task-tracing.ts';
 import type { Broker, Delivery } from '../broker.ts';
-import { concurrencyGate } from '../concurrency.ts';
+import { claimGates } from '../concurrency.ts';
 import { deadLetterMessage, deadLetterTask } from '../dead-letter.ts';
 import type { TaskDefinition } from '../define-task.ts';
 import { encodeEnvelope, type TaskEnvelope } from '../envelope.ts';
@@ -222,14 +222,14 @@ async function claimOrResume(
   // A task submitted by name runs with this worker's definition of it (written by the claim).
   const options = ctx.tasks.get(envelope.name)?.options;
   const fill = fillFromDefinition(envelope.unset, options);
-  const gate = concurrencyGate(envelope.name, options?.concurrency, envelope.args, (why) =>
+  const gates = claimGates(envelope.name, options, envelope.args, (why) =>
     ctx.logger.error(`${why}; the task counts against the limit of its whole name`, {
       taskId: envelope.id,
       task: envelope.name,
     }),
   );
   const now = Date.now();
-  const claim = await ctx.store.claim(envelope, ctx.workerId, now, fill, loneLosses, gate);
+  const claim = await ctx.store.claim(envelope, ctx.workerId, now, fill, loneLosses, gates);
   if (claim.ok || claim.reason !== 'held') return claim;
   const record = await ctx.store.get(envelope.id);
   const ours =

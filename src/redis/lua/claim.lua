@@ -26,14 +26,18 @@
               and produce) does not hold its lane for the pending TTL
       ARGV[11] concurrency group ('limit:<name>[:<key>]'), '' for none
       ARGV[12] the group's limit: tasks holding a slot at once
-      ARGV[13...] hash fields of the record to write when there is none, as field, value
+      ARGV[13] rate group ('rate:<name>[:<key>]'), '' for none
+      ARGV[14] the rate group's limit: starts in any window
+      ARGV[15] the rate group's window (ms)
+      ARGV[16...] hash fields of the record to write when there is none, as field, value
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
     A task with an orderingKey is claimed only when its turn has come in its lane (it is
-    the lane's first task, lib/task.lua), and a task with a concurrency group only with a
-    slot of the group (taken now, or handed to it); before that it is parked and refused
-    'parked' (the caller settles its delivery: it is handed on when its turn comes).
+    the lane's first task, lib/task.lua), a task with a rate group only when the group's
+    window has room, and a task with a concurrency group only with a slot of the group
+    (taken now, or handed to it); before that it is parked and refused 'parked' (the
+    caller settles its delivery: it is handed on when its turn comes).
 
     Output:
       {'missing'}                          no record, and no fields were given to write one
@@ -55,10 +59,10 @@ local FIELDS = {'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 
 -- A field may be missing (false here): records leave out empty and default fields.
 local f = redis.call('HMGET', taskKey, unpack(FIELDS))
 if not f[1] then
-  if #ARGV < 13 then
+  if #ARGV < 16 then
     return {'missing'}
   end
-  redis.call('HSET', taskKey, unpack(ARGV, 13))
+  redis.call('HSET', taskKey, unpack(ARGV, 16))
   redis.call('PEXPIRE', taskKey, ARGV[5])
   f = redis.call('HMGET', taskKey, unpack(FIELDS))
 end
@@ -103,6 +107,19 @@ if orderingKey and orderingKey ~= '' then
   end
 end
 local limitGroup = ARGV[11]
+local rateGroup = ARGV[13]
+local now = tonumber(ARGV[4])
+if rateGroup ~= '' then
+  local n, interval = tonumber(ARGV[14]), tonumber(ARGV[15])
+  if not rateAllows(taskKey, prefix, id, rateGroup, n, interval, now, ARGV[5]) then
+    -- It cannot start yet: a concurrency slot it was handed goes to the next one.
+    if limitGroup ~= '' and redis.call('HGET', taskKey, 'slot') == limitGroup then
+      releaseSlot(taskKey, prefix, id, limitGroup)
+    end
+    return refused('parked')
+  end
+  rateDequeue(taskKey, prefix, id, rateGroup, n, interval, now)
+end
 if limitGroup ~= '' then
   local slots = prefix .. 'slots:' .. limitGroup
   local limit = tonumber(ARGV[12])
@@ -131,6 +148,9 @@ if limitGroup ~= '' then
     redis.call('HSET', taskKey, 'slot', limitGroup)
     redis.call('PEXPIRE', slots, ARGV[5])
   end
+end
+if rateGroup ~= '' then
+  rateStart(prefix, id, ARGV[3], rateGroup, tonumber(ARGV[14]), tonumber(ARGV[15]), now)
 end
 
 redis.call('HSET', taskKey, 'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4])

@@ -174,15 +174,95 @@ local function releaseSlot(taskKey, prefix, id, group)
   end
 end
 
--- A waiting task ended (cancelled): out of its group's queue, and a slot it was handed
--- handed on.
+-- A waiting task ended (cancelled): out of its concurrency or rate group's queue, and a
+-- slot it was handed handed on. The next task of a rate group is offered at once: its
+-- claim checks the window (this script does not know the limit) and waits again if full.
 local function leaveLimit(taskKey, prefix, id)
   local f = redis.call('HMGET', taskKey, 'parkedOn', 'slot')
-  if f[1] and string.sub(f[1], 1, 6) == 'limit:' then
-    redis.call('ZREM', prefix .. 'waiting:' .. f[1], id)
-    unpark(taskKey, prefix, f[1])
+  local group = f[1]
+  local kind = group and string.match(group, '^(%a+):')
+  if kind == 'limit' or kind == 'rate' then
+    local waiting = prefix .. 'waiting:' .. group
+    local wasFirst = redis.call('ZRANGE', waiting, 0, 0)[1] == id
+    redis.call('ZREM', waiting, id)
+    unpark(taskKey, prefix, group)
+    local nextId = redis.call('ZRANGE', waiting, 0, 0)[1]
+    if kind == 'rate' and wasFirst and nextId then
+      offer(prefix, nextId)
+    end
   end
   releaseSlot(taskKey, prefix, id, f[2])
+end
+
+-- Rate limits (src/core/concurrency.ts): a sliding log. P rate:<group> holds the start
+-- times of the last window (score ms, member task id#attempt), at most n of them in any
+-- window of `interval` ms; P waiting:<group> holds the parked tasks in order, and only the
+-- first is offered, at the time the window has room for it.
+
+-- The time (ms) from which the window has room for one more start.
+local function rateRoomAt(log, n, interval, now)
+  local count = redis.call('ZCARD', log)
+  if count < n then
+    return now
+  end
+  return tonumber(redis.call('ZRANGE', log, count - n, count - n, 'WITHSCORES')[2]) + interval
+end
+
+-- Offers the group's first parked task (dropping ones no longer parked on it) when the
+-- window has room: at once (woken), or from that time on (taken by the workers' poll).
+local function offerRateHead(prefix, group, n, interval, now)
+  local waiting = prefix .. 'waiting:' .. group
+  while true do
+    local head = redis.call('ZRANGE', waiting, 0, 0)[1]
+    if not head then
+      return
+    end
+    if redis.call('HGET', prefix .. 'task:' .. head, 'parkedOn') == group then
+      local at = rateRoomAt(prefix .. 'rate:' .. group, n, interval, now)
+      redis.call('ZADD', prefix .. 'recovering', num(at), head)
+      if at <= now then
+        redis.call('PUBLISH', prefix .. 'turn', head)
+      end
+      return
+    end
+    redis.call('ZREM', waiting, head)
+  end
+end
+
+-- Whether a claim may start now under the rate limit (the window has room and no task
+-- parked before it waits); if not, it is parked behind those and the first one offered.
+local function rateAllows(taskKey, prefix, id, group, n, interval, now, pendingTtl)
+  local log = prefix .. 'rate:' .. group
+  local waiting = prefix .. 'waiting:' .. group
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', num(now - interval))
+  local first = redis.call('ZRANGE', waiting, 0, 0)[1]
+  if (not first or first == id) and redis.call('ZCARD', log) < n then
+    return true
+  end
+  if redis.call('HGET', taskKey, 'parkedOn') ~= group then
+    park(taskKey, prefix, group)
+    redis.call('ZADD', waiting, redis.call('INCR', prefix .. 'laneseq'), id)
+    redis.call('PEXPIRE', waiting, pendingTtl)
+  end
+  offerRateHead(prefix, group, n, interval, now)
+  return false
+end
+
+-- A task past its rate check leaves the group's queue (the next one is offered).
+local function rateDequeue(taskKey, prefix, id, group, n, interval, now)
+  if redis.call('HGET', taskKey, 'parkedOn') == group then
+    redis.call('ZREM', prefix .. 'waiting:' .. group, id)
+    unpark(taskKey, prefix, group)
+    offerRateHead(prefix, group, n, interval, now)
+  end
+end
+
+-- A start under the rate limit: into the log, and the next parked one offered for later.
+local function rateStart(prefix, id, attempt, group, n, interval, now)
+  local log = prefix .. 'rate:' .. group
+  redis.call('ZADD', log, num(now), id .. '#' .. attempt)
+  redis.call('PEXPIRE', log, num(interval))
+  offerRateHead(prefix, group, n, interval, now)
 end
 
 -- After a task became terminal: keep the record for the retention, take it out of the
