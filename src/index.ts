@@ -20,6 +20,7 @@ export {
   TaskClient,
   type TaskClientOptions,
   type TaskHandle,
+  type TaskPriority,
 } from './core/client.ts';
 export { DLQ_HEADERS } from './core/dead-letter.ts';
 export { DEFAULTS } from './core/defaults.ts';

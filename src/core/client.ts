@@ -17,7 +17,16 @@ import {
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
-import { check, finite, nonEmpty, positive, type Rule, rule, wholeNumber } from './options.ts';
+import {
+  check,
+  finite,
+  nonEmpty,
+  oneOf,
+  positive,
+  type Rule,
+  rule,
+  wholeNumber,
+} from './options.ts';
 import type { TaskStore } from './store.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
@@ -26,7 +35,7 @@ import { UNSET_OPTIONS, type UnsetOption } from './unset-options.ts';
 /** The task-state methods a client uses. */
 export type ClientStore = Pick<
   TaskStore,
-  'createMany' | 'discard' | 'get' | 'waitFor' | 'cancel' | 'resubmit'
+  'createMany' | 'discard' | 'get' | 'waitFor' | 'cancel' | 'resubmit' | 'prioritize'
 >;
 
 /** Options of {@link TaskClient}. */
@@ -95,11 +104,23 @@ export interface SubmitOptions {
    * definition of the worker that runs it), else `DEFAULTS.maxAttempts`.
    */
   maxAttempts?: number;
+  /**
+   * `high`: once produced, the task is also offered to the workers ahead of the task log,
+   * so it starts at the next free slot of any worker, before tasks not yet taken up (see
+   * the README, "Priorities"). Default `normal`.
+   */
+  priority?: TaskPriority;
   /** Run no earlier than this many ms from now (held in the scheduled set until due). */
   delayMs?: number;
   /** Run no earlier than this time (ms since the epoch). */
   runAt?: number;
 }
+
+/** How soon a task starts among those waiting (`SubmitOptions.priority`). */
+export type TaskPriority = 'high' | 'normal';
+
+/** What `SubmitOptions.priority` must be (the CLI's `--priority` checks it too). */
+export const PRIORITY: Rule<TaskPriority> = oneOf<TaskPriority>(['high', 'normal']);
 
 /** A submitted task. `R` is the result type when submitted through a definition. */
 export interface TaskHandle<R = unknown> {
@@ -181,6 +202,8 @@ export class TaskClient {
     if (options.dedupKey !== undefined) check('dedupKey', options.dedupKey, nonEmpty);
     const { orderingKey } = options;
     if (orderingKey !== undefined) check('orderingKey', orderingKey, ORDERING_KEY);
+    const high =
+      options.priority !== undefined && check('priority', options.priority, PRIORITY) === 'high';
     // What neither the submit nor the definition sets: the worker's definition decides.
     const unset: UnsetOption[] = UNSET_OPTIONS.filter(
       (option) => options[option] === undefined && definition?.[option] === undefined,
@@ -239,7 +262,7 @@ export class TaskClient {
     // With every other submit of this tick: one create per 100 records, one produce.
     const adding = this.#submits.add(
       prepared.map(({ envelope, message }) => ({
-        record: { ...recordFromEnvelope(envelope), runAt },
+        record: { ...recordFromEnvelope(envelope), runAt, ...(high ? { priority: 'high' } : {}) },
         message,
         dedup,
         useCache,
@@ -248,6 +271,14 @@ export class TaskClient {
       })),
     );
     const outcomes = await (spans === undefined ? adding : endSubmitSpans(spans, adding));
+    // Produced: a high task is offered ahead of the log too. Best effort: without it (the
+    // store failed just now) the task still runs, from the log, in its turn there.
+    if (high && runAt === null) {
+      const ids = prepared
+        .filter((_, i) => outcomes[i]!.kind === 'created')
+        .map((p) => p.envelope.id);
+      await this.#store.prioritize(ids).catch(() => {});
+    }
     const handles = prepared.map(({ envelope }, index): TaskHandle<R> => {
       const outcome = outcomes[index]!;
       if (outcome.kind === 'duplicate')

@@ -160,6 +160,12 @@ export interface TaskStore {
    * it at once rather than at its next poll.
    */
   onTurn(listener: (id: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Offers the `queued` ones of `ids` to the workers ahead of the task log (through
+   * {@link MonitorStore.takeRecovered}, at once, and {@link onTurn}): high-priority tasks,
+   * once they are produced.
+   */
+  prioritize(ids: readonly string[]): Promise<void>;
 }
 
 /**

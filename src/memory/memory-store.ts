@@ -22,8 +22,6 @@ import {
   parkedCounts,
   type Stores,
   type TaskStore,
-  type WorkerInfo,
-  type WorkerRegistry,
 } from '../core/store.ts';
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
@@ -40,15 +38,17 @@ export interface MemoryStoreOptions {
 
 /**
  * The in-process store: the embedded default for the demo and for tests. One object
- * serves the three store contracts over one in-process state (see {@link memoryStores}).
+ * serves the task and monitor contracts, and its `registry` the third, over one
+ * in-process state (see {@link memoryStores}).
  * It applies the state machine directly; every method runs in one turn of the event loop,
  * so each step is atomic.
  */
-export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
+export class MemoryStore implements TaskStore, MonitorStore {
   #records = new ExpiringMap<TaskRecord>();
   #dedup = new ExpiringMap<string>();
   #cache = new ExpiringMap<JsonValue>();
-  #workers = new MemoryWorkers();
+  /** The worker registry of this in-process state (its heartbeats decide `requeue`). */
+  readonly registry = new MemoryWorkers();
   #held = new Map<string, Set<string>>();
   #scheduled = new Map<string, number>();
   #resubmitted = new ExpiringMap<number>(); // last resubmit times, for a minute
@@ -218,22 +218,6 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
     return waitForRecord(this.#events, (key) => this.#records.get(key), id, timeoutMs);
   }
 
-  register(info: WorkerInfo, ttlMs: number): Promise<void> {
-    return this.#workers.register(info, ttlMs);
-  }
-
-  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
-    return this.#workers.heartbeat(info, ttlMs);
-  }
-
-  deregister(id: string): Promise<void> {
-    return this.#workers.deregister(id);
-  }
-
-  list(): Promise<WorkerInfo[]> {
-    return this.#workers.list();
-  }
-
   async cancel(id: string, now: number): Promise<Transition> {
     const transition = this.#step(id, { type: 'cancel', now });
     if (transition.ok && transition.record.status === 'processing') this.#events.emit('cancel', id);
@@ -254,6 +238,14 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
 
   onCancel(listener: (id: string) => void): Promise<() => Promise<void>> {
     return this.#listen('cancel', listener);
+  }
+
+  async prioritize(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      if (this.#records.get(id)?.status !== 'queued') continue;
+      this.#recovering.set(id, 0);
+      this.#events.emit('turn', id);
+    }
   }
 
   onTurn(listener: (id: string) => void): Promise<() => Promise<void>> {
@@ -287,7 +279,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   }
 
   async requeue(id: string, workerId: string, now: number, maxLosses: number): Promise<Transition> {
-    if (this.#workers.alive(workerId)) return { ok: false, reason: 'alive' };
+    if (this.registry.alive(workerId)) return { ok: false, reason: 'alive' };
     this.#held.get(workerId)?.delete(id);
     const transition = this.#step(id, { type: 'requeue', workerId, now, maxLosses });
     if (!transition.ok) return transition;
@@ -375,7 +367,7 @@ export class MemoryStore implements TaskStore, WorkerRegistry, MonitorStore {
   /** Drops expired entries, so memory stays bounded however many tasks run. */
   #sweep(): void {
     for (const map of [this.#records, this.#dedup, this.#cache]) map.sweep();
-    this.#workers.sweep();
+    this.registry.sweep();
     this.#gates.sweep();
     for (const [workerId, held] of this.#held) if (held.size === 0) this.#held.delete(workerId);
   }
@@ -394,5 +386,5 @@ function pendingTtl(record: TaskRecord): number {
 export function memoryStores(store: MemoryStore = new MemoryStore()): Stores & {
   store: MemoryStore;
 } {
-  return { store, registry: store, monitorStore: store, close: () => store.close() };
+  return { store, registry: store.registry, monitorStore: store, close: () => store.close() };
 }

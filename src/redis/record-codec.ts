@@ -40,6 +40,7 @@ export function encodeRecord(record: TaskRecord): RecordFields {
     laneSeq: optionalNumber(record.laneSeq ?? null),
     parkedOn: record.parkedOn ?? '',
     slot: record.slot ?? '',
+    priority: record.priority ?? '',
   };
 }
 
@@ -96,6 +97,7 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     ...laneFields(text('orderingKey'), text('laneSeq')),
     ...(text('parkedOn') === '' ? {} : { parkedOn: text('parkedOn') }),
     ...(text('slot') === '' ? {} : { slot: text('slot') }),
+    ...(text('priority') === 'high' ? { priority: 'high' as const } : {}),
   };
 }
 

@@ -304,6 +304,14 @@ export class RedisTaskStore implements TaskStore {
     return this.#events.onCancel(listener);
   }
 
+  async prioritize(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { prefix } = this.#db.options;
+    await this.#db.run(() =>
+      this.#db.scripts.yadtqPrioritize(this.#db.key('recovering'), prefix, `${prefix}turn`, ...ids),
+    );
+  }
+
   /** Subscribes to `<prefix>turn` (on the subscriber connection) before resolving. */
   onTurn(listener: (id: string) => void): Promise<() => Promise<void>> {
     if (this.#db.closed) return Promise.reject(closedError());

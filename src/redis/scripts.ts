@@ -20,6 +20,7 @@ export interface ScriptCommands {
   yadtqDue(...keysAndArgs: Arg[]): Promise<string[][]>;
   yadtqPromote(...keysAndArgs: Arg[]): Promise<string[]>;
   yadtqTakeRecovered(...keysAndArgs: Arg[]): Promise<string[][]>;
+  yadtqPrioritize(...keysAndArgs: Arg[]): Promise<number>;
 }
 
 const lua = (file: string): string =>
@@ -95,6 +96,7 @@ const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string
   yadtqDue: script(1, 'due.lua'),
   yadtqPromote: taskScript('promote.lua'),
   yadtqTakeRecovered: script(1, 'take-recovered.lua'),
+  yadtqPrioritize: script(1, 'prioritize.lua'),
 };
 
 /** Defines every script as a command of `redis` (EVALSHA, loaded on first use). */

@@ -57,6 +57,29 @@ export function runStoreParity(label: string, open: () => Promise<Stores>): void
       assert.deepEqual(await monitorStore.takeRecovered(T0 + 9000, 10, 1000), []);
     });
 
+    test('prioritize offers the queued tasks ahead of the log at once, and tells the turn channel', async () => {
+      const { store: s, monitorStore } = await stores();
+      const [queued, running] = [1, 2].map(() => record({ dedupKey: null }));
+      for (const r of [queued!, running!]) await createOne(s, r, DEDUP);
+      await claimed(s, running!, 'w1', T0);
+      const heard: string[] = [];
+      const stop = await s.onTurn((id) => heard.push(id));
+      try {
+        await s.prioritize([queued!.id, running!.id, 'no-such-task']);
+        const deadline = Date.now() + 5000;
+        while (!heard.includes(queued!.id) && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+      } finally {
+        await stop();
+      }
+      assert.deepEqual(heard, [queued!.id], 'only the queued one');
+      const taken = await monitorStore.takeRecovered(T0 + 1, 100, 1000);
+      assert.deepEqual(
+        taken.filter((r) => r.id === queued!.id || r.id === running!.id).map((r) => r.id),
+        [queued!.id],
+      );
+    });
+
     test('a finish sent again after it was written answers true again; any other late finish is refused', async () => {
       const { store: s, monitorStore } = await stores();
       const r = record({ dedupKey: null, maxAttempts: 2 });

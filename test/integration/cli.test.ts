@@ -166,6 +166,8 @@ describe('CLI usage errors exit 2 with the usage', () => {
     ['worker'],
     ['status'],
     ['submit', 'add', '--timeout', 'soon'],
+    ['submit', 'add', '[1,2]', '--ordering-key', ''],
+    ['submit', 'add', '[1,2]', '--priority', 'urgent'],
     ['workers', '--nope'],
   ]) {
     test(`yadtq ${args.join(' ')}`, async () => {

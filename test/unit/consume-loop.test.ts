@@ -31,6 +31,8 @@ function worker(concurrency: number) {
         freed = resolve;
       }),
     whenReachable: async () => {},
+    offered: () => false,
+    takeOffered: async () => {},
     start: (deliveries) => {
       inFlight += deliveries.length;
       started.push(deliveries.map((d) => d.offset));
@@ -151,5 +153,36 @@ test('a batch that arrives while the store does not answer waits, unstarted, unt
   assert.deepEqual(w.started, [[0, 1]]);
   w.stop();
   release([]);
+  await loop;
+});
+
+test('with an offer pending, a free slot goes to the offered task before the next delivery', async () => {
+  const order: string[] = [];
+  let offers = 0;
+  const subscription = {
+    take: async (max: number) => {
+      order.push(`take ${max}`);
+      return order.length > 3 ? [] : [delivery(order.length)];
+    },
+  };
+  const w = worker(1);
+  w.hooks.offered = () => offers > 0;
+  w.hooks.takeOffered = async () => {
+    offers--;
+    order.push('offered task');
+    w.finish(-1); // the offered task takes the slot
+  };
+  const loop = consumeDeliveries(subscription, w.hooks);
+  await tick();
+  assert.deepEqual(order, ['take 1']);
+  offers = 1; // offered while the slot is busy
+  w.finish(1);
+  await tick();
+  assert.deepEqual(order, ['take 1', 'offered task'], 'the slot freed went to the offer');
+  w.finish(1);
+  await tick();
+  assert.deepEqual(order, ['take 1', 'offered task', 'take 1']);
+  w.finish(1);
+  w.stop();
   await loop;
 });

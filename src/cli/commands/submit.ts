@@ -1,4 +1,4 @@
-import { ORDERING_KEY, TaskClient } from '../../core/client.ts';
+import { ORDERING_KEY, PRIORITY, TaskClient, type TaskPriority } from '../../core/client.ts';
 import { DEFAULTS } from '../../core/defaults.ts';
 import type { JsonValue } from '../../core/json.ts';
 import { nonEmpty, positive } from '../../core/options.ts';
@@ -39,6 +39,11 @@ export const submitCommand = defineCommand({
       description: 'ordering lane: tasks of one key run one at a time, in submit order',
       text: ORDERING_KEY,
     },
+    priority: {
+      value: 'high|normal',
+      description: 'high: starts at the next free slot, ahead of the task log (default normal)',
+      text: PRIORITY,
+    },
     'partition-key': {
       value: '<key>',
       description: 'Kafka key, picks the partition (default: the ordering key, else the id)',
@@ -69,6 +74,7 @@ export const submitCommand = defineCommand({
         timeoutMs,
         dedupKey: values['dedup-key'],
         orderingKey: values['ordering-key'],
+        priority: values.priority as TaskPriority | undefined,
         partitionKey: values['partition-key'],
         dedup: values.dedup,
         cache: values.cache,

@@ -28,6 +28,9 @@ export class RecoveryPoller {
   readonly #options: RecoveryPollerOptions;
   readonly #ticker: Ticker;
   #failing = false;
+  /** A task was offered (see {@link wake}) that no look with free slots has taken up yet. */
+  #offered = false;
+  #looking: Promise<void> | undefined;
 
   constructor(options: RecoveryPollerOptions) {
     this.#options = options;
@@ -38,16 +41,35 @@ export class RecoveryPoller {
     this.#ticker.start();
   }
 
-  /** Looks now, not at the next interval: a parked task's turn came (see `TaskStore.onTurn`). */
+  /**
+   * Looks now, not at the next interval: a task was offered (a parked task's turn came, a
+   * high-priority task was produced: see `TaskStore.onTurn`). Until a look with free slots
+   * answers it, {@link offered} tells the consume loop to look before its next delivery.
+   */
   wake(): void {
+    this.#offered = true;
     this.#ticker.runNow();
   }
 
-  /** One look: takes up to the free slots' worth of recovered tasks and starts them. */
-  async poll(): Promise<void> {
+  /** Whether an offer came that no look with free slots has taken up yet. */
+  get offered(): boolean {
+    return this.#offered;
+  }
+
+  /** One look (a look in progress is shared, never two at once). */
+  poll(): Promise<void> {
+    this.#looking ??= this.#look().finally(() => {
+      this.#looking = undefined;
+    });
+    return this.#looking;
+  }
+
+  /** Takes up to the free slots' worth of offered tasks and starts them. */
+  async #look(): Promise<void> {
     const { store, freeSlots, run, leaseMs, logger, workerId } = this.#options;
     const free = freeSlots();
     if (free <= 0) return;
+    this.#offered = false;
     try {
       const records = await store.takeRecovered(Date.now(), free, leaseMs);
       this.#failing = false;

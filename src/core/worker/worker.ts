@@ -370,6 +370,8 @@ export class TaskWorker {
           this.#context.runAlone?.closed ? 0 : this.#slots.free(this.#zombies.size),
         slotFreed: () => this.#slots.freed(),
         whenReachable: () => this.#health.whenReachable(() => this.#state !== 'running'),
+        offered: () => this.#recovery.offered,
+        takeOffered: () => this.#recovery.poll(),
         // Started in one turn, so the group's claims go to the store as one call.
         start: (deliveries) => {
           processBatch(this.#context, deliveries, (processing) => this.#slots.track(processing));
