@@ -114,6 +114,22 @@ export function runStoreLimits(label: string, open: () => Promise<Stores>): void
       );
     });
 
+    test('a task taken from the recovering set that parks is not offered again until a slot is its', async () => {
+      const { monitorStore } = await stores();
+      const gate = gateOf(1);
+      const [a, b] = await tasks(2);
+      assert.ok((await claimOf(a!, gate, 'dead')).ok);
+      assert.deepEqual(await claimOf(b!, gate), { ok: false, reason: 'parked' });
+      // The dead worker's a comes back to the queue; its slot goes to b, waiting longest.
+      assert.ok((await monitorStore.requeue(a!.id, 'dead', T0 + 40, 3)).ok);
+      assert.deepEqual((await offered([a!, b!], T0 + 41)).sort(), [a!.id, b!.id].sort());
+      assert.deepEqual(await claimOf(a!, gate, 'w2'), { ok: false, reason: 'parked' });
+      assert.ok((await claimOf(b!, gate, 'w3')).ok);
+      assert.deepEqual(await offered([a!], T0 + 5000), [], 'a waits for a slot, not re-offered');
+      assert.ok(await finish(b!, { status: 'success', result: 1 }, 'w3'));
+      assert.deepEqual(await offered([a!], T0 + 5001), [a!.id], "the slot b gave back is a's");
+    });
+
     test('a parked task cancelled ends at once; one cancelled while handed a slot passes it on', async () => {
       const { store, monitorStore } = await stores();
       const gate = gateOf(1);
