@@ -149,7 +149,9 @@ export class MemoryStore implements TaskStore, MonitorStore {
     let transition = decide(record, event);
     if (!transition.ok) return transition;
     if (record.orderingKey !== undefined || gates !== undefined) {
-      // Its turn in its lane, then a slot of its group (lua/claim.lua); else kept parked.
+      // Its turn in its lane, its window, a slot of its group (lua/claim.lua); else parked,
+      // and offered again when its turn comes (not at every lease in between).
+      this.#recovering.delete(record.id);
       if (existing === undefined) this.#put(record);
       if (this.#gates.admit(record, now, gates) === 'parked')
         return { ok: false, reason: 'parked' };

@@ -82,6 +82,11 @@ if ARGV[9] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[9]) then
 end
 local orderingKey = f[13]
 local laneSeq = f[14]
+if (orderingKey and orderingKey ~= '') or ARGV[11] ~= '' or ARGV[13] ~= '' then
+  -- This claim answers whatever offered the task (its turn, a lost worker): it runs, or it
+  -- parks and is offered again when its turn comes, not at every lease in between.
+  redis.call('ZREM', prefix .. 'recovering', id)
+end
 if orderingKey and orderingKey ~= '' then
   if not laneSeq or laneSeq == '' then
     -- Not in its lane: its record was made from the envelope (the stored one was lost).
