@@ -210,7 +210,7 @@ export interface MonitorStore {
   dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
   /** After the scheduler produced `attempt`: `retrying`/delayed → `queued`, out of the set. */
   promote(id: string, attempt: number, now: number): Promise<Transition>;
-  /** Parked tasks (waiting for their turn), in all and per lane: for monitoring. */
+  /** Parked tasks (waiting for their turn), in all and per lane or limit: for monitoring. */
   parked(limit: number): Promise<ParkedCounts>;
 }
 
@@ -218,7 +218,7 @@ export interface MonitorStore {
 export interface ParkedCounts {
   /** Every parked task. */
   total: number;
-  /** Per group (`lane:<ordering key>`), most parked first, at most the limit asked. */
+  /** Per group (`lane:<key>`, `limit:<name>[:<key>]`, `rate:<name>[:<key>]`), most parked first, at most the limit asked. */
   groups: Array<{ group: string; tasks: number }>;
   /** How many groups have parked tasks (more than `groups` holds when past the limit). */
   groupCount: number;

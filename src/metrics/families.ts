@@ -40,11 +40,11 @@ export const FLEET_FAMILIES = {
     type: 'gauge',
   },
   yadtq_tasks_parked: {
-    help: 'Tasks parked until their turn (ordering lanes), in all.',
+    help: 'Tasks parked until their turn (ordering lanes, concurrency and rate limits), in all.',
     type: 'gauge',
   },
   yadtq_tasks_parked_by_group: {
-    help: 'Tasks parked until their turn, per group (lane:<ordering key>); the 20 largest groups only.',
+    help: 'Tasks parked until their turn, per group (lane:<key>, limit:<name>[:<key>], rate:<name>[:<key>]); the 20 largest groups only.',
     type: 'gauge',
   },
   yadtq_worker_up: {

@@ -121,7 +121,7 @@ export function formatOverview(overview: Overview): string {
       `${table(
         ['WAITING ON', 'PARKED'],
         parked.groups.map((g) => [g.group, String(g.tasks)]),
-      )}\nParked ${parked.total} task(s) in ${parked.groupCount} lane(s)${more > 0 ? ` (${more} more not shown)` : ''}`,
+      )}\nParked ${parked.total} task(s) in ${parked.groupCount} group(s) (lanes and limits)${more > 0 ? ` (${more} more not shown)` : ''}`,
     );
   }
   if (stats.failures.length > 0) {

@@ -239,7 +239,7 @@ function renderParked(overview) {
   $('#parked-summary').textContent =
     parked === null
       ? 'unavailable'
-      : `${formatCount(parked.total)} waiting for their turn in ${formatCount(parked.groupCount)} lane(s)`;
+      : `${formatCount(parked.total)} waiting for their turn in ${formatCount(parked.groupCount)} group(s)`;
   const groups = parked?.groups ?? [];
   renderOnce('parked', groups, $('#parked tbody'), () =>
     groups.length === 0
