@@ -1,8 +1,9 @@
 // Records, envelopes and steps the store suites share.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TaskEnvelope } from '../../src/core/envelope.ts';
-import type { TaskStore, WorkerInfo } from '../../src/core/store.ts';
+import { after } from 'node:test';
+import { envelopeOf, type TaskEnvelope } from '../../src/core/envelope.ts';
+import type { Stores, TaskStore, WorkerInfo } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
 
 /** A fixed clock far from now, so no TTL of the stores is crossed by a case. */
@@ -46,20 +47,7 @@ export function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
 }
 
 export function envelope(r: TaskRecord, attempt = r.attempt): TaskEnvelope {
-  const { id, name, args, maxAttempts, timeoutMs, dedupKey, submittedAt, orderingKey } = r;
-  const e: TaskEnvelope = {
-    v: 1,
-    id,
-    name,
-    args,
-    attempt,
-    maxAttempts,
-    timeoutMs,
-    dedupKey,
-    submittedAt,
-  };
-  if (orderingKey !== undefined) e.orderingKey = orderingKey;
-  return e;
+  return envelopeOf({ ...r, attempt });
 }
 
 export function worker(id: string, lastHeartbeat = Date.now()): WorkerInfo {
@@ -92,4 +80,44 @@ export async function claimed(
   const claim = await store.claim(envelope(r), workerId, now);
   assert.ok(claim.ok, `claim of ${r.id} by ${workerId}`);
   return claim.record;
+}
+
+/** The stores of one suite: `open` once, on first use, closed after the suite. */
+export function suiteStores(open: () => Promise<Stores>): () => Promise<Stores> {
+  let opened: Promise<Stores> | undefined;
+  after(async () => {
+    if (opened !== undefined) await (await opened).close();
+  });
+  return () => {
+    opened ??= open();
+    return opened;
+  };
+}
+
+/** `n` new queued records written through `createMany`, no dedup, in order. */
+export async function createdTasks(
+  store: Pick<TaskStore, 'createMany'>,
+  n: number,
+  overrides: Partial<TaskRecord> = {},
+): Promise<TaskRecord[]> {
+  const made = Array.from({ length: n }, () => record({ dedupKey: null, ...overrides }));
+  for (const r of made) await createOne(store, r, { dedup: false, useCache: false });
+  return made;
+}
+
+/** Listens on the store's turn channel; `until` waits (bounded) for an id to be heard. */
+export async function listenTurns(store: Pick<TaskStore, 'onTurn'>) {
+  const heard: string[] = [];
+  const stop = await store.onTurn((id) => heard.push(id));
+  return {
+    heard,
+    stop,
+    async until(id: string): Promise<void> {
+      const deadline = Date.now() + 5000;
+      while (!heard.includes(id)) {
+        if (Date.now() > deadline) assert.fail(`no turn for ${id} within 5 s (heard ${heard})`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
 }

@@ -3,38 +3,29 @@
 // (the turn channel, then takeRecovered) when its predecessor ends, however it ends.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DEFAULTS } from '../../src/core/defaults.ts';
 import type { Stores, TaskStore } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
-import { boom, claimed, createOne, envelope, record, T0 } from './store-fixtures.ts';
-
-const NO_DEDUP = { dedup: false, useCache: false };
+import {
+  boom,
+  claimed,
+  createdTasks,
+  envelope,
+  listenTurns,
+  record,
+  suiteStores,
+  T0,
+} from './store-fixtures.ts';
 
 /** The lane tests against the stores `open` makes (once, closed after the suite). */
 export function runStoreLanes(label: string, open: () => Promise<Stores>): void {
   describe(`ordering lanes at the store: ${label}`, () => {
-    let opened: Promise<Stores> | undefined;
-    const stores = () => {
-      opened ??= open();
-      return opened;
-    };
-    after(async () => {
-      if (opened !== undefined) await (await opened).close();
-    });
+    const stores = suiteStores(open);
 
     /** `n` tasks of one fresh lane, created in order. */
-    async function lane(n: number, overrides: Partial<TaskRecord> = {}): Promise<TaskRecord[]> {
-      const { store } = await stores();
-      const orderingKey = `lane-${randomUUID()}`;
-      const tasks: TaskRecord[] = [];
-      for (let i = 0; i < n; i++) {
-        const r = record({ dedupKey: null, orderingKey, ...overrides });
-        assert.equal((await createOne(store, r, NO_DEDUP)).kind, 'created');
-        tasks.push(r);
-      }
-      return tasks;
-    }
+    const lane = async (n: number) =>
+      createdTasks((await stores()).store, n, { orderingKey: `lane-${randomUUID()}` });
 
     const claimOf = async (r: TaskRecord, workerId: string, now = T0 + 10) =>
       (await stores()).store.claim(envelope(r), workerId, now);
@@ -62,9 +53,8 @@ export function runStoreLanes(label: string, open: () => Promise<Stores>): void 
       await claimed(store, a!, 'w1', T0 + 5);
       const [other] = await lane(1);
       assert.ok((await claimOf(other!, 'w1')).ok);
-      const plain = record({ dedupKey: null });
-      await createOne(store, plain, NO_DEDUP);
-      assert.ok((await claimOf(plain, 'w1')).ok);
+      const [plain] = await createdTasks(store, 1);
+      assert.ok((await claimOf(plain!, 'w1')).ok);
     });
 
     test('when the first ends, a parked next one is told (turn) and offered through takeRecovered', async () => {
@@ -184,21 +174,4 @@ async function finishOk(
   now = T0 + 20,
 ): Promise<boolean> {
   return store.finish(r.id, { workerId, attempt, now, outcome, cacheTtlMs: 0 });
-}
-
-/** Listens on the store's turn channel; `until` waits (bounded) for an id to be heard. */
-async function listenTurns(store: TaskStore) {
-  const heard: string[] = [];
-  const stop = await store.onTurn((id) => heard.push(id));
-  return {
-    heard,
-    stop,
-    async until(id: string): Promise<void> {
-      const deadline = Date.now() + 5000;
-      while (!heard.includes(id)) {
-        if (Date.now() > deadline) assert.fail(`no turn for ${id} within 5 s (heard ${heard})`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    },
-  };
 }

@@ -4,36 +4,18 @@
 // to the longest-parked task of its group, offered through the turn channel.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ConcurrencyGate } from '../../src/core/concurrency.ts';
 import type { Stores, TaskStore } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
-import { boom, createOne, envelope, record, T0 } from './store-fixtures.ts';
-
-const NO_DEDUP = { dedup: false, useCache: false };
+import { boom, createdTasks, envelope, listenTurns, suiteStores, T0 } from './store-fixtures.ts';
 
 /** The limit tests against the stores `open` makes (once, closed after the suite). */
 export function runStoreLimits(label: string, open: () => Promise<Stores>): void {
   describe(`concurrency limits at the store: ${label}`, () => {
-    let opened: Promise<Stores> | undefined;
-    const stores = () => {
-      opened ??= open();
-      return opened;
-    };
-    after(async () => {
-      if (opened !== undefined) await (await opened).close();
-    });
+    const stores = suiteStores(open);
 
-    async function tasks(n: number): Promise<TaskRecord[]> {
-      const { store } = await stores();
-      const made: TaskRecord[] = [];
-      for (let i = 0; i < n; i++) {
-        const r = record({ dedupKey: null });
-        await createOne(store, r, NO_DEDUP);
-        made.push(r);
-      }
-      return made;
-    }
+    const tasks = async (n: number) => createdTasks((await stores()).store, n);
     const gateOf = (limit: number): ConcurrencyGate => ({
       group: `limit:job:${randomUUID()}`,
       limit,
@@ -72,7 +54,7 @@ export function runStoreLimits(label: string, open: () => Promise<Stores>): void
         counts.groups.find((g) => g.group === gate.group),
         { group: gate.group, tasks: 2 },
       );
-      const turns = await listen(store);
+      const turns = await listenTurns(store);
       try {
         assert.ok(await finish(a!, { status: 'success', result: 1 }));
         await turns.until(c!.id);
@@ -156,19 +138,3 @@ export function runStoreLimits(label: string, open: () => Promise<Stores>): void
 }
 
 type FinishOutcome = Parameters<TaskStore['finish']>[1]['outcome'];
-
-/** Listens on the store's turn channel; `until` waits (bounded) for an id to be heard. */
-async function listen(store: TaskStore) {
-  const heard: string[] = [];
-  const stop = await store.onTurn((id) => heard.push(id));
-  return {
-    stop,
-    async until(id: string): Promise<void> {
-      const deadline = Date.now() + 5000;
-      while (!heard.includes(id)) {
-        if (Date.now() > deadline) assert.fail(`no turn for ${id} within 5 s (heard ${heard})`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    },
-  };
-}

@@ -3,21 +3,24 @@
 // check. Run by the store conformance runners of each store.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Stores } from '../../src/core/store.ts';
-import { boom, claimed, createOne, DEDUP, record, success, T0, worker } from './store-fixtures.ts';
+import {
+  boom,
+  claimed,
+  createOne,
+  DEDUP,
+  record,
+  success,
+  suiteStores,
+  T0,
+  worker,
+} from './store-fixtures.ts';
 
 /** The parity tests against the stores `open` makes (once, closed after the suite). */
 export function runStoreParity(label: string, open: () => Promise<Stores>): void {
   describe(`store parity: ${label}`, () => {
-    let opened: Promise<Stores> | undefined;
-    const stores = () => {
-      opened ??= open();
-      return opened;
-    };
-    after(async () => {
-      if (opened !== undefined) await (await opened).close();
-    });
+    const stores = suiteStores(open);
 
     test('takeRecovered: a requeued task is handed out once per lease, until claimed or ended', async () => {
       const { store: s, monitorStore } = await stores();

@@ -4,34 +4,18 @@
 // window has room for it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { RateGate } from '../../src/core/concurrency.ts';
 import type { Stores } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
-import { createOne, envelope, record, T0 } from './store-fixtures.ts';
+import { createdTasks, envelope, suiteStores, T0 } from './store-fixtures.ts';
 
 /** The rate tests against the stores `open` makes (once, closed after the suite). */
 export function runStoreRates(label: string, open: () => Promise<Stores>): void {
   describe(`rate limits at the store: ${label}`, () => {
-    let opened: Promise<Stores> | undefined;
-    const stores = () => {
-      opened ??= open();
-      return opened;
-    };
-    after(async () => {
-      if (opened !== undefined) await (await opened).close();
-    });
+    const stores = suiteStores(open);
 
-    async function tasks(n: number): Promise<TaskRecord[]> {
-      const { store } = await stores();
-      const made: TaskRecord[] = [];
-      for (let i = 0; i < n; i++) {
-        const r = record({ dedupKey: null });
-        await createOne(store, r, { dedup: false, useCache: false });
-        made.push(r);
-      }
-      return made;
-    }
+    const tasks = async (n: number) => createdTasks((await stores()).store, n);
     const twoPerSecond = (): RateGate => ({
       group: `rate:job:${randomUUID()}`,
       limit: 2,
