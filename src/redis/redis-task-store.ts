@@ -165,11 +165,7 @@ export class RedisTaskStore implements TaskStore {
           r.fill?.timeoutMs ?? '',
           r.fill?.maxAttempts ?? '',
           r.loneLosses ?? '',
-          r.gates?.concurrency?.group ?? '',
-          r.gates?.concurrency?.limit ?? '',
-          r.gates?.rate?.group ?? '',
-          r.gates?.rate?.limit ?? '',
-          r.gates?.rate?.intervalMs ?? '',
+          gatesArg(r.gates),
           ...fields,
         ],
       ],
@@ -329,4 +325,17 @@ function withFill(envelope: TaskEnvelope, fill: OptionFill | undefined): TaskEnv
   if (fill === undefined) return envelope;
   const { unset: _written, ...rest } = envelope;
   return { ...rest, ...fill };
+}
+
+/** claim.lua's ARGV[11]: '' without gates (the usual claim), else their JSON array. */
+function gatesArg(gates: ClaimGates | undefined): string {
+  if (gates === undefined) return '';
+  const { concurrency, rate } = gates;
+  return JSON.stringify([
+    concurrency?.group ?? '',
+    concurrency?.limit ?? 0,
+    rate?.group ?? '',
+    rate?.limit ?? 0,
+    rate?.intervalMs ?? 0,
+  ]);
 }

@@ -24,12 +24,11 @@
               (not delayed) offers that one in the recovering set from this long on, so
               a first task whose message never comes (its submitter died between create
               and produce) does not hold its lane for the pending TTL
-      ARGV[11] concurrency group ('limit:<name>[:<key>]'), '' for none
-      ARGV[12] the group's limit: tasks holding a slot at once
-      ARGV[13] rate group ('rate:<name>[:<key>]'), '' for none
-      ARGV[14] the rate group's limit: starts in any window
-      ARGV[15] the rate group's window (ms)
-      ARGV[16...] hash fields of the record to write when there is none, as field, value
+      ARGV[11] the gates, '' for none (the usual claim, so it stays small), else a JSON
+              array: concurrency group ('limit:<name>[:<key>]', '' for none), its
+              limit (tasks holding a slot at once), rate group ('rate:<name>[:<key>]',
+              '' for none), its limit (starts in any window), its window (ms)
+      ARGV[12...] hash fields of the record to write when there is none, as field, value
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
@@ -59,10 +58,10 @@ local FIELDS = {'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 
 -- A field may be missing (false here): records leave out empty and default fields.
 local f = redis.call('HMGET', taskKey, unpack(FIELDS))
 if not f[1] then
-  if #ARGV < 16 then
+  if #ARGV < 12 then
     return {'missing'}
   end
-  redis.call('HSET', taskKey, unpack(ARGV, 16))
+  redis.call('HSET', taskKey, unpack(ARGV, 12))
   redis.call('PEXPIRE', taskKey, ARGV[5])
   f = redis.call('HMGET', taskKey, unpack(FIELDS))
 end
@@ -82,7 +81,12 @@ if ARGV[9] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[9]) then
 end
 local orderingKey = f[13]
 local laneSeq = f[14]
-if (orderingKey and orderingKey ~= '') or ARGV[11] ~= '' or ARGV[13] ~= '' then
+local gates = {'', 0, '', 0, 0}
+if ARGV[11] ~= '' then
+  gates = cjson.decode(ARGV[11])
+end
+local limitGroup, rateGroup = gates[1], gates[3]
+if (orderingKey and orderingKey ~= '') or limitGroup ~= '' or rateGroup ~= '' then
   -- This claim answers whatever offered the task (its turn, a lost worker): it runs, or it
   -- parks and is offered again when its turn comes, not at every lease in between.
   redis.call('ZREM', prefix .. 'recovering', id)
@@ -111,11 +115,9 @@ if orderingKey and orderingKey ~= '' then
     unpark(taskKey, prefix, group)
   end
 end
-local limitGroup = ARGV[11]
-local rateGroup = ARGV[13]
 local now = tonumber(ARGV[4])
 if rateGroup ~= '' then
-  local n, interval = tonumber(ARGV[14]), tonumber(ARGV[15])
+  local n, interval = gates[4], gates[5]
   if not rateAllows(taskKey, prefix, id, rateGroup, n, interval, now, ARGV[5]) then
     -- It cannot start yet: a concurrency slot it was handed goes to the next one.
     if limitGroup ~= '' and redis.call('HGET', taskKey, 'slot') == limitGroup then
@@ -127,7 +129,7 @@ if rateGroup ~= '' then
 end
 if limitGroup ~= '' then
   local slots = prefix .. 'slots:' .. limitGroup
-  local limit = tonumber(ARGV[12])
+  local limit = gates[2]
   local held = redis.call('HGET', taskKey, 'slot') == limitGroup
     and redis.call('SISMEMBER', slots, id) == 1
   if not held then
@@ -155,7 +157,7 @@ if limitGroup ~= '' then
   end
 end
 if rateGroup ~= '' then
-  rateStart(prefix, id, ARGV[3], rateGroup, tonumber(ARGV[14]), tonumber(ARGV[15]), now)
+  rateStart(prefix, id, ARGV[3], rateGroup, gates[4], gates[5], now)
 end
 
 redis.call('HSET', taskKey, 'status', 'processing', 'worker', workerId, 'startedAt', ARGV[4])
