@@ -1,5 +1,7 @@
 // What a chaos run takes (ChaosOptions, with its defaults) and what it reports (ChaosReport),
 // and the summary `npm run chaos` prints.
+import type { LaneFigures } from './lanes.ts';
+
 /** What to run; every field has a default (the issue's full-size run). */
 export interface ChaosOptions {
   /** Tasks submitted. Default 5000. */
@@ -26,6 +28,8 @@ export interface ChaosOptions {
   maxTaskMs?: number;
   /** After the chaos phase, how long to wait for every task to end (ms). Default 180 000. */
   settleLimitMs?: number;
+  /** Submit task i in the ordering lane `lane-(i mod N)`; 0 for none. Default 0. */
+  orderingKeys?: number;
   /** Use this Kafka (never restarted) instead of a broker of our own. */
   kafkaBrokers?: string;
   /** Port of our own broker (the first one of a cluster). Default 19192. */
@@ -112,6 +116,8 @@ export interface ChaosReport {
   };
   logFile: string;
   examples: { lost: unknown[]; wrong: unknown[]; duplicates: unknown[] };
+  /** With `orderingKeys`: runs of a lane that overlapped or ran out of order (must be 0). */
+  lanes: LaneFigures | null;
 }
 
 /** The broker restart as it happened, before the time to resume is known. */
@@ -139,6 +145,7 @@ export function chaosSettings(options: ChaosOptions) {
     kafkaPort: options.kafkaPort ?? 19192,
     kafkaBrokerCount: options.kafkaBrokerCount ?? 1,
     brokerDownMs: options.brokerDownMs ?? 5000,
+    orderingKeys: options.orderingKeys ?? 0,
   };
 }
 
@@ -173,6 +180,11 @@ export function printSummary(report: ChaosReport): void {
     `  broker restart           ${brokerLine(report.brokerRestart)}`,
     `  submit errors            ${JSON.stringify(report.submitErrors)}`,
     `  workers started          ${report.workers.started} (${report.workers.unexpectedExits.length} exited by themselves)`,
+    ...(report.lanes === null
+      ? []
+      : [
+          `  ordering lanes           ${report.lanes.keys} lanes, ${report.lanes.violations} runs out of turn${report.lanes.violations > 0 ? ` ${JSON.stringify(report.lanes.examples)}` : ''}`,
+        ]),
     `  time                     chaos ${report.elapsedMs.chaosPhase} ms, settle ${report.elapsedMs.settle} ms`,
     `  worker logs              ${report.logFile}`,
     '',

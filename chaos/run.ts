@@ -9,6 +9,8 @@
 //   - executed more than once: tasks whose handler completed more than one run;
 //   - recovery: for each kill, the time from the SIGKILL to the moment the last task the
 //     killed worker held was finished elsewhere (p50 and max);
+//   - with --ordering-keys N: task i runs in lane i mod N, and within each lane each run
+//     must start after the one before it ended (runs out of turn: must be 0);
 //   - with --brokers 3: the broker restart is a SIGKILL of the broker leading most task
 //     partitions, restarted with its data after --broker-down ms, and the time to resume
 //     is from that SIGKILL to the first finish of a task accepted after it.
@@ -16,7 +18,7 @@
 //
 //   npm run chaos -- [--tasks N] [--workers N] [--kill-every ms] [--duration ms]
 //                    [--submit-over ms] [--restart-at ms] [--no-broker-restart] [--quick]
-//                    [--kafka-port P] [--brokers N] [--broker-down ms]
+//                    [--kafka-port P] [--brokers N] [--broker-down ms] [--ordering-keys N]
 // Defaults: 5000 tasks submitted over 40 s, 3 workers, a kill every 2 s, the broker
 // restart at +15 s, the chaos phase capped at 120 s. --quick: 400 tasks over 8 s, the
 // restart at +4 s.
@@ -36,6 +38,7 @@ import { type Backend, createKafkaRedisBackend, resolveConfig, TaskClient } from
 import { restartBroker } from './broker-restart.ts';
 import { afterRestart, getRecords, type Kill, refresh, tallyKills, tallyTasks } from './figures.ts';
 import { WorkerFleet } from './fleet.ts';
+import { laneFigures } from './lanes.ts';
 import {
   type BrokerRestart,
   type ChaosOptions,
@@ -246,7 +249,12 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       workers: { started: fleet.started, unexpectedExits: fleet.unexpectedExits },
       logFile,
       examples,
+      lanes:
+        settings.orderingKeys === 0
+          ? null
+          : await laneFigures(redis, names.prefix, settings.orderingKeys, sub.indexOf),
     };
+    if (report.lanes !== null && report.lanes.violations > 0) report.ok = false;
     if (options.resultsDir !== null) {
       const dir = options.resultsDir ?? join(REPO_ROOT, 'chaos', 'results');
       mkdirSync(dir, { recursive: true });
@@ -285,6 +293,7 @@ if (import.meta.main) {
       'kafka-port': { type: 'string' },
       brokers: { type: 'string' },
       'broker-down': { type: 'string' },
+      'ordering-keys': { type: 'string' },
     },
   });
   const number = (name: string, value: string | undefined): number | undefined => {
@@ -308,6 +317,7 @@ if (import.meta.main) {
     kafkaPort: number('kafka-port', values['kafka-port']),
     kafkaBrokerCount: number('brokers', values.brokers),
     brokerDownMs: number('broker-down', values['broker-down']),
+    orderingKeys: number('ordering-keys', values['ordering-keys']),
     kafkaBrokers: process.env.YADTQ_KAFKA_BROKERS || undefined,
   });
   printSummary(report);

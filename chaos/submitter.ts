@@ -2,6 +2,7 @@
 // through the library, and submits a batch again when it was not accepted.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskClient } from '../src/index.ts';
+import { laneOf } from './lanes.ts';
 import { chaos } from './tasks.ts';
 
 /** What the submitter learnt: each accepted task's index and acceptance time. */
@@ -20,15 +21,22 @@ export interface Submissions {
 
 /**
  * Submits `tasks` chaos tasks spread evenly over `submitOverMs` from `t0` (all at once for
- * 0), task i sleeping `sleepMs[i]`; resolves when every one is accepted.
+ * 0), task i sleeping `sleepMs[i]` (in lane `laneOf(i)` with `orderingKeys`); resolves
+ * when every one is accepted.
  */
 export async function submitAll(
   client: TaskClient,
-  options: { tasks: number; submitOverMs: number; sleepMs: number[]; t0: number },
+  options: {
+    tasks: number;
+    submitOverMs: number;
+    sleepMs: number[];
+    t0: number;
+    orderingKeys: number;
+  },
   into: Submissions,
   log: (line: string) => void,
 ): Promise<void> {
-  const { tasks, submitOverMs, sleepMs, t0 } = options;
+  const { tasks, submitOverMs, sleepMs, t0, orderingKeys } = options;
   let next = 0;
   while (next < tasks) {
     const due =
@@ -42,13 +50,21 @@ export async function submitAll(
     const batch: number[] = [];
     for (let i = next; i < Math.min(due, next + 250); i++) batch.push(i);
     try {
-      const handles = await client.submitMany(
-        chaos,
-        batch.map((i) => [i, sleepMs[i]!] as [number, number]),
+      const groups = orderingKeys === 0 ? [batch] : byLane(batch, orderingKeys);
+      // One submitMany per lane, in one tick: one create, in lane order within each.
+      const submitted = await Promise.all(
+        groups.map((group) =>
+          client.submitMany(
+            chaos,
+            group.map((i) => [i, sleepMs[i]!] as [number, number]),
+            orderingKeys === 0 ? {} : { orderingKey: laneOf(group[0]!, orderingKeys) },
+          ),
+        ),
       );
       const at = Date.now();
-      handles.forEach((handle, k) => {
-        into.indexOf.set(handle.id, batch[k]!);
+      const indices = groups.flat();
+      submitted.flat().forEach((handle, k) => {
+        into.indexOf.set(handle.id, indices[k]!);
         into.acceptedAt.set(handle.id, at);
         into.pending.add(handle.id);
       });
@@ -63,4 +79,14 @@ export async function submitAll(
   }
   into.done = true;
   log(`all ${tasks} tasks accepted at +${Date.now() - t0} ms`);
+}
+
+/** The batch's task indices grouped by lane, each group in submit order. */
+function byLane(batch: readonly number[], keys: number): number[][] {
+  const lanes = new Map<string, number[]>();
+  for (const i of batch) {
+    const lane = laneOf(i, keys);
+    lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
+  }
+  return [...lanes.values()];
 }

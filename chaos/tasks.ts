@@ -4,7 +4,9 @@
 // run reads YADTQ_REDIS_URL and YADTQ_PREFIX, as the CLI does): `<prefix>chaos:start:<id>`
 // counts handler starts (runs cut short by a kill included), `<prefix>chaos:exec:<id>`
 // counts completed runs, and `<prefix>chaos:by:<id>` lists `<worker>#<attempt>` per
-// completed run, so chaos/run.ts can count tasks executed more than once and say where.
+// completed run, so chaos/run.ts can count tasks executed more than once and say where;
+// `<prefix>chaos:span:<id>` holds `<start>,<end>` (wall-clock ms) of its last completed
+// run, for the lane check (chaos/lanes.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { defineTask } from '../src/index.ts';
@@ -20,6 +22,7 @@ export function chaosKeys(prefix: string, taskId: string) {
     start: `${prefix}chaos:start:${taskId}`,
     exec: `${prefix}chaos:exec:${taskId}`,
     by: `${prefix}chaos:by:${taskId}`,
+    span: `${prefix}chaos:span:${taskId}`,
   };
 }
 
@@ -42,11 +45,13 @@ export const chaos = defineTask(
   async ([index, sleepMs]: [number, number], { taskId, workerId, attempt, signal }) => {
     const keys = chaosKeys(process.env.YADTQ_PREFIX ?? 'yadtq:', taskId);
     await recorder().incr(keys.start);
+    const startedAt = Date.now();
     await sleep(sleepMs, undefined, { signal });
     const result = expectedResult(index);
     await Promise.all([
       recorder().incr(keys.exec),
       recorder().rpush(keys.by, `${workerId}#${attempt}`),
+      recorder().set(keys.span, `${startedAt},${Date.now()}`),
     ]);
     return result;
   },
