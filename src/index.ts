@@ -22,6 +22,13 @@ export {
   type TaskHandle,
   type TaskPriority,
 } from './core/client.ts';
+export type {
+  ClaimGates,
+  ConcurrencyGate,
+  ConcurrencyLimit,
+  RateGate,
+  RateLimit,
+} from './core/concurrency.ts';
 export { DLQ_HEADERS } from './core/dead-letter.ts';
 export { DEFAULTS } from './core/defaults.ts';
 export {
@@ -70,6 +77,7 @@ export type {
   CreateOutcome,
   FinishStep,
   MonitorStore,
+  ParkedCounts,
   Stores,
   TaskStore,
   WorkerInfo,
