@@ -106,8 +106,10 @@ export interface SubmitOptions {
   maxAttempts?: number;
   /**
    * `high`: once produced, the task is also offered to the workers ahead of the task log,
-   * so it starts at the next free slot of any worker, before tasks not yet taken up (see
-   * the README, "Priorities"). Default `normal`.
+   * so it starts at the next free slot of any worker, before tasks not yet taken up.
+   * `low`: held in the store and produced once the log's backlog is small (at the latest
+   * after `DEFAULTS.lowPriorityMaxWaitMs`); not with `delayMs`/`runAt`. See the README,
+   * "Priorities". Default `normal`.
    */
   priority?: TaskPriority;
   /** Run no earlier than this many ms from now (held in the scheduled set until due). */
@@ -117,10 +119,10 @@ export interface SubmitOptions {
 }
 
 /** How soon a task starts among those waiting (`SubmitOptions.priority`). */
-export type TaskPriority = 'high' | 'normal';
+export type TaskPriority = 'high' | 'normal' | 'low';
 
 /** What `SubmitOptions.priority` must be (the CLI's `--priority` checks it too). */
-export const PRIORITY: Rule<TaskPriority> = oneOf<TaskPriority>(['high', 'normal']);
+export const PRIORITY: Rule<TaskPriority> = oneOf<TaskPriority>(['high', 'normal', 'low']);
 
 /** A submitted task. `R` is the result type when submitted through a definition. */
 export interface TaskHandle<R = unknown> {
@@ -202,8 +204,11 @@ export class TaskClient {
     if (options.dedupKey !== undefined) check('dedupKey', options.dedupKey, nonEmpty);
     const { orderingKey } = options;
     if (orderingKey !== undefined) check('orderingKey', orderingKey, ORDERING_KEY);
-    const high =
-      options.priority !== undefined && check('priority', options.priority, PRIORITY) === 'high';
+    const priority =
+      options.priority === undefined ? 'normal' : check('priority', options.priority, PRIORITY);
+    const high = priority === 'high';
+    if (priority === 'low' && (options.delayMs !== undefined || options.runAt !== undefined))
+      throw new YadtqError('INVALID_OPTION', 'priority low takes no delayMs or runAt');
     // What neither the submit nor the definition sets: the worker's definition decides.
     const unset: UnsetOption[] = UNSET_OPTIONS.filter(
       (option) => options[option] === undefined && definition?.[option] === undefined,
@@ -221,7 +226,9 @@ export class TaskClient {
       positive,
     );
     const now = Date.now();
-    const runAt = scheduledTime(options, now);
+    // A low task waits in the store's scheduled set; its runAt is the longest it gives way.
+    const runAt =
+      priority === 'low' ? now + DEFAULTS.lowPriorityMaxWaitMs : scheduledTime(options, now);
     const spans: TaskSpan[] | undefined = tracing === undefined ? undefined : [];
     const prepared = argsList.map((args) => {
       const text = toJson(args, `args of task "${name}"`);
@@ -262,7 +269,11 @@ export class TaskClient {
     // With every other submit of this tick: one create per 100 records, one produce.
     const adding = this.#submits.add(
       prepared.map(({ envelope, message }) => ({
-        record: { ...recordFromEnvelope(envelope), runAt, ...(high ? { priority: 'high' } : {}) },
+        record: {
+          ...recordFromEnvelope(envelope),
+          runAt,
+          ...(priority === 'normal' ? {} : { priority }),
+        },
         message,
         dedup,
         useCache,

@@ -46,6 +46,11 @@ export const DEFAULTS = {
    * died between the create and the produce). A message that does come later is skipped.
    */
   laneStallMs: 30_000,
+  /**
+   * The longest a low-priority task gives way: the monitor produces it once the task log's
+   * backlog is small, or after this long whatever the backlog.
+   */
+  lowPriorityMaxWaitMs: 60_000,
   /** Leader lock TTL: a dead leader is replaced within this time. */
   leaderTtlMs: 3000,
   /** How long a terminal record is kept. */

@@ -208,6 +208,11 @@ export interface MonitorStore {
   takeRecovered(now: number, limit: number, leaseMs: number): Promise<TaskRecord[]>;
   /** Waiting tasks whose `runAt` has come, earliest first (stale set entries are dropped). */
   dueTasks(now: number, limit: number): Promise<TaskRecord[]>;
+  /**
+   * Low-priority tasks not produced yet, oldest first (for the leader to produce while the
+   * task log's backlog is small; each is due by its runAt anyway).
+   */
+  waitingLow(limit: number): Promise<TaskRecord[]>;
   /** After the scheduler produced `attempt`: `retrying`/delayed → `queued`, out of the set. */
   promote(id: string, attempt: number, now: number): Promise<Transition>;
   /** Parked tasks (waiting for their turn), in all and per lane or limit: for monitoring. */

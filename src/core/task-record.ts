@@ -70,8 +70,8 @@ export interface TaskRecord {
   parkedOn?: string;
   /** Set while it holds a slot of a concurrency group (`limit:<name>[:<key>]`). */
   slot?: string;
-  /** `high` when submitted so (see `SubmitOptions.priority`); absent for normal. */
-  priority?: 'high';
+  /** `high` or `low` when submitted so (see `SubmitOptions.priority`); absent for normal. */
+  priority?: 'high' | 'low';
 }
 
 /** The outcome a worker reports for the attempt it holds. */

@@ -15,8 +15,12 @@ export class MemoryGates {
   readonly #lanes: MemoryLanes;
   readonly #limits: MemoryLimits;
   readonly #rates: MemoryRates;
+  readonly #host: MemoryLanesHost;
+  /** Low-priority tasks not produced yet, in create order (lua/low.lua's P low). */
+  readonly #low = new Set<string>();
 
   constructor(host: MemoryLanesHost) {
+    this.#host = host;
     this.#lanes = new MemoryLanes(host, this.#parking);
     this.#limits = new MemoryLimits(host, this.#parking);
     this.#rates = new MemoryRates(host, this.#parking);
@@ -46,9 +50,22 @@ export class MemoryGates {
     return 'run';
   }
 
-  /** Created or resubmitted: at the end of its lane. */
+  /** Created or resubmitted: at the end of its lane; a waiting low-priority one queues. */
   joined(record: TaskRecord): void {
     this.#lanes.join(record);
+    if (record.priority === 'low' && record.runAt !== null) this.#low.add(record.id);
+  }
+
+  /** Low-priority tasks still waiting for the log, oldest first (the stored records). */
+  waitingLow(limit: number): TaskRecord[] {
+    const waiting: TaskRecord[] = [];
+    for (const id of this.#low) {
+      if (waiting.length >= limit) break;
+      const record = this.#host.record(id);
+      if (record?.status === 'queued' && record.runAt !== null) waiting.push(record);
+      else this.#low.delete(id);
+    }
+    return waiting;
   }
 
   /** Stopped running (finished, retrying, or back in the queue after a lost worker). */

@@ -306,6 +306,10 @@ export class MemoryStore implements TaskStore, MonitorStore {
     return taken;
   }
 
+  async waitingLow(limit: number): Promise<TaskRecord[]> {
+    return this.#gates.waitingLow(limit).map((record) => structuredClone(record));
+  }
+
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
     const due: TaskRecord[] = [];
     for (const id of dueIds(this.#scheduled, now)) {

@@ -97,8 +97,13 @@ export function decodeRecord(fields: Record<string, string>): TaskRecord | null 
     ...laneFields(text('orderingKey'), text('laneSeq')),
     ...(text('parkedOn') === '' ? {} : { parkedOn: text('parkedOn') }),
     ...(text('slot') === '' ? {} : { slot: text('slot') }),
-    ...(text('priority') === 'high' ? { priority: 'high' as const } : {}),
+    ...priorityField(text('priority')),
   };
+}
+
+/** A record's priority: left out when normal (the usual case). */
+function priorityField(text: string): Pick<TaskRecord, 'priority'> {
+  return text === 'high' || text === 'low' ? { priority: text } : {};
 }
 
 /** A record's lane fields: left out when it has no lane (the usual case). */

@@ -61,6 +61,13 @@ export class RedisMonitor implements MonitorStore {
     );
   }
 
+  async waitingLow(limit: number): Promise<TaskRecord[]> {
+    if (!(limit >= 1)) return [];
+    const { run, scripts, key, options } = this.#context;
+    const reply = await run(() => scripts.yadtqLow(key('low'), options.prefix, Math.floor(limit)));
+    return reply.flatMap((fields) => decodeRecordReply(fields) ?? []);
+  }
+
   async dueTasks(now: number, limit: number): Promise<TaskRecord[]> {
     if (!(limit >= 1)) return [];
     const { run, scripts, key, options } = this.#context;

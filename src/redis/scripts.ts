@@ -21,6 +21,7 @@ export interface ScriptCommands {
   yadtqPromote(...keysAndArgs: Arg[]): Promise<string[]>;
   yadtqTakeRecovered(...keysAndArgs: Arg[]): Promise<string[][]>;
   yadtqPrioritize(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqLow(...keysAndArgs: Arg[]): Promise<string[][]>;
 }
 
 const lua = (file: string): string =>
@@ -97,6 +98,7 @@ const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string
   yadtqPromote: taskScript('promote.lua'),
   yadtqTakeRecovered: script(1, 'take-recovered.lua'),
   yadtqPrioritize: script(1, 'prioritize.lua'),
+  yadtqLow: script(1, 'low.lua'),
 };
 
 /** Defines every script as a command of `redis` (EVALSHA, loaded on first use). */

@@ -83,6 +83,30 @@ export function runStoreParity(label: string, open: () => Promise<Stores>): void
       );
     });
 
+    test('waitingLow lists the low-priority tasks not produced yet, oldest first', async () => {
+      const { store: s, monitorStore } = await stores();
+      const low = [1, 2, 3].map((i) =>
+        record({ dedupKey: null, priority: 'low', runAt: T0 + 60_000, submittedAt: T0 + i }),
+      );
+      for (const r of low) await createOne(s, r, DEDUP);
+      const normal = record({ dedupKey: null, runAt: T0 + 60_000 });
+      await createOne(s, normal, DEDUP);
+      const mine = async () =>
+        (await monitorStore.waitingLow(100))
+          .filter((r) => low.some((l) => l.id === r.id))
+          .map((r) => r.id);
+      assert.deepEqual(
+        await mine(),
+        low.map((r) => r.id),
+      );
+      assert.ok((await monitorStore.promote(low[0]!.id, 1, T0 + 10)).ok, 'produced early');
+      assert.ok((await s.cancel(low[2]!.id, T0 + 11)).ok);
+      assert.deepEqual(await mine(), [low[1]!.id], 'the produced and the cancelled are gone');
+      const listed = await monitorStore.waitingLow(100);
+      assert.ok(!listed.some((r) => r.id === normal.id), 'a delayed normal task is not low');
+      assert.equal(listed.find((r) => r.id === low[1]!.id)?.priority, 'low');
+    });
+
     test('a finish sent again after it was written answers true again; any other late finish is refused', async () => {
       const { store: s, monitorStore } = await stores();
       const r = record({ dedupKey: null, maxAttempts: 2 });

@@ -18,7 +18,7 @@ const work = defineTask(
   { dedup: false },
 );
 
-describe('a high-priority task behind a backlog of 5,000 normal ones (Kafka + Redis, 1 worker of 10 slots)', () => {
+describe('priorities on Kafka + Redis, 1 worker of 10 slots', () => {
   let backend: Backend;
   let worker: TaskWorker;
 
@@ -33,7 +33,7 @@ describe('a high-priority task behind a backlog of 5,000 normal ones (Kafka + Re
     await backend?.close();
   });
 
-  test('starts at one of the next free slots, ahead of the normal tasks fetched or not yet fetched', {
+  test('a high task behind a backlog of 5,000 normal ones starts at one of the next free slots, ahead of the normal tasks fetched or not yet fetched', {
     timeout: 120_000,
   }, async () => {
     const client = new TaskClient(backend);
@@ -55,5 +55,39 @@ describe('a high-priority task behind a backlog of 5,000 normal ones (Kafka + Re
     );
     // Without the priority it would start after all of them (one partition order aside).
     assert.ok(after >= BACKLOG - 1000, `it started before only ${after} normal tasks`);
+  });
+
+  test('low tasks submitted first give way to the 300 normal ones after them, then run without waiting for their runAt', {
+    timeout: 120_000,
+  }, async () => {
+    const client = new TaskClient(backend);
+    const low = await client.submitMany(work, [5, 5, 5], { priority: 'low' });
+    const normal = await client.submitMany(
+      work,
+      Array.from({ length: 300 }, () => 20),
+    );
+    const ends = await Promise.all(normal.map((h) => client.wait(h, { timeoutMs: 60_000 })));
+    const lows = await Promise.all(low.map((h) => client.wait(h, { timeoutMs: 60_000 })));
+    assert.deepEqual(
+      [...ends, ...lows].filter((r) => r.status !== 'success').map((r) => r.id),
+      [],
+    );
+    const ahead = lows.map((l) => ends.filter((r) => r.startedAt! < l.startedAt!).length);
+    const waited = lows.map((l) => l.startedAt! - l.submittedAt);
+    console.log(
+      `priority low: normal tasks started ahead of each low one ${JSON.stringify(ahead)}, low ones started after ${JSON.stringify(waited)} ms`,
+    );
+    assert.ok(
+      ahead.every((n) => n >= 290),
+      `gave way to ${ahead} of 300`,
+    );
+    assert.ok(
+      waited.every((ms) => ms < 30_000),
+      'produced once the backlog was small, not at the runAt',
+    );
+    assert.deepEqual(
+      lows.map((r) => r.priority),
+      ['low', 'low', 'low'],
+    );
   });
 });

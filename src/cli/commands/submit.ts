@@ -40,8 +40,9 @@ export const submitCommand = defineCommand({
       text: ORDERING_KEY,
     },
     priority: {
-      value: 'high|normal',
-      description: 'high: starts at the next free slot, ahead of the task log (default normal)',
+      value: 'high|normal|low',
+      description:
+        'high: starts at the next free slot, ahead of the task log; low: once the backlog is small (default normal)',
       text: PRIORITY,
     },
     'partition-key': {

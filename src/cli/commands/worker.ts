@@ -85,6 +85,7 @@ export const workerCommand = defineCommand({
       store: backend.store,
       registry: backend.registry,
       monitorStore: backend.monitorStore,
+      lag: () => backend.lag(),
       stats: metrics?.recorder ?? backend.stats,
       tasks,
       concurrency,

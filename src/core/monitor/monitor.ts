@@ -2,10 +2,11 @@ import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { type Logger, type LoggerOption, toLogger } from '../logger.ts';
 import { withDefaults } from '../options.ts';
+import type { LagSnapshot } from '../stats.ts';
 import type { MonitorStore, WorkerRegistry } from '../store.ts';
 import { Ticker } from '../ticker.ts';
 import { reapDeadWorkers } from './reaper.ts';
-import { produceDueTasks } from './scheduler.ts';
+import { produceDueTasks, produceLowTasks } from './scheduler.ts';
 
 /**
  * Follower reaps per tick across the whole fleet, about: each follower reaps on a tick
@@ -37,6 +38,11 @@ export interface MonitorOptions {
    * reaping at once would take their tasks from live workers. Default the heartbeat TTL.
    */
   reapGraceMs?: number;
+  /**
+   * The task log's consumer lag (a backend's `lag`): with it the leader produces waiting
+   * low-priority tasks while the backlog is small; without it they wait until their runAt.
+   */
+  lag?: () => Promise<LagSnapshot>;
 }
 
 /**
@@ -47,7 +53,10 @@ export interface MonitorOptions {
  * the leader dies, another takes over within the TTL.
  */
 export class Monitor {
-  #options: Required<Omit<MonitorOptions, 'logger'>> & { logger: Logger };
+  #options: Required<Omit<MonitorOptions, 'logger' | 'lag'>> & {
+    logger: Logger;
+    lag?: () => Promise<LagSnapshot>;
+  };
   readonly #ticker: Ticker;
   #leading = false;
   /** Live workers at the last reap (sets how often a follower reaps). */
@@ -58,7 +67,7 @@ export class Monitor {
   #failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MonitorOptions) {
-    const defaults: Required<MonitorOptions> = {
+    const defaults: Required<Omit<MonitorOptions, 'lag'>> = {
       ...options,
       intervalMs: DEFAULTS.monitorIntervalMs,
       leaderTtlMs: DEFAULTS.leaderTtlMs,
@@ -104,6 +113,9 @@ export class Monitor {
         this.#liveWorkers = Math.max(1, reaped.liveWorkers);
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
+      const { lag } = this.#options;
+      if (leading && lag !== undefined)
+        await produceLowTasks({ store, registry, lag, broker, logger, now });
     } catch (error) {
       this.#failedAt = Date.now();
       logger.warn('monitor tick failed', { workerId: id, error: String(error) });

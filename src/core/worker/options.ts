@@ -5,7 +5,7 @@ import { YadtqError } from '../errors.ts';
 import type { LoggerOption } from '../logger.ts';
 import type { MonitorOptions } from '../monitor/monitor.ts';
 import { boolean, check, optional, wholeNumber } from '../options.ts';
-import type { StatsRecorder } from '../stats.ts';
+import type { LagSnapshot, StatsRecorder } from '../stats.ts';
 import type { MonitorStore, TaskStore, WorkerRegistry } from '../store.ts';
 
 /** Options of `TaskWorker`. */
@@ -19,6 +19,11 @@ export interface TaskWorkerOptions {
   registry: WorkerRegistry;
   /** The monitor's view (a backend's `monitorStore`): reaping, schedules, recovered tasks. */
   monitorStore: MonitorStore;
+  /**
+   * The task log's consumer lag (a backend's `lag`): the monitor produces low-priority
+   * tasks while the backlog is small. Without it they wait until their runAt.
+   */
+  lag?: () => Promise<LagSnapshot>;
   /** The tasks this worker can run. */
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any argument and result types
   tasks: readonly TaskDefinition<any, any>[];

@@ -170,6 +170,7 @@ export class TaskWorker {
         monitorStore: options.monitorStore,
         registry: this.#registry,
         logger: this.#logger,
+        ...(options.lag === undefined ? {} : { lag: options.lag }),
       });
     }
     this.#lifecycle = this.#steps();

@@ -93,6 +93,11 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
     local delay = tonumber(runAt) - (tonumber(field(fields, 'submittedAt')) or 0)
     ttl = string.format('%.0f', tonumber(pendingTtl) + math.max(0, delay))
     redis.call('ZADD', prefix .. 'scheduled', runAt, id)
+    -- Low priority: produced early once the log's backlog is small (lua/low.lua), else at
+    -- its runAt, the longest it gives way.
+    if field(fields, 'priority') == 'low' then
+      redis.call('ZADD', prefix .. 'low', redis.call('INCR', prefix .. 'laneseq'), id)
+    end
   end
   redis.call('PEXPIRE', taskKey, ttl)
   if dedup then

@@ -24,9 +24,11 @@ local function durationSince(startedAt, now)
   return num(tonumber(now) - tonumber(startedAt))
 end
 
--- Takes a task out of the scheduled set (its runAt is null now).
+-- Takes a task out of the scheduled set (its runAt is null now), and out of the low
+-- set of low-priority tasks waiting for the task log.
 local function unschedule(prefix, id)
   redis.call('ZREM', prefix .. 'scheduled', id)
+  redis.call('ZREM', prefix .. 'low', id)
 end
 
 -- Whether the events channel has listeners, asked once per script call: a script runs
