@@ -113,3 +113,27 @@ test('past maxPendingSubmits a submit fails at once with SUBMIT_BACKLOG_FULL ins
   const after = await client.submit(job, 100);
   assert.equal(after.status, 'queued', 'room again once they were written');
 });
+
+test('submits of one tick with different dedup flags are created in call order (an ordering lane keeps it)', async () => {
+  const { createMemoryBackend, TaskClient: Client } = await import('../../src/index.ts');
+  const backend = createMemoryBackend();
+  try {
+    const client = new Client(backend);
+    const lane = { orderingKey: 'tenant-order' };
+    const [a, b, c] = await Promise.all([
+      client.submit('job', [1], { ...lane, dedup: true }),
+      client.submit('job', [2], { ...lane, dedup: false }),
+      client.submit('job', [3], { ...lane, dedup: true }),
+    ]);
+    const seqs = await Promise.all(
+      [a, b, c].map(async (h) => (await client.status(h!.id))?.laneSeq),
+    );
+    assert.deepEqual(
+      [...seqs].sort((x, y) => x! - y!),
+      seqs,
+      `laneSeq in call order: ${JSON.stringify(seqs)}`,
+    );
+  } finally {
+    await backend.close();
+  }
+});
