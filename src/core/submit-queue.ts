@@ -86,16 +86,19 @@ export class SubmitQueue {
   }
 
   async #flush(batch: Pending[]): Promise<void> {
-    const groups = new Map<string, Pending[]>();
+    // Runs of consecutive submits with the same flags, issued in order on one connection:
+    // the creates reach the store in call order (an ordering lane's order is create order).
+    const groups: Pending[][] = [];
+    let kind = '';
     for (const pending of batch) {
-      const kind = `${pending.item.dedup}:${pending.item.useCache}`;
-      const group = groups.get(kind);
-      if (group === undefined) groups.set(kind, [pending]);
-      else group.push(pending);
+      const next = `${pending.item.dedup}:${pending.item.useCache}`;
+      if (groups.length === 0 || next !== kind) groups.push([]);
+      groups.at(-1)!.push(pending);
+      kind = next;
     }
     const toProduce: Array<{ pending: Pending; outcome: CreateOutcome }> = [];
     await Promise.all(
-      [...groups.values()].map(async (group) => {
+      groups.map(async (group) => {
         const { dedup, useCache } = group[0]!.item;
         let outcomes: CreateOutcome[];
         try {
