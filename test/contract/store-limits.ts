@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { ConcurrencyGate } from '../../src/core/concurrency.ts';
+import type { ClaimGates, ConcurrencyGate } from '../../src/core/concurrency.ts';
 import type { Stores, TaskStore } from '../../src/core/store.ts';
 import type { TaskRecord } from '../../src/core/task-record.ts';
 import { boom, createdTasks, envelope, listenTurns, suiteStores, T0 } from './store-fixtures.ts';
@@ -15,6 +15,7 @@ export function runStoreLimits(label: string, open: () => Promise<Stores>): void
   describe(`concurrency limits at the store: ${label}`, () => {
     const stores = suiteStores(open);
 
+    const PARKED = { ok: false, reason: 'parked' };
     const tasks = async (n: number) => createdTasks((await stores()).store, n);
     const gateOf = (limit: number): ConcurrencyGate => ({
       group: `limit:job:${randomUUID()}`,
@@ -110,6 +111,36 @@ export function runStoreLimits(label: string, open: () => Promise<Stores>): void
       assert.deepEqual(await offered([a!], T0 + 5000), [], 'a waits for a slot, not re-offered');
       assert.ok(await finish(b!, { status: 'success', result: 1 }, 'w3'));
       assert.deepEqual(await offered([a!], T0 + 5001), [a!.id], "the slot b gave back is a's");
+    });
+
+    test('a slot freed without a finish (a raised limit) goes to the longest-parked task, not to a newcomer', async () => {
+      const gate = gateOf(1);
+      const [a, b, c] = await tasks(3);
+      assert.ok((await claimOf(a!, gate)).ok);
+      assert.deepEqual(await claimOf(b!, gate), { ok: false, reason: 'parked' });
+      const raised = { ...gate, limit: 2 };
+      assert.deepEqual(await claimOf(c!, raised), { ok: false, reason: 'parked' }, 'b is first');
+      assert.deepEqual(await offered([b!, c!], T0 + 30), [b!.id], 'b is handed the new slot');
+      assert.ok((await claimOf(b!, raised, 'w2')).ok);
+    });
+
+    test('a task parked on one group and then on another counts once, on the second', async () => {
+      const { store, monitorStore } = await stores();
+      const gate = gateOf(1);
+      const rate = { group: `rate:job:${randomUUID()}`, limit: 1, intervalMs: 60_000 };
+      const [x, t, y] = await tasks(3);
+      const claimWith = async (r: TaskRecord, gates: ClaimGates) =>
+        store.claim(envelope(r), 'w1', T0 + 10, undefined, undefined, gates);
+      assert.ok((await claimWith(x!, { concurrency: gate })).ok, 'x holds the one slot');
+      assert.deepEqual(await claimWith(t!, { concurrency: gate, rate }), PARKED, 'on the slot');
+      assert.ok((await claimWith(y!, { rate })).ok, 'y takes the one start of the window');
+      // t claimed again (a redelivery): now the window is full, so it parks on the rate.
+      assert.deepEqual(await claimWith(t!, { concurrency: gate, rate }), PARKED);
+      assert.equal((await store.get(t!.id))?.parkedOn, rate.group);
+      const groups = (await monitorStore.parked(1000)).groups.filter(
+        (g) => g.group === gate.group || g.group === rate.group,
+      );
+      assert.deepEqual(groups, [{ group: rate.group, tasks: 1 }]);
     });
 
     test('a parked task cancelled ends at once; one cancelled while handed a slot passes it on', async () => {
