@@ -28,7 +28,8 @@ export class MemoryLimits {
     const { group, limit } = gate;
     const slots = this.#slots.get(group) ?? new Set<string>();
     this.#slots.set(group, slots);
-    if (record.slot === group && slots.has(record.id)) return 'run';
+    const holds = () => record.slot === group && slots.has(record.id);
+    if (holds()) return 'run';
     if (slots.size >= limit) {
       // Members whose record ended, expired or holds no slot here give theirs back.
       for (const id of slots) {
@@ -37,6 +38,9 @@ export class MemoryLimits {
           slots.delete(id);
       }
     }
+    // Free slots go to the tasks that waited longest first (this one too, if it waits).
+    while (slots.size < limit && this.#handSlot(group, slots)) {}
+    if (holds()) return 'run';
     if (slots.size >= limit) {
       if (record.parkedOn !== group) {
         this.#parking.park(record, group);
@@ -57,18 +61,26 @@ export class MemoryLimits {
     delete record.slot;
     const slots = this.#slots.get(group);
     slots?.delete(record.id);
+    if (slots !== undefined) this.#handSlot(group, slots);
+    if (slots?.size === 0) this.#slots.delete(group);
+  }
+
+  /** Hands a free slot to the group's longest-parked task (reserved, offered); false if none. */
+  #handSlot(group: string, slots: Set<string>): boolean {
     const waiting = this.#waiting.get(group);
+    let handed = false;
     for (const id of waiting ?? []) {
       waiting!.delete(id);
       const next = this.#host.record(id);
       if (next === undefined || !this.#parking.unpark(next, group)) continue;
-      slots?.add(id);
+      slots.add(id);
       next.slot = group;
       this.#host.offer(id, 0, { wake: true });
+      handed = true;
       break;
     }
     if (waiting?.size === 0) this.#waiting.delete(group);
-    if (slots?.size === 0) this.#slots.delete(group);
+    return handed;
   }
 
   /** A waiting task ended (cancelled): out of its group's queue; a slot handed to it is freed. */

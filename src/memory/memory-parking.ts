@@ -8,8 +8,10 @@ export class MemoryParking {
   /** Group (`lane:<key>`, `limit:<name>[:<key>]`) → how many of its tasks are parked. */
   readonly #counts = new Map<string, number>();
 
+  /** Parks `record` on `group` (out of the count of a group it was parked on before). */
   park(record: TaskRecord, group: string): void {
     if (record.parkedOn === group) return;
+    if (record.parkedOn !== undefined) this.unpark(record, record.parkedOn);
     record.parkedOn = group;
     this.#counts.set(group, (this.#counts.get(group) ?? 0) + 1);
   }

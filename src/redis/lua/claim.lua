@@ -92,8 +92,9 @@ if (orderingKey and orderingKey ~= '') or limitGroup ~= '' or rateGroup ~= '' th
   redis.call('ZREM', prefix .. 'recovering', id)
 end
 if orderingKey and orderingKey ~= '' then
-  if not laneSeq or laneSeq == '' then
-    -- Not in its lane: its record was made from the envelope (the stored one was lost).
+  if not redis.call('ZSCORE', laneKey(prefix, orderingKey), id) then
+    -- Not in its lane: its record was made from the envelope (the stored one was lost), or
+    -- the lane key itself went (evicted): it joins the end.
     joinLane(taskKey, prefix, id, orderingKey)
     laneSeq = redis.call('HGET', taskKey, 'laneSeq')
   end
@@ -102,7 +103,9 @@ if orderingKey and orderingKey ~= '' then
   local parked = redis.call('HGET', taskKey, 'parkedOn') == group
   if head ~= id then
     if not parked then
-      park(taskKey, prefix, group)
+      -- It lives at least as long as its lane may wait (a delayed first task included).
+      park(taskKey, prefix, group,
+        math.max(tonumber(ARGV[5]), redis.call('PTTL', laneKey(prefix, orderingKey))))
     end
     local first = redis.call('HMGET', prefix .. 'task:' .. head, 'status', 'runAt')
     if first[1] == 'queued' and (first[2] or '') == '' then
@@ -130,9 +133,11 @@ end
 if limitGroup ~= '' then
   local slots = prefix .. 'slots:' .. limitGroup
   local limit = gates[2]
-  local held = redis.call('HGET', taskKey, 'slot') == limitGroup
-    and redis.call('SISMEMBER', slots, id) == 1
-  if not held then
+  local function holds()
+    return redis.call('HGET', taskKey, 'slot') == limitGroup
+      and redis.call('SISMEMBER', slots, id) == 1
+  end
+  if not holds() then
     if redis.call('SCARD', slots) >= limit then
       -- Members whose record ended, expired or holds no slot here give theirs back.
       for _, member in ipairs(redis.call('SMEMBERS', slots)) do
@@ -142,18 +147,22 @@ if limitGroup ~= '' then
         end
       end
     end
-    if redis.call('SCARD', slots) >= limit then
-      if redis.call('HGET', taskKey, 'parkedOn') ~= limitGroup then
-        park(taskKey, prefix, limitGroup)
-        local waiting = prefix .. 'waiting:' .. limitGroup
-        redis.call('ZADD', waiting, redis.call('INCR', prefix .. 'laneseq'), id)
-        redis.call('PEXPIRE', waiting, ARGV[5])
-      end
-      return refused('parked')
+    -- Free slots go to the tasks that waited longest first (this one too, if it waits).
+    while redis.call('SCARD', slots) < limit and handSlot(prefix, limitGroup) do
     end
-    redis.call('SADD', slots, id)
-    redis.call('HSET', taskKey, 'slot', limitGroup)
-    redis.call('PEXPIRE', slots, ARGV[5])
+    if not holds() then
+      local waiting = prefix .. 'waiting:' .. limitGroup
+      if redis.call('SCARD', slots) >= limit then
+        if redis.call('HGET', taskKey, 'parkedOn') ~= limitGroup then
+          park(taskKey, prefix, limitGroup, ARGV[5])
+          redis.call('ZADD', waiting, redis.call('INCR', prefix .. 'laneseq'), id)
+          redis.call('PEXPIRE', waiting, ARGV[5])
+        end
+        return refused('parked')
+      end
+      redis.call('SADD', slots, id)
+      redis.call('HSET', taskKey, 'slot', limitGroup)
+    end
   end
 end
 if rateGroup ~= '' then

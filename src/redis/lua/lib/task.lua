@@ -75,15 +75,28 @@ local function joinLane(taskKey, prefix, id, orderingKey)
   end
 end
 
-local function park(taskKey, prefix, group)
-  redis.call('HSET', taskKey, 'parkedOn', group)
-  redis.call('HINCRBY', prefix .. 'parked', group, 1)
-end
-
 local function unpark(taskKey, prefix, group)
   redis.call('HDEL', taskKey, 'parkedOn')
   if redis.call('HINCRBY', prefix .. 'parked', group, -1) <= 0 then
     redis.call('HDEL', prefix .. 'parked', group)
+  end
+end
+
+-- Parks a task on `group` (out of the count of a group it was parked on before: its
+-- queue there drops it lazily), and keeps its record at least `ttl` ms from now: its
+-- delivery is settled, so the record is all that is left of it until its turn.
+local function park(taskKey, prefix, group, ttl)
+  local before = redis.call('HGET', taskKey, 'parkedOn')
+  if before == group then
+    return
+  end
+  if before then
+    unpark(taskKey, prefix, before)
+  end
+  redis.call('HSET', taskKey, 'parkedOn', group)
+  redis.call('HINCRBY', prefix .. 'parked', group, 1)
+  if redis.call('PTTL', taskKey) < tonumber(ttl) then
+    redis.call('PEXPIRE', taskKey, ttl)
   end
 end
 
@@ -149,31 +162,37 @@ end
 -- claim (the record's slot field names the group). P waiting:<group> holds its parked
 -- tasks in the order they parked (scored by P laneseq).
 
--- A task stopped running (finished, or its worker was lost): its slot is free, and the
--- group's longest-parked task is handed it (reserved for its claim, then offered).
-local function releaseSlot(taskKey, prefix, id, group)
-  if not group or group == '' then
-    return
-  end
-  redis.call('HDEL', taskKey, 'slot')
-  local slots = prefix .. 'slots:' .. group
-  redis.call('SREM', slots, id)
+-- Hands a free slot of `group` to its longest-parked task (reserved for its claim, then
+-- offered); false when none waits. The slots set has no TTL: it goes when it empties, and
+-- holders whose record is gone are dropped when the group is full (claim.lua).
+local function handSlot(prefix, group)
   local waiting = prefix .. 'waiting:' .. group
   while true do
     local nextId = redis.call('ZRANGE', waiting, 0, 0)[1]
     if not nextId then
-      return
+      return false
     end
     redis.call('ZREM', waiting, nextId)
     local nextKey = prefix .. 'task:' .. nextId
     if redis.call('HGET', nextKey, 'parkedOn') == group then
       unpark(nextKey, prefix, group)
-      redis.call('SADD', slots, nextId)
+      redis.call('SADD', prefix .. 'slots:' .. group, nextId)
       redis.call('HSET', nextKey, 'slot', group)
       offer(prefix, nextId)
-      return
+      return true
     end
   end
+end
+
+-- A task stopped running (finished, or its worker was lost): its slot is free, and the
+-- group's longest-parked task is handed it.
+local function releaseSlot(taskKey, prefix, id, group)
+  if not group or group == '' then
+    return
+  end
+  redis.call('HDEL', taskKey, 'slot')
+  redis.call('SREM', prefix .. 'slots:' .. group, id)
+  handSlot(prefix, group)
 end
 
 -- A waiting task ended (cancelled): out of its concurrency or rate group's queue, and a
@@ -242,7 +261,7 @@ local function rateAllows(taskKey, prefix, id, group, n, interval, now, pendingT
     return true
   end
   if redis.call('HGET', taskKey, 'parkedOn') ~= group then
-    park(taskKey, prefix, group)
+    park(taskKey, prefix, group, pendingTtl)
     redis.call('ZADD', waiting, redis.call('INCR', prefix .. 'laneseq'), id)
     redis.call('PEXPIRE', waiting, pendingTtl)
   end
@@ -262,7 +281,8 @@ end
 -- A start under the rate limit: into the log, and the next parked one offered for later.
 local function rateStart(prefix, id, attempt, group, n, interval, now)
   local log = prefix .. 'rate:' .. group
-  redis.call('ZADD', log, num(now), id .. '#' .. attempt)
+  -- One entry per start (a lost worker's attempt that starts again counts again).
+  redis.call('ZADD', log, num(now), id .. '#' .. attempt .. '#' .. num(now))
   redis.call('PEXPIRE', log, num(interval))
   offerRateHead(prefix, group, n, interval, now)
 end
