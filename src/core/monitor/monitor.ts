@@ -63,6 +63,8 @@ export class Monitor {
   #liveWorkers = 1;
   /** Produces still running (they may outlast a tick while Kafka is down). */
   #background = new Set<Promise<unknown>>();
+  /** The low-priority step in progress, if any. */
+  #lowTasks: Promise<number> | undefined;
   /** When the store last failed a tick; no reaping until `reapGraceMs` after it. */
   #failedAt = Number.NEGATIVE_INFINITY;
 
@@ -114,8 +116,16 @@ export class Monitor {
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
       const { lag } = this.#options;
-      if (leading && lag !== undefined)
-        await produceLowTasks({ store, registry, lag, broker, logger, now });
+      if (leading && lag !== undefined && this.#lowTasks === undefined) {
+        // Beside the tick, one at a time: a slow lag read (Kafka) must not hold the lock's
+        // renewal or the reaping, and its failure is its own (logged), not the store's.
+        this.#lowTasks = produceLowTasks({ store, registry, lag, broker, logger, now }).finally(
+          () => {
+            this.#lowTasks = undefined;
+          },
+        );
+        this.#inBackground(this.#lowTasks, 'producing low-priority tasks');
+      }
     } catch (error) {
       this.#failedAt = Date.now();
       logger.warn('monitor tick failed', { workerId: id, error: String(error) });
