@@ -119,17 +119,16 @@ function groupOf(
   onKeyError: (why: string) => void,
 ): string {
   if (key === undefined) return `${kind}:${name}`;
+  const option = kind === 'limit' ? 'concurrency' : 'rateLimit';
   let value: unknown;
   try {
     value = key(args);
   } catch (error) {
-    onKeyError(`${kind === 'limit' ? 'concurrency' : 'rateLimit'}.key threw: ${String(error)}`);
+    onKeyError(`${option}.key threw: ${String(error)}`);
     return `${kind}:${name}`;
   }
   if (!isOrderingKey(value)) {
-    onKeyError(
-      `${kind === 'limit' ? 'concurrency' : 'rateLimit'}.key gave no string of 1 to ${MAX_ORDERING_KEY} characters`,
-    );
+    onKeyError(`${option}.key gave no string of 1 to ${MAX_ORDERING_KEY} characters`);
     return `${kind}:${name}`;
   }
   return `${kind}:${name}:${value}`;

@@ -58,7 +58,7 @@ export interface TaskRecord {
   traceparent?: string;
   /**
    * The task's ordering lane (`SubmitOptions.orderingKey`): the lane's tasks run one at a
-   * time, in the order of their create (see src/core/lanes.ts).
+   * time, in the order of their create (see the README, "Ordering lanes").
    */
   orderingKey?: string;
   /** Its place in its lane, assigned by the store's create: later creates, higher. */

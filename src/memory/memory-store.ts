@@ -59,10 +59,7 @@ export class MemoryStore implements TaskStore, MonitorStore {
   /** Ordering lanes and concurrency limits: a parked task's turn is offered as a recovered one. */
   #gates = new MemoryGates({
     record: (id) => this.#records.get(id),
-    offer: (id, at, how) => {
-      if (!how.keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
-      if (how.wake) this.#events.emit('turn', id);
-    },
+    offer: (id, at, how) => this.#offer(id, at, how),
   });
   #retentionMs: number;
   #writes = 0;
@@ -244,10 +241,14 @@ export class MemoryStore implements TaskStore, MonitorStore {
 
   async prioritize(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
-      if (this.#records.get(id)?.status !== 'queued') continue;
-      this.#recovering.set(id, 0);
-      this.#events.emit('turn', id);
+      if (this.#records.get(id)?.status === 'queued') this.#offer(id, 0, { wake: true });
     }
+  }
+
+  /** Offers a task in the recovering set from `at` (see `MemoryLanesHost.offer`). */
+  #offer(id: string, at: number, how: { keep?: boolean; wake?: boolean }): void {
+    if (!how.keep || !this.#recovering.has(id)) this.#recovering.set(id, at);
+    if (how.wake) this.#events.emit('turn', id);
   }
 
   onTurn(listener: (id: string) => void): Promise<() => Promise<void>> {

@@ -49,7 +49,7 @@ local function announce(taskKey, id, channel)
   end
 end
 
--- Ordering lanes (src/core/lanes.ts says what they promise). P lane:<key> holds the
+-- Ordering lanes (the README's "Ordering lanes" says what they promise). P lane:<key> holds the
 -- lane's tasks that have not ended, scored by their create sequence (P laneseq, one
 -- counter for every lane): the first one's turn it is. A task that came before its turn
 -- is parked: its record's parkedOn names the group it waits on ('lane:<key>'), and the
