@@ -87,6 +87,12 @@ export const DEFAULTS = {
   heartbeatIntervalMs: 1000,
   heartbeatTtlMs: 5000,
   /**
+   * A store answer the monitor waited longer than this for (Redis restarted or failed
+   * over within the connect timeout) counts as the store having been away: the workers'
+   * beats waited as long, so the reaper waits its grace before taking their tasks.
+   */
+  slowStoreMs: 1000,
+  /**
    * How long past the deadline of every handler running on it a stuck event loop is
    * still taken for a busy handler; then the heartbeat watchdog ends the process.
    */

@@ -80,10 +80,12 @@ test('a monitor whose store answered at once reaps a worker whose beat lapsed', 
 });
 
 test('a monitor whose store answered late does not reap on that answer; it waits for the grace', async () => {
-  const { backend, monitor, info, losses } = await scene({ leadMs: 1500 });
+  const delays = { leadMs: 1500 };
+  const { backend, monitor, info, losses } = await scene(delays);
   await monitor.tick();
   assert.equal(await losses(), 0, 'reaped on the answer of a store that was away');
   // The worker beats again as the store comes back: nothing to reap.
+  delays.leadMs = 0;
   await backend.registry.heartbeat(info, 60_000);
   await sleep(350);
   await monitor.tick();

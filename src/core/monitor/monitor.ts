@@ -39,6 +39,12 @@ export interface MonitorOptions {
    */
   reapGraceMs?: number;
   /**
+   * A store answer waited for longer than this counts as a failure for the grace above:
+   * it came from a store that was away (reconnected), and the beats waited as long.
+   * Default `DEFAULTS.slowStoreMs`.
+   */
+  slowStoreMs?: number;
+  /**
    * The task log's consumer lag (a backend's `lag`): with it the leader produces waiting
    * low-priority tasks while the backlog is small; without it they wait until their runAt.
    */
@@ -65,7 +71,7 @@ export class Monitor {
   #background = new Set<Promise<unknown>>();
   /** The low-priority step in progress, if any. */
   #lowTasks: Promise<number> | undefined;
-  /** When the store last failed a tick; no reaping until `reapGraceMs` after it. */
+  /** When the store last failed or kept a tick waiting; no reaping until `reapGraceMs` after it. */
   #failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MonitorOptions) {
@@ -75,6 +81,7 @@ export class Monitor {
       leaderTtlMs: DEFAULTS.leaderTtlMs,
       maxWorkerLosses: DEFAULTS.maxWorkerLosses,
       reapGraceMs: DEFAULTS.heartbeatTtlMs,
+      slowStoreMs: DEFAULTS.slowStoreMs,
     };
     this.#options = { ...withDefaults(defaults, options), logger: toLogger(options.logger) };
     // A slow tick (Redis or Kafka slow) skips the next ones instead of queueing them up.
@@ -89,7 +96,9 @@ export class Monitor {
   async tick(): Promise<void> {
     const { id, monitorStore: store, registry, broker, logger } = this.#options;
     try {
+      const asked = Date.now();
       const leading = await store.lead(id, this.#options.leaderTtlMs);
+      this.#answered(asked);
       if (leading !== this.#leading) {
         logger.info(leading ? 'became the monitor leader' : 'lost the monitor lead', {
           workerId: id,
@@ -101,7 +110,7 @@ export class Monitor {
       // then, so a fleet whose leader was just killed does not wait for the lock to expire.
       const settled = now - this.#failedAt >= this.#options.reapGraceMs;
       if (settled && (leading || Math.random() * this.#liveWorkers < FOLLOWER_REAPS)) {
-        const maxLosses = this.#options.maxWorkerLosses;
+        const { maxWorkerLosses: maxLosses, slowStoreMs: slowMs } = this.#options;
         const background = this.#inBackground;
         const reaped = await reapDeadWorkers({
           store,
@@ -110,8 +119,10 @@ export class Monitor {
           logger,
           now,
           maxLosses,
+          slowMs,
           background,
         });
+        if (reaped.slow) this.#keptWaiting();
         this.#liveWorkers = Math.max(1, reaped.liveWorkers);
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
@@ -130,6 +141,22 @@ export class Monitor {
       this.#failedAt = Date.now();
       logger.warn('monitor tick failed', { workerId: id, error: String(error) });
     }
+  }
+
+  /** A store call asked at `asked` just answered: a late answer counts as an outage. */
+  #answered(asked: number): void {
+    if (Date.now() - asked > this.#options.slowStoreMs) this.#keptWaiting();
+  }
+
+  /** The store kept this tick waiting (it was away): no reaping for the grace from now. */
+  #keptWaiting(): void {
+    const now = Date.now();
+    if (now - this.#failedAt >= this.#options.reapGraceMs) {
+      this.#options.logger.info('the store answered late: no reaping until the beats are fresh', {
+        workerId: this.#options.id,
+      });
+    }
+    this.#failedAt = now;
   }
 
   /** Whether this candidate led at its last tick. */

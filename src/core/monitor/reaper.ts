@@ -10,7 +10,9 @@ import type { MonitorStore, WorkerRegistry } from '../store.ts';
  * again (Kafka's own redelivery of the same messages is then refused by the claim step).
  * A task whose holders keep dying ends `failed` ("worker lost") and is dead-lettered; one
  * whose cancel was requested ends `cancelled`. Produces run in the `background`, so a
- * Kafka outage does not hold up the reaping of other dead workers.
+ * Kafka outage does not hold up the reaping of other dead workers. A list or a worker's
+ * tasks that took longer than `slowMs` to come back (the store was away: the beats waited
+ * too) are not acted on: the answer is `slow`, and the caller waits before reaping again.
  */
 export async function reapDeadWorkers(context: {
   store: Pick<MonitorStore, 'heldBy' | 'requeue'>;
@@ -19,11 +21,18 @@ export async function reapDeadWorkers(context: {
   logger: Logger;
   now: number;
   maxLosses: number;
+  slowMs: number;
   background: (work: Promise<unknown>, what: string) => void;
-}): Promise<{ recovered: number; liveWorkers: number }> {
-  const { store, registry, broker, logger, now, maxLosses, background } = context;
+}): Promise<{ recovered: number; liveWorkers: number; slow: boolean }> {
+  const { store, registry, broker, logger, now, maxLosses, slowMs, background } = context;
   let recovered = 0;
-  const workers = await registry.list();
+  const timed = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+    const asked = Date.now();
+    const answer = await call();
+    return Date.now() - asked > slowMs ? undefined : answer;
+  };
+  const workers = await timed(() => registry.list());
+  if (workers === undefined) return { recovered, liveWorkers: 1, slow: true };
   // Recovered tasks go to partitions that live workers own: a dead member's partitions
   // wait for Kafka to fence it (its session timeout) before anyone reads them again.
   const liveOwned = [...new Set(workers.filter((w) => w.alive).flatMap((w) => w.partitions))];
@@ -32,7 +41,8 @@ export async function reapDeadWorkers(context: {
     liveOwned.length === 0 ? {} : { partition: liveOwned[next++ % liveOwned.length] };
   for (const worker of workers) {
     if (worker.alive) continue;
-    const held = await store.heldBy(worker.id);
+    const held = await timed(() => store.heldBy(worker.id));
+    if (held === undefined) return { recovered, liveWorkers: 1, slow: true };
     if (held.length === 0) continue;
     logger.warn('worker is dead: recovering its tasks', {
       workerId: worker.id,
@@ -57,5 +67,5 @@ export async function reapDeadWorkers(context: {
     }
     recovered += requeued.length;
   }
-  return { recovered, liveWorkers: workers.filter((w) => w.alive).length };
+  return { recovered, liveWorkers: workers.filter((w) => w.alive).length, slow: false };
 }
