@@ -11,7 +11,12 @@ export type CreateOutcome =
   /** An identical task is queued or processing: this is its id; nothing was written. */
   | { kind: 'duplicate'; id: string }
   /** The cache held the answer: the record was written already `success`, `cached: true`. */
-  | { kind: 'cached'; record: TaskRecord };
+  | { kind: 'cached'; record: TaskRecord }
+  /**
+   * A record with this id exists from another submission (its `submittedAt` differs):
+   * nothing was written. The same create sent again answers as the first did.
+   */
+  | { kind: 'exists'; id: string };
 
 /** The outcome a worker writes for the attempt it holds (see {@link TaskStore.finish}). */
 export interface FinishStep {

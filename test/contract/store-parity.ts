@@ -193,6 +193,35 @@ export function runStoreParity(label: string, open: () => Promise<Stores>): void
       );
     });
 
+    test('a create with an id that exists writes nothing: another submission is refused as exists', async () => {
+      const { store: s, monitorStore } = await stores();
+      const first = record({ dedupKey: null });
+      assert.deepEqual(await createOne(s, first, DEDUP), { kind: 'created' });
+      await claimed(s, first, 'w1', T0);
+      // The same id again, another submission (a schedule's tick fired by a second monitor).
+      const again = {
+        ...record({ dedupKey: null, args: [9, 9] }),
+        id: first.id,
+        submittedAt: T0 + 7,
+      };
+      assert.deepEqual(await createOne(s, again, DEDUP), { kind: 'exists', id: first.id });
+      const kept = await s.get(first.id);
+      assert.equal(kept?.status, 'processing', 'the running task was not reset');
+      assert.equal(kept?.worker, 'w1');
+      assert.deepEqual(kept?.args, first.args);
+      assert.equal(
+        (await createOne(s, { ...again, runAt: T0 + 60_000 }, { dedup: false, useCache: false }))
+          .kind,
+        'exists',
+        'without dedup too',
+      );
+      assert.deepEqual(
+        (await monitorStore.dueTasks(T0 + 120_000, 10)).filter((r) => r.id === first.id),
+        [],
+        'nor was it scheduled',
+      );
+    });
+
     test('a resubmit sent again (its reply lost, the client resending it) answers as the first did', async () => {
       const { store: s } = await stores();
       const r = record({ dedupKey: null, maxAttempts: 1 });
