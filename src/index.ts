@@ -49,6 +49,12 @@ export type {
   PinoLogMethod,
 } from './core/logger.ts';
 export { Monitor, type MonitorOptions } from './core/monitor/monitor.ts';
+export type { ScheduleOptions } from './core/schedule/define-schedule.ts';
+export type {
+  Schedule,
+  ScheduleDefinition,
+  ScheduleStore,
+} from './core/schedule/schedule.ts';
 export { decide, type TaskEvent, type Transition } from './core/state-machine.ts';
 export type { StatsRecorder, TaskOutcomeEvent } from './core/stats.ts';
 export {

@@ -7,27 +7,15 @@ import {
 import type { Broker } from './broker.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { TaskDefinition } from './define-task.ts';
-import {
-  envelopeOf,
-  isOrderingKey,
-  MAX_ORDERING_KEY,
-  type TaskEnvelope,
-  taskMessage,
-} from './envelope.ts';
+import { envelopeOf, type TaskEnvelope, taskMessage } from './envelope.ts';
 import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
-import {
-  check,
-  finite,
-  nonEmpty,
-  oneOf,
-  positive,
-  type Rule,
-  rule,
-  wholeNumber,
-} from './options.ts';
+import { check, finite, nonEmpty, positive, rule, wholeNumber } from './options.ts';
+import { buildSchedule, type ScheduleOptions } from './schedule/define-schedule.ts';
+import type { Schedule, ScheduleStore } from './schedule/schedule.ts';
 import type { TaskStore } from './store.ts';
+import { ORDERING_KEY, PRIORITY, type SubmitOptions, type TaskHandle } from './submit-options.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { recordFromEnvelope, type TaskRecord, type TaskStatus } from './task-record.ts';
 import { UNSET_OPTIONS, type UnsetOption } from './unset-options.ts';
@@ -62,79 +50,17 @@ export interface TaskClientOptions {
    * (without the package nothing loads). Default true.
    */
   tracing?: boolean;
+  /** Where `schedule`, `unschedule` and `schedules` keep schedules (a backend's `schedules`). */
+  schedules?: ScheduleStore;
 }
 
-/** What `SubmitOptions.orderingKey` must be (the CLI's `--ordering-key` checks it too). */
-export const ORDERING_KEY: Rule<string> = rule(
-  `a string of 1 to ${MAX_ORDERING_KEY} characters`,
-  isOrderingKey,
-);
-
-/** Per-submit options. */
-export interface SubmitOptions {
-  /** Time limit of the run, in ms (overrides the definition's). */
-  timeoutMs?: number;
-  /**
-   * Explicit dedup key (instead of name + canonical args), of this task name: another
-   * task name with the same key is another task, with its own cache entry.
-   */
-  dedupKey?: string;
-  /**
-   * Share an identical in-flight task. Default: the definition's, else true. Decided at
-   * submit: a task submitted by name shares (and may be answered from the cache) unless
-   * the submit says otherwise, whatever the worker's definition says.
-   */
-  dedup?: boolean;
-  /** May be answered from the result cache. Default true. */
-  cache?: boolean;
-  /**
-   * Ordering lane: tasks with the same key run one at a time across the fleet, in the
-   * order of their create (the next starts once the previous one is terminal); tasks of
-   * other keys run in parallel. See the README, "Ordering lanes". At most 1,000 characters.
-   */
-  orderingKey?: string;
-  /**
-   * Kafka key, which picks the partition: placement only (tasks of one partition run in
-   * parallel, in any order; ordering is `orderingKey`'s job). Default: the ordering key,
-   * else the task id.
-   */
-  partitionKey?: string;
-  /**
-   * Attempts (1 = no retry). Default: the definition's (for a task submitted by name, the
-   * definition of the worker that runs it), else `DEFAULTS.maxAttempts`.
-   */
-  maxAttempts?: number;
-  /**
-   * `high`: once produced, the task is also offered to the workers ahead of the task log,
-   * so it starts at the next free slot of any worker, before tasks not yet taken up.
-   * `low`: held in the store and produced once the log's backlog is small (at the latest
-   * after `DEFAULTS.lowPriorityMaxWaitMs`); not with `delayMs`/`runAt`. See the README,
-   * "Priorities". Default `normal`.
-   */
-  priority?: TaskPriority;
-  /** Run no earlier than this many ms from now (held in the scheduled set until due). */
-  delayMs?: number;
-  /** Run no earlier than this time (ms since the epoch). */
-  runAt?: number;
-}
-
-/** How soon a task starts among those waiting (`SubmitOptions.priority`). */
-export type TaskPriority = 'high' | 'normal' | 'low';
-
-/** What `SubmitOptions.priority` must be (the CLI's `--priority` checks it too). */
-export const PRIORITY: Rule<TaskPriority> = oneOf<TaskPriority>(['high', 'normal', 'low']);
-
-/** A submitted task. `R` is the result type when submitted through a definition. */
-export interface TaskHandle<R = unknown> {
-  id: string;
-  status: TaskStatus;
-  /** True when an identical in-flight task was returned instead of a new one. */
-  deduplicated: boolean;
-  /** True when the result cache answered at once. */
-  cached: boolean;
-  /** Type-only marker of the result type. */
-  readonly __result?: R;
-}
+export {
+  ORDERING_KEY,
+  PRIORITY,
+  type SubmitOptions,
+  type TaskHandle,
+  type TaskPriority,
+} from './submit-options.ts';
 
 type TaskRef<A, R> = TaskDefinition<A, R> | string;
 
@@ -145,6 +71,7 @@ export class TaskClient {
   #timeoutMs: number;
   #maxPayloadBytes: number;
   #submits: SubmitQueue;
+  #schedules: ScheduleStore | undefined;
   /** Set once `@opentelemetry/api` loaded (never without it, nor with `tracing: false`). */
   #tracing: TaskTracing | undefined;
   /** Until the first submit after the tracing load settled. */
@@ -155,6 +82,7 @@ export class TaskClient {
       throw new YadtqError('INVALID_OPTION', 'TaskClient needs a broker and a store');
     this.#broker = options.broker;
     this.#store = options.store;
+    this.#schedules = options.schedules;
     if (options.tracing !== false) {
       this.#tracingLoad = loadTaskTracing(options.broker).then((tracing) => {
         this.#tracing = tracing;
@@ -296,6 +224,9 @@ export class TaskClient {
         return { id: outcome.id, status: 'queued', deduplicated: true, cached: false };
       if (outcome.kind === 'cached')
         return { id: envelope.id, status: 'success', deduplicated: false, cached: true };
+      // A fresh ULID never meets a record of another submission; if it did, nothing was written.
+      if (outcome.kind === 'exists')
+        throw new YadtqError('TASK_EXISTS', `a task with id ${outcome.id} exists already`);
       return { id: envelope.id, status: 'queued', deduplicated: false, cached: false };
     });
     return handles;
@@ -332,6 +263,44 @@ export class TaskClient {
     }
     await this.#broker.produce('tasks', [taskMessage(envelopeOf(transition.record))]);
     return { id, status: 'queued', deduplicated: false, cached: false };
+  }
+
+  /**
+   * Adds (or replaces) the schedule `name`: at each tick of its cron the monitor leader of
+   * the workers creates one task `<name>:<tick time>` of `task` with `args` (see the README,
+   * "Schedules"). Returns the schedule as stored, with its first tick.
+   * @throws YadtqError INVALID_OPTION (a bad name, cron or time zone, no schedule store)
+   */
+  async schedule<A, R>(
+    name: string,
+    task: TaskRef<A, R>,
+    args: A,
+    options: ScheduleOptions,
+  ): Promise<Schedule> {
+    const taskName = typeof task === 'string' ? task : task.name;
+    const definition = typeof task === 'string' ? undefined : task.options;
+    const schedule = buildSchedule(name, taskName, args, options, definition, Date.now());
+    await this.#scheduleStore().putSchedule(schedule);
+    return schedule;
+  }
+
+  /** Removes the schedule `name`; false when there was none. Tasks it created stay. */
+  unschedule(name: string): Promise<boolean> {
+    return this.#scheduleStore().removeSchedule(name);
+  }
+
+  /** Every schedule, by name, with its next and last tick. */
+  schedules(): Promise<Schedule[]> {
+    return this.#scheduleStore().schedules();
+  }
+
+  #scheduleStore(): ScheduleStore {
+    if (this.#schedules === undefined)
+      throw new YadtqError(
+        'INVALID_OPTION',
+        "this TaskClient was made without `schedules` (a backend's schedules)",
+      );
+    return this.#schedules;
   }
 
   /** The task's record, or null when unknown or expired. */

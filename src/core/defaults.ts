@@ -92,6 +92,10 @@ export const DEFAULTS = {
    * beats waited as long, so the reaper waits its grace before taking their tasks.
    */
   slowStoreMs: 1000,
+  /** A schedule with `catchUp` runs at most this many of the ticks it missed (the newest). */
+  scheduleCatchUpTicks: 100,
+  /** Due schedules the monitor leader fires per tick. */
+  schedulesPerTick: 100,
   /**
    * How long past the deadline of every handler running on it a stuck event loop is
    * still taken for a busy handler; then the heartbeat watchdog ends the process.

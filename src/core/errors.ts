@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   /** No handler by this name on the worker that took the task. */
   UNKNOWN_TASK: { retriable: false },
   TASK_NOT_FOUND: { retriable: false },
+  /** A create met a record of another submission under its id: nothing was written. */
+  TASK_EXISTS: { retriable: false },
   /** The task waited for failed; running it again may succeed. */
   TASK_FAILED: { retriable: true },
   TASK_TIMEOUT: { retriable: true },

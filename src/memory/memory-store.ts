@@ -26,6 +26,7 @@ import {
 import { isTerminal, recordFromEnvelope, type TaskRecord } from '../core/task-record.ts';
 import type { OptionFill } from '../core/unset-options.ts';
 import { dueIds, ExpiringMap } from './expiring-map.ts';
+import { cachedRecord, createOfPresent } from './memory-create.ts';
 import { MemoryGates } from './memory-gates.ts';
 import { MemoryWorkers } from './memory-workers.ts';
 import { waitForRecord } from './wait-for-record.ts';
@@ -71,19 +72,12 @@ export class MemoryStore implements TaskStore, MonitorStore {
   }
 
   #create(record: TaskRecord, options: { dedup: boolean; useCache: boolean }): CreateOutcome {
+    const present = this.#records.get(record.id);
+    if (present !== undefined) return createOfPresent(present, record);
     const key = record.dedupKey;
     const cached = options.useCache && key !== null ? this.#cache.get(key) : undefined;
     if (cached !== undefined) {
-      const answered: TaskRecord = {
-        ...structuredClone(record),
-        status: 'success',
-        result: structuredClone(cached),
-        cached: true,
-        startedAt: record.submittedAt,
-        finishedAt: record.submittedAt,
-        durationMs: 0,
-        runAt: null,
-      };
+      const answered = cachedRecord(record, cached);
       this.#put(answered);
       this.#events.emit('finished', answered.id);
       return { kind: 'cached', record: structuredClone(answered) };

@@ -1,9 +1,11 @@
+import type { ScheduleStore } from '../core/schedule/schedule.ts';
 import type { MonitorStore, Stores, TaskStore, WorkerRegistry } from '../core/store.ts';
 import type { WatchdogStore } from '../core/worker/watchdog.ts';
 import type { RedisClient, RedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { RedisMonitor } from './redis-monitor.ts';
+import { RedisSchedules } from './redis-schedules.ts';
 import { RedisTaskStore } from './redis-task-store.ts';
 import { RedisWorkers } from './redis-workers.ts';
 
@@ -18,6 +20,8 @@ export class RedisStores implements Stores {
   readonly store: TaskStore & { close(): Promise<void> };
   readonly registry: WorkerRegistry & WatchdogStore;
   readonly monitorStore: MonitorStore;
+  /** The schedules the monitor leader fires (`<prefix>schedules`, no TTL). */
+  readonly schedules: ScheduleStore;
   /** The shared command connection (the backend's stats write through it too). */
   readonly client: RedisClient;
   readonly #connection: RedisConnection;
@@ -34,6 +38,7 @@ export class RedisStores implements Stores {
     this.store = new RedisTaskStore(connection);
     this.registry = new RedisWorkers(connection);
     this.monitorStore = new RedisMonitor(connection);
+    this.schedules = new RedisSchedules(connection);
   }
 
   /** Closes the connections these stores opened (never a `client` they were given). */

@@ -92,6 +92,7 @@ export class RedisTaskStore implements TaskStore {
     );
     return replies.map((reply): CreateOutcome => {
       if (reply[0] === 'duplicate') return { kind: 'duplicate', id: reply[1]! };
+      if (reply[0] === 'exists') return { kind: 'exists', id: reply[1]! };
       if (reply[0] === 'cached') return { kind: 'cached', record: decodeRecordReply(reply, 1)! };
       return { kind: 'created' };
     });

@@ -22,6 +22,7 @@ export interface ScriptCommands {
   yadtqTakeRecovered(...keysAndArgs: Arg[]): Promise<string[][]>;
   yadtqPrioritize(...keysAndArgs: Arg[]): Promise<number>;
   yadtqLow(...keysAndArgs: Arg[]): Promise<string[][]>;
+  yadtqAdvanceSchedule(...keysAndArgs: Arg[]): Promise<number>;
 }
 
 const lua = (file: string): string =>
@@ -99,6 +100,7 @@ const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string
   yadtqTakeRecovered: script(1, 'take-recovered.lua'),
   yadtqPrioritize: script(1, 'prioritize.lua'),
   yadtqLow: script(1, 'low.lua'),
+  yadtqAdvanceSchedule: script(2, 'advance-schedule.lua'),
 };
 
 /** Defines every script as a command of `redis` (EVALSHA, loaded on first use). */

@@ -6,6 +6,7 @@ import { runStoreLanes } from '../contract/store-lanes.ts';
 import { runStoreLimits } from '../contract/store-limits.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
 import { runStoreRates } from '../contract/store-rates.ts';
+import { runScheduleStore } from '../contract/store-schedules.ts';
 import { deleteKeys, REDIS_URL } from './services.ts';
 
 const prefix = `yadtq-test:conformance-${randomUUID()}:`;
@@ -20,3 +21,4 @@ runStoreParity('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_U
 runStoreLanes('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
 runStoreLimits('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
 runStoreRates('redis (Lua scripts)', async () => new RedisStores({ url: REDIS_URL, prefix }));
+runScheduleStore('redis', async () => new RedisStores({ url: REDIS_URL, prefix }));

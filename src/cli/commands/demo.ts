@@ -49,6 +49,7 @@ export const demoCommand = defineCommand({
           store: backend.store,
           registry: backend.registry,
           monitorStore: backend.monitorStore,
+          schedules: backend.schedules,
           tasks: demoTasks,
           concurrency: 2,
         }),

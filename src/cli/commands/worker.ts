@@ -86,6 +86,7 @@ export const workerCommand = defineCommand({
       registry: backend.registry,
       monitorStore: backend.monitorStore,
       lag: () => backend.lag(),
+      schedules: backend.schedules,
       stats: metrics?.recorder ?? backend.stats,
       tasks,
       concurrency,

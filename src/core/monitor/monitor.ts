@@ -2,9 +2,11 @@ import type { Broker } from '../broker.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { type Logger, type LoggerOption, toLogger } from '../logger.ts';
 import { withDefaults } from '../options.ts';
+import type { ScheduleStore } from '../schedule/schedule.ts';
 import type { LagSnapshot } from '../stats.ts';
-import type { MonitorStore, WorkerRegistry } from '../store.ts';
+import type { MonitorStore, TaskStore, WorkerRegistry } from '../store.ts';
 import { Ticker } from '../ticker.ts';
+import { fireSchedules } from './fire-schedules.ts';
 import { reapDeadWorkers } from './reaper.ts';
 import { produceDueTasks, produceLowTasks } from './scheduler.ts';
 
@@ -49,6 +51,14 @@ export interface MonitorOptions {
    * low-priority tasks while the backlog is small; without it they wait until their runAt.
    */
   lag?: () => Promise<LagSnapshot>;
+  /**
+   * The schedules the leader fires, and the task store their tasks are created in; without
+   * both no schedule fires from this monitor.
+   */
+  schedules?: {
+    store: Pick<ScheduleStore, 'dueSchedules' | 'advanceSchedule'>;
+    tasks: Pick<TaskStore, 'createMany'>;
+  };
 }
 
 /**
@@ -59,10 +69,8 @@ export interface MonitorOptions {
  * the leader dies, another takes over within the TTL.
  */
 export class Monitor {
-  #options: Required<Omit<MonitorOptions, 'logger' | 'lag'>> & {
-    logger: Logger;
-    lag?: () => Promise<LagSnapshot>;
-  };
+  #options: Required<Omit<MonitorOptions, 'logger' | 'lag' | 'schedules'>> &
+    Pick<MonitorOptions, 'lag' | 'schedules'> & { logger: Logger };
   readonly #ticker: Ticker;
   #leading = false;
   /** Live workers at the last reap (sets how often a follower reaps). */
@@ -75,7 +83,7 @@ export class Monitor {
   #failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MonitorOptions) {
-    const defaults: Required<Omit<MonitorOptions, 'lag'>> = {
+    const defaults: Required<Omit<MonitorOptions, 'lag' | 'schedules'>> = {
       ...options,
       intervalMs: DEFAULTS.monitorIntervalMs,
       leaderTtlMs: DEFAULTS.leaderTtlMs,
@@ -124,6 +132,11 @@ export class Monitor {
         });
         if (reaped.slow) this.#keptWaiting();
         this.#liveWorkers = Math.max(1, reaped.liveWorkers);
+      }
+      const { schedules } = this.#options;
+      if (leading && schedules !== undefined) {
+        // Before the due step: a tick's task is created due and produced by it, this tick.
+        await fireSchedules({ schedules: schedules.store, tasks: schedules.tasks, logger, now });
       }
       if (leading) await produceDueTasks({ store, broker, logger, now });
       const { lag } = this.#options;

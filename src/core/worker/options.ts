@@ -5,6 +5,7 @@ import { YadtqError } from '../errors.ts';
 import type { LoggerOption } from '../logger.ts';
 import type { MonitorOptions } from '../monitor/monitor.ts';
 import { boolean, check, optional, wholeNumber } from '../options.ts';
+import type { ScheduleStore } from '../schedule/schedule.ts';
 import type { LagSnapshot, StatsRecorder } from '../stats.ts';
 import type { MonitorStore, TaskStore, WorkerRegistry } from '../store.ts';
 
@@ -24,6 +25,11 @@ export interface TaskWorkerOptions {
    * tasks while the backlog is small. Without it they wait until their runAt.
    */
   lag?: () => Promise<LagSnapshot>;
+  /**
+   * The schedules (a backend's `schedules`): this worker's monitor, while it leads, creates
+   * their tasks at their ticks. Without it no schedule fires from this worker.
+   */
+  schedules?: Pick<ScheduleStore, 'dueSchedules' | 'advanceSchedule'>;
   /** The tasks this worker can run. */
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any argument and result types
   tasks: readonly TaskDefinition<any, any>[];

@@ -171,6 +171,9 @@ export class TaskWorker {
         registry: this.#registry,
         logger: this.#logger,
         ...(options.lag === undefined ? {} : { lag: options.lag }),
+        ...(options.schedules === undefined
+          ? {}
+          : { schedules: { store: options.schedules, tasks: options.store } }),
       });
     }
     this.#lifecycle = this.#steps();

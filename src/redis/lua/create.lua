@@ -22,23 +22,18 @@
     and it and its dedup key live until runAt plus the pending TTL. A record with an
     orderingKey joins the end of its lane (lib/task.lua), its laneSeq written.
 
+    A record under the id that exists is never written over: from another submission (its
+    submittedAt differs) the create answers {'exists', id}; the same create sent again (the
+    client resending a command whose reply was lost) answers as the first did.
+
     Output: one reply per task, in order:
       {'created'}
       {'duplicate', id}                 an identical task is queued, processing or retrying
       {'cached', field, value, ...}     the record as written, already `success`
+      {'exists', id}                    another submission's record has this id
 ]]
 local prefix = ARGV[1]
 local pendingTtl = ARGV[2]
-
--- Only the fields that hold a value are given (a missing field reads as empty). HSET
--- counts the fields it added: fewer than given means an earlier hash under this id (never
--- for a fresh id), whose other fields must not survive, so it is replaced whole.
-local function writeRecord(taskKey, fields)
-  if redis.call('HSET', taskKey, unpack(fields)) < #fields / 2 then
-    redis.call('DEL', taskKey)
-    redis.call('HSET', taskKey, unpack(fields))
-  end
-end
 
 -- The value of `name` in a field, value, ... list; nil when it is not there.
 local function field(fields, name)
@@ -51,6 +46,17 @@ local function field(fields, name)
 end
 
 local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, fields)
+  local existing = redis.call('HMGET', taskKey, 'submittedAt', 'cached')
+  if existing[1] then
+    if existing[1] ~= field(fields, 'submittedAt') then
+      return {'exists', id}
+    end
+    if existing[2] == '1' then
+      return {'cached', unpack(redis.call('HGETALL', taskKey))}
+    end
+    return {'created'}
+  end
+
   if useCache then
     local entry = redis.call('GET', cacheKey)
     -- The store writes the entry as {"id":…,"finishedAt":…,"result":…}; the id is a JSON
@@ -59,7 +65,7 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
     -- into {}).
     local at = entry and string.find(entry, ',"result":', 1, true)
     if at then
-      writeRecord(taskKey, fields)
+      redis.call('HSET', taskKey, unpack(fields))
       local submittedAt = redis.call('HGET', taskKey, 'submittedAt')
       redis.call('HSET', taskKey,
         'status', 'success', 'cached', '1', 'result', string.sub(entry, at + 10, -2),
@@ -83,8 +89,8 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
     end
   end
 
-  writeRecord(taskKey, fields)
-  -- The record is exactly these fields (writeRecord replaced any other): read them here.
+  -- Only the fields that hold a value are given (a missing field reads as empty).
+  redis.call('HSET', taskKey, unpack(fields))
   local ttl = pendingTtl
   local runAt = field(fields, 'runAt')
   if runAt and runAt ~= '' then
