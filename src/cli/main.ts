@@ -4,6 +4,7 @@ import { type Command, HelpRequested, UsageError } from './command.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
+import { scheduleCommand } from './commands/schedule.ts';
 import { statsCommand } from './commands/stats.ts';
 import { statusCommand } from './commands/status.ts';
 import { submitCommand } from './commands/submit.ts';
@@ -22,6 +23,7 @@ const COMMANDS: readonly Command[] = [
   cancelCommand,
   retryCommand,
   dlqCommand,
+  scheduleCommand,
   workersCommand,
   statsCommand,
   tasksCommand,

@@ -59,6 +59,7 @@ export function spawnYadtq(
 
 /** Resolves with the exit code once `child` exits. */
 export function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  // Ended already: with a code, or by a signal (then the code stays null).
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
