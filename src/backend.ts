@@ -1,10 +1,12 @@
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
 import { DEFAULTS } from './core/defaults.ts';
+import type { ReplayLedger } from './core/replay-ledger.ts';
 import type { LagSnapshot, Stats } from './core/stats.ts';
 import type { MonitorStore, TaskStore, WorkerRegistry } from './core/store.ts';
 import type { KafkaBrokerOptions } from './kafka/options.ts';
 import { MemoryBroker } from './memory/memory-broker.ts';
+import { MemoryReplays } from './memory/memory-replays.ts';
 import { MemoryStats } from './memory/memory-stats.ts';
 import { memoryStores } from './memory/memory-store.ts';
 import type { RedisStoreOptions } from './redis/options.ts';
@@ -23,6 +25,8 @@ export interface Backend {
   readonly registry: WorkerRegistry;
   /** The monitor's view: the leader lock, held tasks, the scheduled and recovering sets. */
   readonly monitorStore: MonitorStore;
+  /** Which dead-letter entries were replayed (`replayDeadLetters`). */
+  readonly replays: ReplayLedger;
   /** Outcome stats in bounded storage: pass to workers as `stats`, read for monitoring. */
   readonly stats: Stats;
   /** Consumer lag per partition of the task topic, and each partition's owner. */
@@ -43,6 +47,7 @@ export function createMemoryBackend(
     store,
     registry,
     monitorStore,
+    replays: new MemoryReplays(),
     stats,
     lag: () => broker.lag(),
     async close() {
@@ -110,6 +115,7 @@ export async function createKafkaRedisBackend(
     store: stores.store,
     registry: stores.registry,
     monitorStore: stores.monitorStore,
+    replays: stores.replays,
     stats,
     lag: async () => withHeartbeatOwners(await lag.lag(), stores.registry),
     async close() {

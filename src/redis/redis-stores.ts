@@ -1,9 +1,11 @@
+import type { ReplayLedger } from '../core/replay-ledger.ts';
 import type { MonitorStore, Stores, TaskStore, WorkerRegistry } from '../core/store.ts';
 import type { WatchdogStore } from '../core/worker/watchdog.ts';
 import type { RedisClient, RedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { RedisMonitor } from './redis-monitor.ts';
+import { RedisReplays } from './redis-replays.ts';
 import { RedisTaskStore } from './redis-task-store.ts';
 import { RedisWorkers } from './redis-workers.ts';
 
@@ -18,6 +20,8 @@ export class RedisStores implements Stores {
   readonly store: TaskStore & { close(): Promise<void> };
   readonly registry: WorkerRegistry & WatchdogStore;
   readonly monitorStore: MonitorStore;
+  /** Which dead-letter entries were replayed (`replayDeadLetters`). */
+  readonly replays: ReplayLedger;
   /** The shared command connection (the backend's stats write through it too). */
   readonly client: RedisClient;
   readonly #connection: RedisConnection;
@@ -34,6 +38,7 @@ export class RedisStores implements Stores {
     this.store = new RedisTaskStore(connection);
     this.registry = new RedisWorkers(connection);
     this.monitorStore = new RedisMonitor(connection);
+    this.replays = new RedisReplays(connection);
   }
 
   /** Closes the connections these stores opened (never a `client` they were given). */
