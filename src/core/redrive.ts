@@ -178,7 +178,7 @@ async function choose(
         (entries === undefined || entries.has(c.entry)),
     );
   if (filter.task === undefined) return candidates;
-  // The body names the task; only entries whose body does not need their record for it.
+  // The body names the task; a record is read only for an entry whose body does not.
   await fillRecords(
     source.store,
     candidates.filter((c) => c.envelope === null),
