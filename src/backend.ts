@@ -1,11 +1,13 @@
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
 import { DEFAULTS } from './core/defaults.ts';
+import type { ReplayLedger } from './core/replay-ledger.ts';
 import type { ScheduleStore } from './core/schedule/schedule.ts';
 import type { LagSnapshot, Stats } from './core/stats.ts';
 import type { MonitorStore, TaskStore, WorkerRegistry } from './core/store.ts';
 import type { KafkaBrokerOptions } from './kafka/options.ts';
 import { MemoryBroker } from './memory/memory-broker.ts';
+import { MemoryReplays } from './memory/memory-replays.ts';
 import { MemorySchedules } from './memory/memory-schedules.ts';
 import { MemoryStats } from './memory/memory-stats.ts';
 import { memoryStores } from './memory/memory-store.ts';
@@ -27,6 +29,8 @@ export interface Backend {
   readonly monitorStore: MonitorStore;
   /** Schedules: pass to workers (their monitor leader fires them) and clients. */
   readonly schedules: ScheduleStore;
+  /** Which dead-letter entries were replayed (`replayDeadLetters`). */
+  readonly replays: ReplayLedger;
   /** Outcome stats in bounded storage: pass to workers as `stats`, read for monitoring. */
   readonly stats: Stats;
   /** Consumer lag per partition of the task topic, and each partition's owner. */
@@ -48,6 +52,7 @@ export function createMemoryBackend(
     registry,
     monitorStore,
     schedules: new MemorySchedules(),
+    replays: new MemoryReplays(),
     stats,
     lag: () => broker.lag(),
     async close() {
@@ -116,6 +121,7 @@ export async function createKafkaRedisBackend(
     registry: stores.registry,
     monitorStore: stores.monitorStore,
     schedules: stores.schedules,
+    replays: stores.replays,
     stats,
     lag: async () => withHeartbeatOwners(await lag.lag(), stores.registry),
     async close() {

@@ -29,7 +29,7 @@ export type {
   RateGate,
   RateLimit,
 } from './core/concurrency.ts';
-export { DLQ_HEADERS } from './core/dead-letter.ts';
+export { type DeadLetterReason, DLQ_HEADERS } from './core/dead-letter.ts';
 export { DEFAULTS } from './core/defaults.ts';
 export {
   defineTask,
@@ -49,6 +49,22 @@ export type {
   PinoLogMethod,
 } from './core/logger.ts';
 export { Monitor, type MonitorOptions } from './core/monitor/monitor.ts';
+export {
+  type DeadLetter,
+  listDeadLetters,
+  type RedriveSource,
+  type ReplayOptions,
+  type ReplayRefusal,
+  type ReplayReport,
+  type ReplayResult,
+  replayDeadLetters,
+} from './core/redrive.ts';
+export {
+  DEAD_LETTER_REASONS,
+  type DeadLetterFilter,
+  parseSince,
+} from './core/redrive-filter.ts';
+export type { ReplayLedger, ReplayMark } from './core/replay-ledger.ts';
 export type { ScheduleOptions } from './core/schedule/define-schedule.ts';
 export type {
   Schedule,

@@ -135,4 +135,13 @@ export const DEFAULTS = {
   sandboxIdleMs: 30_000,
   /** Bound on connecting to Kafka or Redis before failing with a clear error. */
   connectTimeoutMs: 10_000,
+  /**
+   * How long the mark of a replayed dead-letter entry is kept: longer than the entry
+   * stays in `<topic>.dlq` (Kafka's default retention, 7 days, which the dead-letter topic
+   * is created with), so an entry cannot be replayed twice while it can be seen. A mark
+   * is one small key per replayed entry.
+   */
+  replayLedgerTtlMs: 30 * 24 * 60 * 60 * 1000,
+  /** Newest dead-letter entries a replay looks through for the ones its filter chooses. */
+  replayScanLimit: 100_000,
 } as const;

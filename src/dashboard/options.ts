@@ -2,6 +2,8 @@ import { DEFAULTS } from '../core/defaults.ts';
 import { YadtqError } from '../core/errors.ts';
 import { type Logger, type LoggerOption, toLogger } from '../core/logger.ts';
 import { nonEmpty, optional, port, token, wholeNumber } from '../core/options.ts';
+import type { DeadLetter, ReplayOptions, ReplayReport } from '../core/redrive.ts';
+import type { DeadLetterFilter } from '../core/redrive-filter.ts';
 import type { LagSnapshot, StatsReader } from '../core/stats.ts';
 import type { MonitorStore, TaskStore, WorkerRegistry } from '../core/store.ts';
 import type { TaskStatus } from '../core/task-record.ts';
@@ -23,11 +25,19 @@ export interface TaskActions {
   cancel(id: string): Promise<{ cancelled: boolean; status: TaskStatus }>;
 }
 
+/** The dead-letter view and its replay (`listDeadLetters`, `replayDeadLetters` on a backend). */
+export interface DeadLetterActions {
+  list(limit: number): Promise<DeadLetter[]>;
+  replay(filter: DeadLetterFilter, options: Pick<ReplayOptions, 'dryRun'>): Promise<ReplayReport>;
+}
+
 /** Options of {@link Dashboard}. */
 export interface DashboardOptions {
   source: DashboardSource;
   /** Retry and cancel; without them the action endpoints answer 501. */
   actions?: TaskActions;
+  /** The dead letters and their replay; without them those endpoints answer 501. */
+  deadLetters?: DeadLetterActions;
   /** Default `DEFAULTS.dashboardHost` (loopback). Another host needs a `token`. */
   host?: string;
   /** Default `DEFAULTS.dashboardPort`; 0 picks a free port. */
@@ -52,9 +62,11 @@ export interface DashboardOptions {
 
 /** {@link DashboardOptions} with their defaults filled in and checked. */
 export type ResolvedDashboardOptions = Required<
-  Omit<DashboardOptions, 'actions' | 'token' | 'allowedHosts' | 'logger'>
+  Omit<DashboardOptions, 'actions' | 'deadLetters' | 'token' | 'allowedHosts' | 'logger'>
 > &
-  Pick<DashboardOptions, 'actions' | 'token' | 'allowedHosts'> & { logger: Logger };
+  Pick<DashboardOptions, 'actions' | 'deadLetters' | 'token' | 'allowedHosts'> & {
+    logger: Logger;
+  };
 
 /**
  * @throws YadtqError INVALID_OPTION for a host other than loopback without a token, a

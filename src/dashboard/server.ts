@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { OUTCOMES, type Outcome, readOverview } from '../core/stats.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../metrics/prometheus.ts';
+import { deadLetterRoute } from './dead-letter-routes.ts';
 import { HttpGuard, refuse } from './http-guard.ts';
+import { errorMessage, json, readBody } from './http-io.ts';
 import { LOGIN_CSP, loginPage } from './login-page.ts';
 import {
   type DashboardOptions,
@@ -11,12 +13,18 @@ import {
   resolveDashboardOptions,
 } from './options.ts';
 
-export type { DashboardOptions, DashboardSource, TaskActions } from './options.ts';
+export type {
+  DashboardOptions,
+  DashboardSource,
+  DeadLetterActions,
+  TaskActions,
+} from './options.ts';
 
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
+  '/dead-letters.js': { file: 'dead-letters.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
@@ -33,7 +41,7 @@ const SECURITY_HEADERS = {
 /**
  * The web dashboard: a static page, a read-only JSON API under `/api/`, server-sent
  * events with a fresh overview every second, Prometheus `/metrics`, and token-guarded
- * retry/cancel actions. One overview is read per interval however many pages watch.
+ * retry/cancel actions and dead-letter replays. One overview is read per interval however many pages watch.
  */
 export class Dashboard {
   readonly #options: ResolvedDashboardOptions;
@@ -129,6 +137,8 @@ export class Dashboard {
       if (method !== 'POST') return json(response, 405, { error: 'use POST' }, { allow: 'POST' });
       return this.#act(request, response, decodeURIComponent(action[1]!), action[2] as 'retry');
     }
+    if (path.startsWith('/api/dead-letters'))
+      return deadLetterRoute(request, response, url, this.#options);
     if (method !== 'GET' && method !== 'HEAD') {
       return json(response, 405, { error: 'read-only endpoint: use GET' }, { allow: 'GET' });
     }
@@ -146,6 +156,7 @@ export class Dashboard {
         return json(response, 200, {
           tokenRequired: this.#options.token !== undefined,
           actions: this.#options.actions !== undefined,
+          deadLetters: this.#options.deadLetters !== undefined,
           intervalMs: this.#options.intervalMs,
         });
       case '/api/events':
@@ -295,37 +306,4 @@ export class Dashboard {
       this.#broadcasting = false;
     }
   }
-}
-
-function json(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  response.end(JSON.stringify(body));
-}
-
-/** The request body as text, or null when it is longer than `limit` bytes. */
-async function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.resume();
-      return null;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

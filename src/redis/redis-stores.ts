@@ -1,3 +1,4 @@
+import type { ReplayLedger } from '../core/replay-ledger.ts';
 import type { ScheduleStore } from '../core/schedule/schedule.ts';
 import type { MonitorStore, Stores, TaskStore, WorkerRegistry } from '../core/store.ts';
 import type { WatchdogStore } from '../core/worker/watchdog.ts';
@@ -5,6 +6,7 @@ import type { RedisClient, RedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { RedisMonitor } from './redis-monitor.ts';
+import { RedisReplays } from './redis-replays.ts';
 import { RedisSchedules } from './redis-schedules.ts';
 import { RedisTaskStore } from './redis-task-store.ts';
 import { RedisWorkers } from './redis-workers.ts';
@@ -22,6 +24,8 @@ export class RedisStores implements Stores {
   readonly monitorStore: MonitorStore;
   /** The schedules the monitor leader fires (`<prefix>schedules`, no TTL). */
   readonly schedules: ScheduleStore;
+  /** Which dead-letter entries were replayed (`replayDeadLetters`). */
+  readonly replays: ReplayLedger;
   /** The shared command connection (the backend's stats write through it too). */
   readonly client: RedisClient;
   readonly #connection: RedisConnection;
@@ -39,6 +43,7 @@ export class RedisStores implements Stores {
     this.registry = new RedisWorkers(connection);
     this.monitorStore = new RedisMonitor(connection);
     this.schedules = new RedisSchedules(connection);
+    this.replays = new RedisReplays(connection);
   }
 
   /** Closes the connections these stores opened (never a `client` they were given). */

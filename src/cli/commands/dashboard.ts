@@ -1,6 +1,7 @@
 import { TaskClient } from '../../core/client.ts';
 import { DEFAULTS } from '../../core/defaults.ts';
 import { port, token as tokenRule } from '../../core/options.ts';
+import { listDeadLetters, replayDeadLetters } from '../../core/redrive.ts';
 import { isLoopback } from '../../dashboard/auth.ts';
 import { Dashboard, type TaskActions } from '../../dashboard/server.ts';
 import { defineCommand, UsageError } from '../command.ts';
@@ -58,6 +59,10 @@ export const dashboardCommand = defineCommand({
     const dashboard = new Dashboard({
       source: backend,
       ...(actions === undefined ? {} : { actions }),
+      deadLetters: {
+        list: (limit) => listDeadLetters(backend, limit),
+        replay: (filter, options) => replayDeadLetters(backend, filter, options),
+      },
       host: values.host,
       port: values.port,
       allowedHosts: values['allowed-host'] ?? [],

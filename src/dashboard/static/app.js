@@ -1,6 +1,7 @@
 // The yadtq dashboard page: one EventSource for live overviews, the JSON API for lookups
 // and actions. Every piece of data is set as text, never parsed as HTML.
 import { areaLine, formatCount, horizontalBars, rangeBar, stackedBars } from './charts.js';
+import { initDeadLetters } from './dead-letters.js';
 
 const COLORS = {
   queued: '#818cf8',
@@ -472,6 +473,7 @@ async function showLogout() {
   if (response?.status === 401) return loggedOut();
   const config = response?.ok ? await response.json() : {};
   $('#logout-form').hidden = !config.tokenRequired;
+  if (config.deadLetters) initDeadLetters({ h, toast, loggedOut });
 }
 
 void showLogout();
