@@ -41,7 +41,9 @@ test('a schedule every second on two workers (the embedded pair) creates one tas
   const ids = [...runs.keys()].sort();
   assert.ok(ids.length >= 3, `ticks: ${ids.join(' ')}`);
   // Consecutive seconds from the first tick, each run once.
-  ids.forEach((id, i) => assert.equal(id, `every-second:${iso(schedule.next + i * 1000)}`));
+  for (const [i, id] of ids.entries()) {
+    assert.equal(id, `every-second:${iso(schedule.next + i * 1000)}`);
+  }
   for (const [id, count] of runs) assert.equal(count, 1, id);
   assert.ok(Date.parse(ids.at(-1)!.slice('every-second:'.length)) <= removedAt);
   assert.equal((await client.status(ids[0]!))?.result, 42);
@@ -102,7 +104,10 @@ test('daylight saving with a time zone: as the README states', () => {
   // An every-30-minutes schedule keeps real time: the repeated hour's ticks all run.
   const ticks: string[] = [];
   let t = at('2026-10-24T23:45:00Z');
-  for (let i = 0; i < 4; i++) ticks.push(iso((t = nextTick(paris('*/30 * * * *'), t))));
+  for (let i = 0; i < 4; i++) {
+    t = nextTick(paris('*/30 * * * *'), t);
+    ticks.push(iso(t));
+  }
   assert.deepEqual(ticks, [
     '2026-10-25T00:00:00.000Z',
     '2026-10-25T00:30:00.000Z',
