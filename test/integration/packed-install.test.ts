@@ -20,6 +20,7 @@ const TYPES_NODE = readJson(join(ROOT, 'node_modules', '@types', 'node', 'packag
 /** The public surface: an export added or removed must be a decision, so it fails here. */
 const EXPORTS: Record<string, string[]> = {
   yadtq: [
+    'DEAD_LETTER_REASONS',
     'DEFAULTS',
     'DLQ_HEADERS',
     'ENV_VARS',
@@ -45,9 +46,12 @@ const EXPORTS: Record<string, string[]> = {
     'defineTask',
     'encodeEnvelope',
     'isYadtqError',
+    'listDeadLetters',
     'memoryStores',
+    'parseSince',
     'readOverview',
     'registerFleetMetrics',
+    'replayDeadLetters',
     'resolveConfig',
   ],
   'yadtq/demo': ['add', 'demoTasks', 'div', 'mul', 'sub'],

@@ -45,6 +45,17 @@ local function field(fields, name)
   return nil
 end
 
+-- Only the fields that hold a value are given (a missing field reads as empty). HSET
+-- counts the fields it added: fewer than given means a fragment under this id (a hash
+-- without a submittedAt, never a record: those answered above), whose other fields must
+-- not survive, so it is replaced whole.
+local function writeRecord(taskKey, fields)
+  if redis.call('HSET', taskKey, unpack(fields)) < #fields / 2 then
+    redis.call('DEL', taskKey)
+    redis.call('HSET', taskKey, unpack(fields))
+  end
+end
+
 local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, fields)
   local existing = redis.call('HMGET', taskKey, 'submittedAt', 'cached')
   if existing[1] then
@@ -65,7 +76,7 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
     -- into {}).
     local at = entry and string.find(entry, ',"result":', 1, true)
     if at then
-      redis.call('HSET', taskKey, unpack(fields))
+      writeRecord(taskKey, fields)
       local submittedAt = redis.call('HGET', taskKey, 'submittedAt')
       redis.call('HSET', taskKey,
         'status', 'success', 'cached', '1', 'result', string.sub(entry, at + 10, -2),
@@ -89,8 +100,7 @@ local function createOne(taskKey, dedupKey, cacheKey, id, dedup, useCache, field
     end
   end
 
-  -- Only the fields that hold a value are given (a missing field reads as empty).
-  redis.call('HSET', taskKey, unpack(fields))
+  writeRecord(taskKey, fields)
   local ttl = pendingTtl
   local runAt = field(fields, 'runAt')
   if runAt and runAt ~= '' then
