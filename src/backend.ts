@@ -1,6 +1,7 @@
 import type { ConnectionConfig } from './config.ts';
 import type { Broker } from './core/broker.ts';
 import { DEFAULTS } from './core/defaults.ts';
+import type { PauseControl } from './core/pause.ts';
 import type { ReplayLedger } from './core/replay-ledger.ts';
 import type { ScheduleStore } from './core/schedule/schedule.ts';
 import type { LagSnapshot, Stats } from './core/stats.ts';
@@ -29,6 +30,8 @@ export interface Backend {
   readonly monitorStore: MonitorStore;
   /** Schedules: pass to workers (their monitor leader fires them) and clients. */
   readonly schedules: ScheduleStore;
+  /** Paused task names: pass to clients (`pause`, `resume`). */
+  readonly pauses: PauseControl;
   /** Which dead-letter entries were replayed (`replayDeadLetters`). */
   readonly replays: ReplayLedger;
   /** Outcome stats in bounded storage: pass to workers as `stats`, read for monitoring. */
@@ -52,6 +55,7 @@ export function createMemoryBackend(
     registry,
     monitorStore,
     schedules: new MemorySchedules(),
+    pauses: store.pauses,
     replays: new MemoryReplays(),
     stats,
     lag: () => broker.lag(),
@@ -121,6 +125,7 @@ export async function createKafkaRedisBackend(
     registry: stores.registry,
     monitorStore: stores.monitorStore,
     schedules: stores.schedules,
+    pauses: stores.pauses,
     replays: stores.replays,
     stats,
     lag: async () => withHeartbeatOwners(await lag.lag(), stores.registry),

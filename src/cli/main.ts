@@ -4,6 +4,7 @@ import { type Command, HelpRequested, UsageError } from './command.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
+import { pauseCommand, resumeCommand } from './commands/pause.ts';
 import { scheduleCommand } from './commands/schedule.ts';
 import { statsCommand } from './commands/stats.ts';
 import { statusCommand } from './commands/status.ts';
@@ -24,6 +25,8 @@ const COMMANDS: readonly Command[] = [
   retryCommand,
   dlqCommand,
   scheduleCommand,
+  pauseCommand,
+  resumeCommand,
   workersCommand,
   statsCommand,
   tasksCommand,

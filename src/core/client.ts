@@ -12,6 +12,7 @@ import { YadtqError } from './errors.ts';
 import { ulid } from './ids.ts';
 import { dedupKeyOf, explicitDedupKey, type JsonValue, toJson } from './json.ts';
 import { check, finite, nonEmpty, positive, rule, wholeNumber } from './options.ts';
+import type { PauseControl } from './pause.ts';
 import { buildSchedule, type ScheduleOptions } from './schedule/define-schedule.ts';
 import type { Schedule, ScheduleStore } from './schedule/schedule.ts';
 import type { TaskStore } from './store.ts';
@@ -52,6 +53,8 @@ export interface TaskClientOptions {
   tracing?: boolean;
   /** Where `schedule`, `unschedule` and `schedules` keep schedules (a backend's `schedules`). */
   schedules?: ScheduleStore;
+  /** Where `pause`, `resume` and `paused` act (a backend's `pauses`). */
+  pauses?: PauseControl;
 }
 
 export {
@@ -72,6 +75,7 @@ export class TaskClient {
   #maxPayloadBytes: number;
   #submits: SubmitQueue;
   #schedules: ScheduleStore | undefined;
+  #pauses: PauseControl | undefined;
   /** Set once `@opentelemetry/api` loaded (never without it, nor with `tracing: false`). */
   #tracing: TaskTracing | undefined;
   /** Until the first submit after the tracing load settled. */
@@ -83,6 +87,7 @@ export class TaskClient {
     this.#broker = options.broker;
     this.#store = options.store;
     this.#schedules = options.schedules;
+    this.#pauses = options.pauses;
     if (options.tracing !== false) {
       this.#tracingLoad = loadTaskTracing(options.broker).then((tracing) => {
         this.#tracing = tracing;
@@ -301,6 +306,34 @@ export class TaskClient {
         "this TaskClient was made without `schedules` (a backend's schedules)",
       );
     return this.#schedules;
+  }
+
+  /**
+   * Pauses the task name across the fleet: its running tasks finish; new, retried, due
+   * and recovered ones park (none dropped) until {@link resume}. False if paused already.
+   */
+  pause(name: string): Promise<boolean> {
+    return this.#pauseControl(name).pause(name);
+  }
+
+  /** Resumes a paused task name: its parked tasks are offered again; how many. */
+  resume(name: string): Promise<number> {
+    return this.#pauseControl(name).resume(name);
+  }
+
+  /** The paused task names. */
+  paused(): Promise<string[]> {
+    return this.#pauseControl().paused();
+  }
+
+  #pauseControl(name?: string): PauseControl {
+    if (name !== undefined) check('task name', name, nonEmpty);
+    if (this.#pauses === undefined)
+      throw new YadtqError(
+        'INVALID_OPTION',
+        "this TaskClient was made without `pauses` (a backend's pauses)",
+      );
+    return this.#pauses;
   }
 
   /** The task's record, or null when unknown or expired. */

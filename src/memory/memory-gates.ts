@@ -3,6 +3,7 @@ import type { TaskRecord } from '../core/task-record.ts';
 import { MemoryLanes, type MemoryLanesHost } from './memory-lanes.ts';
 import { MemoryLimits } from './memory-limits.ts';
 import { MemoryParking } from './memory-parking.ts';
+import { MemoryPauses } from './memory-pauses.ts';
 import { MemoryRates } from './memory-rates.ts';
 
 /**
@@ -15,6 +16,8 @@ export class MemoryGates {
   readonly #lanes: MemoryLanes;
   readonly #limits: MemoryLimits;
   readonly #rates: MemoryRates;
+  /** The paused task names (the store's `pauses`). */
+  readonly pauses: MemoryPauses;
   readonly #host: MemoryLanesHost;
   /** Low-priority tasks not produced yet, in create order (lua/low.lua's P low). */
   readonly #low = new Set<string>();
@@ -24,14 +27,26 @@ export class MemoryGates {
     this.#lanes = new MemoryLanes(host, this.#parking);
     this.#limits = new MemoryLimits(host, this.#parking);
     this.#rates = new MemoryRates(host, this.#parking);
+    this.pauses = new MemoryPauses(host, this.#parking);
+  }
+
+  /** Whether a claim of `record` goes through {@link admit}: it has a lane, gates or a pause. */
+  gated(record: TaskRecord, gates: ClaimGates | undefined): boolean {
+    return record.orderingKey !== undefined || gates !== undefined || this.pauses.holds(record);
   }
 
   /**
    * Whether the claim of `record` (the stored one) may run now, in the order of
-   * lua/claim.lua: its lane's turn, its rate limit's window, a slot of its concurrency
-   * group; else it is parked.
+   * lua/claim.lua: its name not paused, its lane's turn, its rate limit's window, a slot
+   * of its concurrency group; else it is parked.
    */
   admit(record: TaskRecord, now: number, gates: ClaimGates | undefined): 'run' | 'parked' {
+    if (this.pauses.holds(record)) {
+      // Handed a slot while it waited: it goes to the next one of the group.
+      this.#limits.release(record);
+      this.pauses.park(record);
+      return 'parked';
+    }
     if (record.orderingKey !== undefined && this.#lanes.turn(record, now) === 'parked')
       return 'parked';
     const { rate, concurrency } = gates ?? {};
@@ -75,6 +90,7 @@ export class MemoryGates {
 
   /** Ended (or discarded): out of its limit's queue and its lane, the next one's turn. */
   ended(record: TaskRecord): void {
+    this.pauses.leave(record);
     this.#rates.leave(record);
     this.#limits.leave(record);
     this.#lanes.leave(record);

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../core/defaults.ts';
 import type { TaskEnvelope } from '../core/envelope.ts';
 import type { JsonValue } from '../core/json.ts';
 import { optional, positive } from '../core/options.ts';
+import type { PauseControl } from '../core/pause.ts';
 import {
   decide,
   holdsFinish,
@@ -62,6 +63,8 @@ export class MemoryStore implements TaskStore, MonitorStore {
     record: (id) => this.#records.get(id),
     offer: (id, at, how) => this.#offer(id, at, how),
   });
+  /** Paused task names (`TaskClient.pause`). */
+  readonly pauses: PauseControl = this.#gates.pauses;
   #retentionMs: number;
   #writes = 0;
 
@@ -139,8 +142,8 @@ export class MemoryStore implements TaskStore, MonitorStore {
     };
     let transition = decide(record, event);
     if (!transition.ok) return transition;
-    if (record.orderingKey !== undefined || gates !== undefined) {
-      // Its turn in its lane, its window, a slot of its group (lua/claim.lua); else parked,
+    if (this.#gates.gated(record, gates)) {
+      // Its name not paused, its turn in its lane, its window, a slot of its group (lua/claim.lua); else parked,
       // and offered again when its turn comes (not at every lease in between).
       this.#recovering.delete(record.id);
       if (existing === undefined) this.#put(record);

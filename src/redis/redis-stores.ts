@@ -1,3 +1,4 @@
+import type { PauseControl } from '../core/pause.ts';
 import type { ReplayLedger } from '../core/replay-ledger.ts';
 import type { ScheduleStore } from '../core/schedule/schedule.ts';
 import type { MonitorStore, Stores, TaskStore, WorkerRegistry } from '../core/store.ts';
@@ -6,6 +7,7 @@ import type { RedisClient, RedisStoreOptions } from './options.ts';
 import { resolveRedisStoreOptions } from './options.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { RedisMonitor } from './redis-monitor.ts';
+import { RedisPauses } from './redis-pauses.ts';
 import { RedisReplays } from './redis-replays.ts';
 import { RedisSchedules } from './redis-schedules.ts';
 import { RedisTaskStore } from './redis-task-store.ts';
@@ -24,6 +26,8 @@ export class RedisStores implements Stores {
   readonly monitorStore: MonitorStore;
   /** The schedules the monitor leader fires (`<prefix>schedules`, no TTL). */
   readonly schedules: ScheduleStore;
+  /** Paused task names (`<prefix>paused`), read by the claim step. */
+  readonly pauses: PauseControl;
   /** Which dead-letter entries were replayed (`replayDeadLetters`). */
   readonly replays: ReplayLedger;
   /** The shared command connection (the backend's stats write through it too). */
@@ -43,6 +47,7 @@ export class RedisStores implements Stores {
     this.registry = new RedisWorkers(connection);
     this.monitorStore = new RedisMonitor(connection);
     this.schedules = new RedisSchedules(connection);
+    this.pauses = new RedisPauses(connection);
     this.replays = new RedisReplays(connection);
   }
 

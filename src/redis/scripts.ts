@@ -23,6 +23,7 @@ export interface ScriptCommands {
   yadtqPrioritize(...keysAndArgs: Arg[]): Promise<number>;
   yadtqLow(...keysAndArgs: Arg[]): Promise<string[][]>;
   yadtqAdvanceSchedule(...keysAndArgs: Arg[]): Promise<number>;
+  yadtqResume(...keysAndArgs: Arg[]): Promise<[number, number]>;
 }
 
 const lua = (file: string): string =>
@@ -101,6 +102,7 @@ const SCRIPTS: Record<keyof ScriptCommands, { numberOfKeys?: number; lua: string
   yadtqPrioritize: script(1, 'prioritize.lua'),
   yadtqLow: script(1, 'low.lua'),
   yadtqAdvanceSchedule: script(2, 'advance-schedule.lua'),
+  yadtqResume: taskScript('resume.lua', 2),
 };
 
 /** Defines every script as a command of `redis` (EVALSHA, loaded on first use). */

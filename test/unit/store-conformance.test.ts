@@ -3,6 +3,7 @@ import { runDecideConformance, runStoreConformance } from '../contract/store-con
 import { runStoreLanes } from '../contract/store-lanes.ts';
 import { runStoreLimits } from '../contract/store-limits.ts';
 import { runStoreParity } from '../contract/store-parity.ts';
+import { runStorePauses } from '../contract/store-pauses.ts';
 import { runStoreRates } from '../contract/store-rates.ts';
 
 runDecideConformance();
@@ -12,3 +13,7 @@ runStoreParity('memory', async () => memoryStores());
 runStoreLanes('memory', async () => memoryStores());
 runStoreLimits('memory', async () => memoryStores());
 runStoreRates('memory', async () => memoryStores());
+runStorePauses('memory', async () => {
+  const stores = memoryStores();
+  return { ...stores, pauses: stores.store.pauses };
+});

@@ -32,7 +32,9 @@
               pairs; callers send them only after a {'missing'} reply, so the usual
               claim of an existing record stays small
 
-    A task with an orderingKey is claimed only when its turn has come in its lane (it is
+    A task whose name is paused (in P paused) is parked on 'pause:<name>' (P waiting:pause:
+    <name>, resume.lua offers them again), giving back a slot it was handed. A task with an
+    orderingKey is claimed only when its turn has come in its lane (it is
     the lane's first task, lib/task.lua), a task with a rate group only when the group's
     window has room, and a task with a concurrency group only with a slot of the group
     (taken now, or handed to it); before that it is parked and refused 'parked' (the
@@ -54,7 +56,7 @@ local id = ARGV[6]
 
 -- One read for the rules and the reply (a record always has a status: none, no record).
 local FIELDS = {'status', 'attempt', 'worker', 'useCache', 'dedupKey', 'runAt', 'finishedAt',
-  'losses', 'error', 'result', 'cached', 'cancelRequested', 'orderingKey', 'laneSeq'}
+  'losses', 'error', 'result', 'cached', 'cancelRequested', 'orderingKey', 'laneSeq', 'name'}
 -- A field may be missing (false here): records leave out empty and default fields.
 local f = redis.call('HMGET', taskKey, unpack(FIELDS))
 if not f[1] then
@@ -78,6 +80,19 @@ if status == 'processing' then
 end
 if ARGV[9] ~= '' and tonumber(f[8] or '0') >= tonumber(ARGV[9]) then
   return refused('run-alone')
+end
+local pauseGroup = 'pause:' .. (f[15] or '')
+if redis.call('SISMEMBER', prefix .. 'paused', f[15] or '') == 1 then
+  redis.call('ZREM', prefix .. 'recovering', id)
+  if redis.call('HGET', taskKey, 'parkedOn') ~= pauseGroup then
+    -- Handed a slot while it waited: it goes to the next one of the group.
+    releaseSlot(taskKey, prefix, id, redis.call('HGET', taskKey, 'slot'))
+    park(taskKey, prefix, pauseGroup, ARGV[5])
+    local waiting = prefix .. 'waiting:' .. pauseGroup
+    redis.call('ZADD', waiting, redis.call('INCR', prefix .. 'laneseq'), id)
+    redis.call('PEXPIRE', waiting, ARGV[5])
+  end
+  return refused('parked')
 end
 local orderingKey = f[13]
 local laneSeq = f[14]

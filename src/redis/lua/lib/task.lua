@@ -195,14 +195,14 @@ local function releaseSlot(taskKey, prefix, id, group)
   handSlot(prefix, group)
 end
 
--- A waiting task ended (cancelled): out of its concurrency or rate group's queue, and a
+-- A waiting task ended (cancelled): out of its concurrency, rate or pause group's queue, and a
 -- slot it was handed handed on. The next task of a rate group is offered at once: its
 -- claim checks the window (this script does not know the limit) and waits again if full.
 local function leaveLimit(taskKey, prefix, id)
   local f = redis.call('HMGET', taskKey, 'parkedOn', 'slot')
   local group = f[1]
   local kind = group and string.match(group, '^(%a+):')
-  if kind == 'limit' or kind == 'rate' then
+  if kind == 'limit' or kind == 'rate' or kind == 'pause' then
     local waiting = prefix .. 'waiting:' .. group
     local wasFirst = redis.call('ZRANGE', waiting, 0, 0)[1] == id
     redis.call('ZREM', waiting, id)
